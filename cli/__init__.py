@@ -1,0 +1,1 @@
+"""The netkit command-line application (click) and its rich views."""

@@ -1,0 +1,79 @@
+"""The typed result every dataset loader returns, and the validation split."""
+
+from __future__ import annotations
+
+import attrs
+import numpy as np
+
+from ..errors import DatasetError
+from ..types import FloatArray, LabelArray
+
+
+def _check_pair(images: FloatArray, labels: LabelArray, part: str) -> None:
+    if images.ndim != 2 or images.dtype != np.float32:
+        raise DatasetError(f"{part} images must be a float32 (n, features) array, got {images.dtype} "
+                           f"{images.shape}")
+    if labels.shape != (images.shape[0],):
+        raise DatasetError(f"{part} has {images.shape[0]} images but labels of shape {labels.shape}")
+
+
+@attrs.frozen(eq=False)
+class Dataset:
+    """Images as float32 rows in [0, 1], labels as int64 class ids."""
+
+    name: str
+    train_images: FloatArray
+    train_labels: LabelArray
+    test_images: FloatArray
+    test_labels: LabelArray
+    class_names: tuple[str, ...]
+    image_shape: tuple[int, int] = (28, 28)
+
+    def __attrs_post_init__(self) -> None:
+        _check_pair(self.train_images, self.train_labels, "training set")
+        _check_pair(self.test_images, self.test_labels, "test set")
+        if self.train_images.shape[1] != self.test_images.shape[1]:
+            raise DatasetError("training and test images have different sizes")
+
+    @property
+    def n_features(self) -> int:
+        return int(self.train_images.shape[1])
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+
+@attrs.frozen(eq=False)
+class Split:
+    """Training rows and the validation rows carved from them."""
+
+    train_images: FloatArray
+    train_labels: LabelArray
+    validation_images: FloatArray
+    validation_labels: LabelArray
+
+
+def split_validation(
+    images: FloatArray, labels: LabelArray, validation: float | int, rng: np.random.Generator
+) -> Split:
+    """Hold out ``validation`` rows (a count, or a fraction when below 1) chosen by ``rng``."""
+    n = images.shape[0]
+    if isinstance(validation, float) and 0 <= validation < 1:
+        n_validation = int(round(n * validation))
+    else:
+        n_validation = int(validation)
+    if n_validation < 0 or n_validation >= n:
+        raise DatasetError(f"validation size must be in [0, {n}), got {validation}")
+    order = rng.permutation(n)
+    held_out, kept = order[:n_validation], np.sort(order[n_validation:])
+    return Split(images[kept], labels[kept], images[held_out], labels[held_out])
+
+
+def one_hot(labels: LabelArray, n_classes: int) -> FloatArray:
+    """Rows of float32 with a 1 at each label's column."""
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise DatasetError(f"labels must lie in [0, {n_classes}), got [{labels.min()}, {labels.max()}]")
+    encoded = np.zeros((labels.shape[0], n_classes), dtype=np.float32)
+    encoded[np.arange(labels.shape[0]), labels] = 1.0
+    return encoded

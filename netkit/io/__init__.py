@@ -1,0 +1,1 @@
+"""Model files: HDF5 and a restricted pickle, written atomically."""

@@ -1,0 +1,157 @@
+"""``Sequential``: layers in a row, a loss at the end, and all parameters in one flat float32 vector.
+
+Each layer's weights are views into ``parameters`` (and its gradients into ``gradients``), so optimisers update
+every layer with a few NumPy calls, gradient checks perturb one vector, and files store named views.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .errors import ConfigError
+from .protocols import Layer, Loss
+from .registry import Registry, default_registry
+from .types import Config, FloatArray, LabelArray
+
+# Rows per forward call when predicting: large enough for BLAS to shine, small enough to bound memory.
+PREDICT_CHUNK = 10_000
+
+
+class Sequential:
+    """A feed-forward network: ``Sequential(784, ["dense:units=16", ...], "cross-entropy")``.
+
+    Layers and the loss may be given as plugin instances or as specs for the registry. Parameters are
+    initialised from ``rng`` (a ``numpy.random.Generator``; default seed 0) at assembly time.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        layers: Sequence[Layer | str | Mapping[str, Any]],
+        loss: Loss | str | Mapping[str, Any] = "cross-entropy",
+        rng: np.random.Generator | None = None,
+        registry: Registry | None = None,
+    ) -> None:
+        self.registry = registry or default_registry()
+        if isinstance(input_size, bool) or not isinstance(input_size, int | np.integer) or input_size < 1:
+            raise ConfigError(f"input_size must be a positive whole number. Received: input_size={input_size!r}")
+        if not layers:
+            raise ConfigError("a model needs at least one layer")
+        self.input_size = int(input_size)
+        self.layers: list[Layer] = [
+            self.registry.create("layers", spec) if isinstance(spec, str | Mapping) else spec for spec in layers
+        ]
+        self.loss: Loss = self.registry.create("losses", loss) if isinstance(loss, str | Mapping) else loss
+        self.sizes = self._build()
+        self.parameters, self.gradients, self.parameter_views = self._allocate()
+        self.initialize(rng if rng is not None else np.random.default_rng(0))
+        last_activation = getattr(self.layers[-1], "activation", None)
+        # Fused output gradient (softmax + cross-entropy): decided once, not on every step.
+        self.fused_output = last_activation is not None and self.loss.fused_activation == (
+            self.registry.name_of("activations", last_activation)
+        )
+
+    def _build(self) -> list[int]:
+        sizes = [self.input_size]
+        for index, layer in enumerate(self.layers):
+            sizes.append(layer.build(sizes[-1]))
+            layer.needs_input_gradient = index > 0  # nothing consumes dL/dx of the first layer
+        return sizes
+
+    def _allocate(self) -> tuple[FloatArray, FloatArray, list[dict[str, FloatArray]]]:
+        shapes = [layer.parameter_shapes() for layer in self.layers]
+        total = sum(int(np.prod(shape)) for layer_shapes in shapes for shape in layer_shapes.values())
+        parameters = np.zeros(total, dtype=np.float32)
+        gradients = np.zeros(total, dtype=np.float32)
+        views: list[dict[str, FloatArray]] = []
+        offset = 0
+        for layer, layer_shapes in zip(self.layers, shapes):
+            layer_parameters: dict[str, FloatArray] = {}
+            layer_gradients: dict[str, FloatArray] = {}
+            for name, shape in layer_shapes.items():
+                size = int(np.prod(shape))
+                layer_parameters[name] = parameters[offset : offset + size].reshape(shape)
+                layer_gradients[name] = gradients[offset : offset + size].reshape(shape)
+                offset += size
+            layer.bind(layer_parameters, layer_gradients)
+            views.append(layer_parameters)
+        return parameters, gradients, views
+
+    def initialize(self, rng: np.random.Generator) -> None:
+        """Fresh weights for every layer, drawn from ``rng``."""
+        for layer in self.layers:
+            layer.initialize(rng)
+
+    @property
+    def parameter_count(self) -> int:
+        return int(self.parameters.size)
+
+    @property
+    def output_size(self) -> int:
+        return self.sizes[-1]
+
+    def forward(self, x: FloatArray, training: bool = False) -> FloatArray:
+        """The output for a batch. The array is a layer's buffer: copy it to keep it past the next call."""
+        for layer in self.layers:
+            x = layer.forward(x, training)
+        return x
+
+    def backward(self, output: FloatArray, target: FloatArray, out: FloatArray) -> None:
+        """Fill ``gradients`` with dL/dparameters for the batch whose ``forward`` returned ``output``."""
+        layers = self.layers
+        if self.fused_output:
+            grad: FloatArray | None = self.loss.fused_gradient(output, target, out)
+            grad = layers[-1].backward(grad, True)
+        else:
+            grad = layers[-1].backward(self.loss.gradient(output, target, out), False)
+        for index in range(len(layers) - 2, -1, -1):
+            grad = layers[index].backward(grad, False)  # type: ignore[arg-type]
+
+    def check_input(self, x: np.ndarray[Any, Any]) -> FloatArray:
+        """``x`` as a float32 (n, input_size) array, or a clear error."""
+        x = np.asarray(x, dtype=np.float32)
+        if x.ndim == 1:
+            x = x.reshape(1, -1)
+        if x.ndim != 2 or x.shape[1] != self.input_size:
+            raise ConfigError(f"model {self} expects rows of {self.input_size} inputs, got shape {x.shape}")
+        return np.ascontiguousarray(x)
+
+    def predict_proba(self, x: np.ndarray[Any, Any]) -> FloatArray:
+        """Outputs for any number of rows, in chunks; a new array."""
+        x = self.check_input(x)
+        result = np.empty((x.shape[0], self.output_size), dtype=np.float32)
+        for start in range(0, x.shape[0], PREDICT_CHUNK):
+            result[start : start + PREDICT_CHUNK] = self.forward(x[start : start + PREDICT_CHUNK])
+        return result
+
+    def predict(self, x: np.ndarray[Any, Any]) -> LabelArray:
+        """The most likely class of each row."""
+        return np.argmax(self.predict_proba(x), axis=1).astype(np.int64)
+
+    def get_config(self) -> Config:
+        return {
+            "input_size": self.input_size,
+            "layers": [self.registry.spec_of("layers", layer) for layer in self.layers],
+            "loss": self.registry.spec_of("losses", self.loss),
+        }
+
+    @classmethod
+    def from_config(
+        cls, config: Mapping[str, Any], rng: np.random.Generator | None = None, registry: Registry | None = None
+    ) -> Sequential:
+        try:
+            return cls(config["input_size"], config["layers"], config.get("loss", "cross-entropy"), rng, registry)
+        except KeyError as exc:
+            raise ConfigError(f"model config lacks {exc.args[0]!r}") from None
+
+    def __repr__(self) -> str:
+        activations = []
+        for layer in self.layers:
+            activation = getattr(layer, "activation", None)
+            name = self.registry.name_of("activations", activation) if activation is not None else "?"
+            if name not in activations:
+                activations.append(name)
+        return "-".join(map(str, self.sizes)) + f" ({', '.join(activations)})"

@@ -1,0 +1,127 @@
+"""The contracts every plugin fulfils. Small on purpose: a learner can read a whole plugin in a minute.
+
+Every plugin class also has ``get_config() -> dict`` (JSON-compatible hyperparameters, no arrays) and a
+classmethod ``from_config(config) -> instance`` so that ``from_config(get_config())`` rebuilds it.
+
+Hot-path methods take an ``out`` buffer (or own their buffers) so that a training step allocates nothing:
+at small batch sizes a NumPy step costs what its calls cost, not what its FLOPs cost.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+from .types import Config, FloatArray
+
+
+@runtime_checkable
+class Configurable(Protocol):
+    def get_config(self) -> Config: ...
+
+    @classmethod
+    def from_config(cls, config: Config) -> Any: ...
+
+
+@runtime_checkable
+class Activation(Configurable, Protocol):
+    """An elementwise (or row-wise) function with its derivative beside it.
+
+    ``init`` names the weight initialisation that suits it: ``"xavier"`` (sigmoid, tanh, softmax) or
+    ``"he"`` (relu family).
+    """
+
+    init: ClassVar[str]
+
+    def forward(self, z: FloatArray, out: FloatArray) -> FloatArray:
+        """Write f(z) into ``out`` and return it."""
+        ...
+
+    def backward(self, z: FloatArray, a: FloatArray, grad: FloatArray, out: FloatArray) -> FloatArray:
+        """Write dL/dz into ``out`` given z, a = f(z) and grad = dL/da; ``out`` may be ``grad`` itself."""
+        ...
+
+
+@runtime_checkable
+class Loss(Configurable, Protocol):
+    """A loss averaged over the batch, as in Nielsen's network2: ``value`` is fn, ``gradient`` is delta.
+
+    ``fused_activation`` names an output activation whose Jacobian cancels against this loss's gradient
+    (softmax with cross-entropy): then ``fused_gradient`` gives dL/dz directly, which is both cheaper and
+    numerically stable.
+    """
+
+    fused_activation: ClassVar[str | None]
+
+    def value(self, output: FloatArray, target: FloatArray) -> float: ...
+
+    def gradient(self, output: FloatArray, target: FloatArray, out: FloatArray) -> FloatArray:
+        """dL/d(output), averaged over the batch."""
+        ...
+
+    def fused_gradient(self, output: FloatArray, target: FloatArray, out: FloatArray) -> FloatArray:
+        """dL/dz of the output layer when its activation is ``fused_activation``."""
+        ...
+
+
+@runtime_checkable
+class Layer(Configurable, Protocol):
+    """A layer owns views into the model's flat parameter and gradient vectors.
+
+    Lifecycle: ``build(input_size)`` returns the output size and fixes ``parameter_shapes()``; the model
+    then hands the layer its views with ``bind`` and fills them with ``initialize``.
+    ``forward`` keeps what ``backward`` needs; ``backward`` writes parameter gradients into the bound views
+    and returns dL/d(input) (or ``None`` when ``needs_input_gradient`` is false: the first layer).
+    """
+
+    needs_input_gradient: bool
+
+    def build(self, input_size: int) -> int: ...
+
+    def parameter_shapes(self) -> dict[str, tuple[int, ...]]: ...
+
+    def bind(self, parameters: dict[str, FloatArray], gradients: dict[str, FloatArray]) -> None: ...
+
+    def initialize(self, rng: np.random.Generator) -> None: ...
+
+    def forward(self, x: FloatArray, training: bool) -> FloatArray: ...
+
+    def backward(self, grad: FloatArray, pre_activation: bool = False) -> FloatArray | None:
+        """``pre_activation`` is true when ``grad`` is already dL/dz (a fused loss gradient)."""
+        ...
+
+    def describe(self) -> str:
+        """A short human form, e.g. ``dense 16 (sigmoid)``."""
+        ...
+
+
+@runtime_checkable
+class Optimizer(Configurable, Protocol):
+    """Decides how many samples each step sees and how parameters move.
+
+    ``bind`` receives the model's flat parameter and gradient vectors, so an update is a handful of NumPy
+    calls whatever the number of layers.
+    """
+
+    learning_rate: float
+
+    def samples_per_step(self, n_samples: int) -> int: ...
+
+    def bind(self, parameters: FloatArray, gradients: FloatArray) -> None: ...
+
+    def step(self) -> None: ...
+
+    def state(self) -> dict[str, Any]:
+        """Arrays and numbers needed to resume exactly (moments, step count)."""
+        ...
+
+    def load_state(self, state: dict[str, Any]) -> None: ...
+
+
+@runtime_checkable
+class DatasetLoader(Configurable, Protocol):
+    """Finds (and, if allowed, downloads) a dataset and returns it as arrays; see :mod:`netkit.data`."""
+
+    def load(self, data_dir: Path | None = None, download: bool = True) -> Any: ...

@@ -1,0 +1,1 @@
+"""netkit's built-in plugins, registered through entry points like any third party's."""

@@ -1,0 +1,86 @@
+"""Built-in losses, each a value (Nielsen's ``fn``) and a gradient (his ``delta``), averaged over the batch."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import attrs
+import numpy as np
+
+from netkit.types import Config, FloatArray
+
+_NO_BUFFER = np.empty((0, 0), dtype=np.float32)
+
+
+@attrs.define
+class MeanSquaredError:
+    """Half the squared error summed over outputs, averaged over the batch: L = mean_n 1/2 ||a - y||^2.
+
+    The original program's loss (with a sigmoid output); gradient dL/da = (a - y) / n.
+    """
+
+    fused_activation: ClassVar[str | None] = "identity"
+    _difference: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
+
+    def get_config(self) -> Config:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: Config) -> Any:
+        return cls(**config)
+
+    def value(self, output: FloatArray, target: FloatArray) -> float:
+        if self._difference.shape != output.shape:
+            self._difference = np.empty_like(output)
+        np.subtract(output, target, out=self._difference)
+        flat = self._difference.ravel()
+        return 0.5 * float(np.dot(flat, flat)) / output.shape[0]
+
+    def gradient(self, output: FloatArray, target: FloatArray, out: FloatArray) -> FloatArray:
+        np.subtract(output, target, out=out)
+        out *= 1.0 / output.shape[0]
+        return out
+
+    # With a linear output, dL/dz = dL/da.
+    fused_gradient = gradient
+
+
+# Probabilities are clipped here before the log so a confidently wrong sample costs a large, finite loss.
+_EPSILON = 1e-7
+
+
+@attrs.define
+class CrossEntropy:
+    """Categorical cross-entropy L = -mean_n sum_k y_k log a_k, for probability outputs (softmax).
+
+    With a softmax output the Jacobian cancels: dL/dz = (a - y) / n, exact and stable, which netkit uses
+    whenever the output activation is ``softmax``. With any other output, dL/da = -y / (a n).
+    """
+
+    fused_activation: ClassVar[str | None] = "softmax"
+    _log: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
+
+    def get_config(self) -> Config:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: Config) -> Any:
+        return cls(**config)
+
+    def value(self, output: FloatArray, target: FloatArray) -> float:
+        if self._log.shape != output.shape:
+            self._log = np.empty_like(output)
+        np.maximum(output, _EPSILON, out=self._log)
+        np.log(self._log, out=self._log)
+        return -float(np.vdot(target, self._log)) / output.shape[0]
+
+    def gradient(self, output: FloatArray, target: FloatArray, out: FloatArray) -> FloatArray:
+        np.maximum(output, _EPSILON, out=out)
+        np.divide(target, out, out=out)
+        out *= -1.0 / output.shape[0]
+        return out
+
+    def fused_gradient(self, output: FloatArray, target: FloatArray, out: FloatArray) -> FloatArray:
+        np.subtract(output, target, out=out)
+        out *= 1.0 / output.shape[0]
+        return out

@@ -1,0 +1,187 @@
+"""Built-in optimisers: how many samples a step sees, and how the parameters move.
+
+An optimiser is bound to the model's flat parameter and gradient vectors, so each update is a few NumPy
+calls over all layers at once.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import attrs
+import numpy as np
+
+from netkit.types import Config, FloatArray
+
+_NO_BUFFER = np.empty(0, dtype=np.float32)
+
+
+def _positive_finite(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{attribute.name} must be a positive number. Received: {attribute.name}={value!r}")
+
+
+def _positive_int(instance: Any, attribute: attrs.Attribute[int], value: int) -> None:
+    if value < 1:
+        raise ValueError(f"{attribute.name} must be at least 1. Received: {attribute.name}={value!r}")
+
+
+def _unit_interval(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{attribute.name} must be in [0, 1). Received: {attribute.name}={value!r}")
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool) or not float(value).is_integer():
+        raise ValueError(f"expected a whole number. Received: {value!r}")
+    return int(value)
+
+
+@attrs.define
+class _GradientDescent:
+    """Plain gradient descent, p <- p - lr * g; subclasses choose the batch size."""
+
+    learning_rate: float = attrs.field(default=0.1, converter=float, validator=_positive_finite)
+    _parameters: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
+    _gradients: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
+    _update: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
+
+    def get_config(self) -> Config:
+        return {"learning_rate": self.learning_rate}
+
+    @classmethod
+    def from_config(cls, config: Config) -> Any:
+        config = dict(config)
+        if "lr" in config:  # the short name users type on the command line
+            config["learning_rate"] = config.pop("lr")
+        return cls(**config)
+
+    def samples_per_step(self, n_samples: int) -> int:
+        raise NotImplementedError
+
+    def bind(self, parameters: FloatArray, gradients: FloatArray) -> None:
+        self._parameters, self._gradients = parameters, gradients
+        self._update = np.zeros_like(parameters)
+
+    def step(self) -> None:
+        np.multiply(self._gradients, self.learning_rate, out=self._update)
+        np.subtract(self._parameters, self._update, out=self._parameters)
+
+    def state(self) -> dict[str, Any]:
+        return {}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        return None
+
+
+@attrs.define
+class FullBatch(_GradientDescent):
+    """Full-batch gradient descent: one step per epoch on the whole training set."""
+
+    learning_rate: float = attrs.field(default=1.0, converter=float, validator=_positive_finite)
+
+    def samples_per_step(self, n_samples: int) -> int:
+        return n_samples
+
+
+@attrs.define
+class Stochastic(_GradientDescent):
+    """Stochastic gradient descent: one sample per step (the original program's way)."""
+
+    learning_rate: float = attrs.field(default=0.01, converter=float, validator=_positive_finite)
+
+    def samples_per_step(self, n_samples: int) -> int:
+        return 1
+
+
+@attrs.define
+class MiniBatch(_GradientDescent):
+    """Mini-batch gradient descent: ``batch_size`` samples per step (default 32)."""
+
+    learning_rate: float = attrs.field(default=0.5, converter=float, validator=_positive_finite)
+    batch_size: int = attrs.field(default=32, converter=_to_int, validator=_positive_int)
+
+    def get_config(self) -> Config:
+        return {"learning_rate": self.learning_rate, "batch_size": self.batch_size}
+
+    def samples_per_step(self, n_samples: int) -> int:
+        return min(self.batch_size, n_samples)
+
+
+@attrs.define
+class Momentum(MiniBatch):
+    """Mini-batch SGD with momentum: v <- beta v + g, p <- p - lr v. Options: ``beta`` (0.9), ``batch_size``."""
+
+    learning_rate: float = attrs.field(default=0.05, converter=float, validator=_positive_finite)
+    batch_size: int = attrs.field(default=32, converter=_to_int, validator=_positive_int)
+    beta: float = attrs.field(default=0.9, converter=float, validator=_unit_interval)
+    _velocity: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
+
+    def get_config(self) -> Config:
+        return {**super().get_config(), "beta": self.beta}
+
+    def bind(self, parameters: FloatArray, gradients: FloatArray) -> None:
+        super().bind(parameters, gradients)
+        self._velocity = np.zeros_like(parameters)
+
+    def step(self) -> None:
+        self._velocity *= self.beta
+        self._velocity += self._gradients
+        np.multiply(self._velocity, self.learning_rate, out=self._update)
+        np.subtract(self._parameters, self._update, out=self._parameters)
+
+    def state(self) -> dict[str, Any]:
+        return {"velocity": self._velocity.copy()}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        np.copyto(self._velocity, np.asarray(state["velocity"], dtype=np.float32))
+
+
+@attrs.define
+class Adam(MiniBatch):
+    """Adam (Kingma and Ba 2015) on mini-batches. Options: ``beta1`` (0.9), ``beta2`` (0.999), ``epsilon``."""
+
+    learning_rate: float = attrs.field(default=0.001, converter=float, validator=_positive_finite)
+    batch_size: int = attrs.field(default=32, converter=_to_int, validator=_positive_int)
+    beta1: float = attrs.field(default=0.9, converter=float, validator=_unit_interval)
+    beta2: float = attrs.field(default=0.999, converter=float, validator=_unit_interval)
+    epsilon: float = attrs.field(default=1e-8, converter=float, validator=_positive_finite)
+    _first: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
+    _second: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
+    _steps: int = attrs.field(default=0, init=False, repr=False, eq=False)
+
+    def get_config(self) -> Config:
+        return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon}
+
+    def bind(self, parameters: FloatArray, gradients: FloatArray) -> None:
+        super().bind(parameters, gradients)
+        self._first = np.zeros_like(parameters)
+        self._second = np.zeros_like(parameters)
+        self._steps = 0
+
+    def step(self) -> None:
+        self._steps += 1
+        first, second, update = self._first, self._second, self._update
+        first *= self.beta1
+        np.multiply(self._gradients, 1.0 - self.beta1, out=update)
+        first += update
+        second *= self.beta2
+        np.square(self._gradients, out=update)
+        update *= 1.0 - self.beta2
+        second += update
+        # The bias corrections fold into one step size (the paper's section 2 "efficient version").
+        step_size = self.learning_rate * math.sqrt(1.0 - self.beta2**self._steps) / (1.0 - self.beta1**self._steps)
+        np.sqrt(second, out=update)
+        update += self.epsilon
+        np.divide(first, update, out=update)
+        update *= step_size
+        np.subtract(self._parameters, update, out=self._parameters)
+
+    def state(self) -> dict[str, Any]:
+        return {"first_moment": self._first.copy(), "second_moment": self._second.copy(), "steps": self._steps}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        np.copyto(self._first, np.asarray(state["first_moment"], dtype=np.float32))
+        np.copyto(self._second, np.asarray(state["second_moment"], dtype=np.float32))
+        self._steps = int(state["steps"])
