@@ -26,13 +26,15 @@ class Evaluation:
     def precision(self) -> np.ndarray[Any, np.dtype[np.float64]]:
         predicted = self.confusion.sum(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.diag(self.confusion) / predicted
+            result: np.ndarray[Any, np.dtype[np.float64]] = np.diag(self.confusion) / predicted
+        return result
 
     @property
     def recall(self) -> np.ndarray[Any, np.dtype[np.float64]]:
         actual = self.confusion.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.diag(self.confusion) / actual
+            result: np.ndarray[Any, np.dtype[np.float64]] = np.diag(self.confusion) / actual
+        return result
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -24,7 +24,8 @@ class Sequential:
     """A feed-forward network: ``Sequential(784, ["dense:units=16", ...], "cross-entropy")``.
 
     Layers and the loss may be given as plugin instances or as specs for the registry. Parameters are
-    initialised from ``rng`` (a ``numpy.random.Generator``; default seed 0) at assembly time.
+    initialised from ``rng`` (a ``numpy.random.Generator``; default seed 0) at assembly time. ``dtype`` is
+    float32; float64 exists for finite-difference gradient checks.
     """
 
     def __init__(
@@ -34,6 +35,7 @@ class Sequential:
         loss: Loss | str | Mapping[str, Any] = "cross-entropy",
         rng: np.random.Generator | None = None,
         registry: Registry | None = None,
+        dtype: type[np.floating[Any]] = np.float32,
     ) -> None:
         self.registry = registry or default_registry()
         if isinstance(input_size, bool) or not isinstance(input_size, int | np.integer) or input_size < 1:
@@ -45,6 +47,7 @@ class Sequential:
             self.registry.create("layers", spec) if isinstance(spec, str | Mapping) else spec for spec in layers
         ]
         self.loss: Loss = self.registry.create("losses", loss) if isinstance(loss, str | Mapping) else loss
+        self.dtype = np.dtype(dtype)
         self.sizes = self._build()
         self.parameters, self.gradients, self.parameter_views = self._allocate()
         self.initialize(rng if rng is not None else np.random.default_rng(0))
@@ -64,11 +67,11 @@ class Sequential:
     def _allocate(self) -> tuple[FloatArray, FloatArray, list[dict[str, FloatArray]]]:
         shapes = [layer.parameter_shapes() for layer in self.layers]
         total = sum(int(np.prod(shape)) for layer_shapes in shapes for shape in layer_shapes.values())
-        parameters = np.zeros(total, dtype=np.float32)
-        gradients = np.zeros(total, dtype=np.float32)
+        parameters = np.zeros(total, dtype=self.dtype)
+        gradients = np.zeros(total, dtype=self.dtype)
         views: list[dict[str, FloatArray]] = []
         offset = 0
-        for layer, layer_shapes in zip(self.layers, shapes):
+        for layer, layer_shapes in zip(self.layers, shapes, strict=True):
             layer_parameters: dict[str, FloatArray] = {}
             layer_gradients: dict[str, FloatArray] = {}
             for name, shape in layer_shapes.items():
@@ -102,17 +105,17 @@ class Sequential:
     def backward(self, output: FloatArray, target: FloatArray, out: FloatArray) -> None:
         """Fill ``gradients`` with dL/dparameters for the batch whose ``forward`` returned ``output``."""
         layers = self.layers
+        grad: FloatArray | None
         if self.fused_output:
-            grad: FloatArray | None = self.loss.fused_gradient(output, target, out)
-            grad = layers[-1].backward(grad, True)
+            grad = layers[-1].backward(self.loss.fused_gradient(output, target, out), True)
         else:
             grad = layers[-1].backward(self.loss.gradient(output, target, out), False)
         for index in range(len(layers) - 2, -1, -1):
-            grad = layers[index].backward(grad, False)  # type: ignore[arg-type]
+            grad = layers[index].backward(grad, False)  # type: ignore[arg-type]  # None only from layer 0
 
     def check_input(self, x: np.ndarray[Any, Any]) -> FloatArray:
         """``x`` as a float32 (n, input_size) array, or a clear error."""
-        x = np.asarray(x, dtype=np.float32)
+        x = np.asarray(x, dtype=self.dtype)
         if x.ndim == 1:
             x = x.reshape(1, -1)
         if x.ndim != 2 or x.shape[1] != self.input_size:
@@ -122,14 +125,15 @@ class Sequential:
     def predict_proba(self, x: np.ndarray[Any, Any]) -> FloatArray:
         """Outputs for any number of rows, in chunks; a new array."""
         x = self.check_input(x)
-        result = np.empty((x.shape[0], self.output_size), dtype=np.float32)
+        result = np.empty((x.shape[0], self.output_size), dtype=self.dtype)
         for start in range(0, x.shape[0], PREDICT_CHUNK):
             result[start : start + PREDICT_CHUNK] = self.forward(x[start : start + PREDICT_CHUNK])
         return result
 
     def predict(self, x: np.ndarray[Any, Any]) -> LabelArray:
         """The most likely class of each row."""
-        return np.argmax(self.predict_proba(x), axis=1).astype(np.int64)
+        labels: LabelArray = np.argmax(self.predict_proba(x), axis=1).astype(np.int64)
+        return labels
 
     def get_config(self) -> Config:
         return {
@@ -140,7 +144,10 @@ class Sequential:
 
     @classmethod
     def from_config(
-        cls, config: Mapping[str, Any], rng: np.random.Generator | None = None, registry: Registry | None = None
+        cls,
+        config: Mapping[str, Any],
+        rng: np.random.Generator | None = None,
+        registry: Registry | None = None,
     ) -> Sequential:
         try:
             return cls(config["input_size"], config["layers"], config.get("loss", "cross-entropy"), rng, registry)

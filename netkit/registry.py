@@ -30,6 +30,16 @@ GROUPS: dict[str, str] = {
 }
 
 
+# How one plugin of each group is called in messages.
+KINDS: dict[str, str] = {
+    "layers": "layer",
+    "activations": "activation",
+    "losses": "loss",
+    "optimizers": "optimizer",
+    "datasets": "dataset",
+}
+
+
 class PluginWarning(UserWarning):
     """A third-party plugin could not be loaded; everything else keeps working."""
 
@@ -89,9 +99,7 @@ class Registry:
                     PluginWarning,
                     stacklevel=2,
                 )
-                infos.append(
-                    PluginInfo(group, entry_point.name, entry_point.value, dist_name, dist_version, message)
-                )
+                infos.append(PluginInfo(group, entry_point.name, entry_point.value, dist_name, dist_version, message))
                 continue
             classes[entry_point.name] = loaded
             infos.append(PluginInfo(group, entry_point.name, entry_point.value, dist_name, dist_version))
@@ -106,9 +114,7 @@ class Registry:
         """Add a plugin class in-process, without an installed distribution."""
         self._load_group(group)
         self._classes[group][name] = cls
-        self._infos[group].append(
-            PluginInfo(group, name, f"{cls.__module__}:{cls.__qualname__}", "(in-process)", "")
-        )
+        self._infos[group].append(PluginInfo(group, name, f"{cls.__module__}:{cls.__qualname__}", "(in-process)", ""))
 
     def names(self, group: str) -> list[str]:
         """The names users can type for a group, sorted."""
@@ -122,11 +128,10 @@ class Registry:
             broken = [info for info in self._infos[group] if info.name == name and not info.loaded]
             if broken:
                 raise PluginError(
-                    f"{group[:-1]} plugin {name!r} from {broken[0].distribution!r} failed to load: "
-                    f"{broken[0].error}"
+                    f"{KINDS[group]} plugin {name!r} from {broken[0].distribution!r} failed to load: {broken[0].error}"
                 ) from None
             available = ", ".join(sorted(classes)) or "none installed"
-            raise PluginError(f"unknown {group[:-1]} {name!r}; available: {available}") from None
+            raise PluginError(f"unknown {KINDS[group]} {name!r}; available: {available}") from None
 
     def create(self, group: str, spec: str | Mapping[str, Any]) -> Any:
         """Build a plugin instance from ``"name:key=value,..."`` or ``{"type": name, **config}``."""
@@ -135,14 +140,14 @@ class Registry:
         try:
             return cls.from_config(config)  # type: ignore[attr-defined]
         except TypeError as exc:
-            raise PluginError(f"bad options for {group[:-1]} {name!r}: {exc}") from None
+            raise PluginError(f"bad options for {KINDS[group]} {name!r}: {exc}") from None
 
     def name_of(self, group: str, obj: object) -> str:
         """The registered name of ``obj``'s class (used to write configs)."""
         for name, cls in self._load_group(group).items():
             if type(obj) is cls:
                 return name
-        raise PluginError(f"{type(obj).__qualname__} is not a registered {group[:-1]} plugin")
+        raise PluginError(f"{type(obj).__qualname__} is not a registered {KINDS[group]} plugin")
 
     def spec_of(self, group: str, obj: Any) -> dict[str, Any]:
         """``{"type": name, **config}``: the JSON form that :meth:`create` reads back."""
@@ -167,11 +172,11 @@ def _parse_value(text: str) -> Any:
 def parse_spec(spec: str | Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     """Split a plugin spec into its name and its config mapping."""
     if isinstance(spec, Mapping):
-        config = dict(spec)
-        name = config.pop("type", None)
-        if not isinstance(name, str):
+        mapping = dict(spec)
+        plugin_name = mapping.pop("type", None)
+        if not isinstance(plugin_name, str):
             raise PluginError(f"a plugin spec mapping needs a 'type' name, got {dict(spec)!r}")
-        return name, config
+        return plugin_name, mapping
     name, _, options = spec.partition(":")
     name = name.strip()
     if not name:

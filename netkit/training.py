@@ -48,7 +48,10 @@ class History:
     iteration_loss: list[float] = attrs.field(factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"epochs": [attrs.asdict(record) for record in self.epochs], "iteration_loss": self.iteration_loss}
+        return {
+            "epochs": [attrs.asdict(record) for record in self.epochs],
+            "iteration_loss": self.iteration_loss,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> History:
@@ -86,7 +89,7 @@ class BatchSource:
 
     @property
     def steps_per_epoch(self) -> int:
-        return -(-self.images.shape[0] // self.batch_size)
+        return int(-(-self.images.shape[0] // self.batch_size))
 
     def epoch(self, rng: np.random.Generator) -> Iterator[tuple[FloatArray, FloatArray, FloatArray]]:
         """(images, one-hot targets, a gradient buffer) per step; the arrays are reused between steps."""
@@ -170,8 +173,7 @@ class Trainer:
             loss = loss_value(output, target_batch)
             if not isfinite(loss):
                 raise TrainingDiverged(
-                    f"the loss became {loss} at epoch {epoch}, iteration {len(losses) + 1}; "
-                    "try a smaller learning rate"
+                    f"the loss became {loss} at epoch {epoch}, iteration {len(losses) + 1}; try a smaller learning rate"
                 )
             backward(output, target_batch, gradient)
             step()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import numpy as np
@@ -47,6 +47,7 @@ class Dense:
     units: int = attrs.field(converter=_to_units, validator=_positive_units)
     activation: Activation = attrs.field(factory=lambda: default_registry().create("activations", "sigmoid"))
     init: str | None = attrs.field(default=None, validator=_known_init)
+    conformance_config: ClassVar[Config] = {"units": 3, "activation": "tanh"}
     needs_input_gradient: bool = attrs.field(default=True, eq=False)
     inputs: int = attrs.field(default=0, init=False, eq=False)
     weight: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
@@ -103,25 +104,26 @@ class Dense:
 
     def _allocate_backward(self, rows: int) -> None:
         # Separate from forward's buffers so that inference on a large batch never allocates these.
-        self._grad_z = np.empty((rows, self.units), dtype=np.float32)
-        self._grad_input = np.empty((rows, self.inputs), dtype=np.float32)
-        self._ones = np.ones(rows, dtype=np.float32)
+        dtype = self.weight.dtype
+        self._grad_z = np.empty((rows, self.units), dtype=dtype)
+        self._grad_input = np.empty((rows, self.inputs), dtype=dtype)
+        self._ones = np.ones(rows, dtype=dtype)
 
     def forward(self, x: FloatArray, training: bool) -> FloatArray:
         if x.shape[0] != self._z.shape[0]:
-            self._z = np.empty((x.shape[0], self.units), dtype=np.float32)
+            self._z = np.empty((x.shape[0], self.units), dtype=self.weight.dtype)
             self._a = np.empty_like(self._z)
         self._input = x
-        z = np.dot(x, self.weight, out=self._z)
-        z += self.bias
+        z = np.dot(x, self.weight, self._z)
+        np.add(z, self.bias, z)
         return self.activation.forward(z, self._a)
 
     def backward(self, grad: FloatArray, pre_activation: bool = False) -> FloatArray | None:
         if grad.shape[0] != self._ones.shape[0]:
             self._allocate_backward(grad.shape[0])
         grad_z = grad if pre_activation else self.activation.backward(self._z, self._a, grad, self._grad_z)
-        np.dot(self._input.T, grad_z, out=self.weight_gradient)
-        np.dot(self._ones, grad_z, out=self.bias_gradient)  # the column sums, as one BLAS call
+        np.dot(self._input.T, grad_z, self.weight_gradient)
+        np.dot(self._ones, grad_z, self.bias_gradient)  # the column sums, as one BLAS call
         if not self.needs_input_gradient:
             return None
-        return np.dot(grad_z, self.weight.T, out=self._grad_input)
+        return np.dot(grad_z, self.weight.T, self._grad_input)

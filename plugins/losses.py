@@ -32,13 +32,13 @@ class MeanSquaredError:
     def value(self, output: FloatArray, target: FloatArray) -> float:
         if self._difference.shape != output.shape:
             self._difference = np.empty_like(output)
-        np.subtract(output, target, out=self._difference)
+        np.subtract(output, target, self._difference)
         flat = self._difference.ravel()
-        return 0.5 * float(np.dot(flat, flat)) / output.shape[0]
+        return 0.5 * float(np.dot(flat, flat)) / int(output.shape[0])
 
     def gradient(self, output: FloatArray, target: FloatArray, out: FloatArray) -> FloatArray:
-        np.subtract(output, target, out=out)
-        out *= 1.0 / output.shape[0]
+        np.subtract(output, target, out)
+        np.multiply(out, 1.0 / output.shape[0], out)
         return out
 
     # With a linear output, dL/dz = dL/da.
@@ -70,17 +70,17 @@ class CrossEntropy:
     def value(self, output: FloatArray, target: FloatArray) -> float:
         if self._log.shape != output.shape:
             self._log = np.empty_like(output)
-        np.maximum(output, _EPSILON, out=self._log)
-        np.log(self._log, out=self._log)
-        return -float(np.vdot(target, self._log)) / output.shape[0]
+        np.maximum(output, _EPSILON, self._log)
+        np.log(self._log, self._log)
+        return -float(np.vdot(target, self._log)) / int(output.shape[0])
 
     def gradient(self, output: FloatArray, target: FloatArray, out: FloatArray) -> FloatArray:
-        np.maximum(output, _EPSILON, out=out)
-        np.divide(target, out, out=out)
-        out *= -1.0 / output.shape[0]
+        np.maximum(output, _EPSILON, out)
+        np.divide(target, out, out)
+        np.multiply(out, -1.0 / output.shape[0], out)
         return out
 
     def fused_gradient(self, output: FloatArray, target: FloatArray, out: FloatArray) -> FloatArray:
-        np.subtract(output, target, out=out)
-        out *= 1.0 / output.shape[0]
+        np.subtract(output, target, out)
+        np.multiply(out, 1.0 / output.shape[0], out)
         return out

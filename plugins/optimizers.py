@@ -65,8 +65,8 @@ class _GradientDescent:
         self._update = np.zeros_like(parameters)
 
     def step(self) -> None:
-        np.multiply(self._gradients, self.learning_rate, out=self._update)
-        np.subtract(self._parameters, self._update, out=self._parameters)
+        np.multiply(self._gradients, self.learning_rate, self._update)
+        np.subtract(self._parameters, self._update, self._parameters)
 
     def state(self) -> dict[str, Any]:
         return {}
@@ -128,8 +128,8 @@ class Momentum(MiniBatch):
     def step(self) -> None:
         self._velocity *= self.beta
         self._velocity += self._gradients
-        np.multiply(self._velocity, self.learning_rate, out=self._update)
-        np.subtract(self._parameters, self._update, out=self._parameters)
+        np.multiply(self._velocity, self.learning_rate, self._update)
+        np.subtract(self._parameters, self._update, self._parameters)
 
     def state(self) -> dict[str, Any]:
         return {"velocity": self._velocity.copy()}
@@ -164,22 +164,26 @@ class Adam(MiniBatch):
         self._steps += 1
         first, second, update = self._first, self._second, self._update
         first *= self.beta1
-        np.multiply(self._gradients, 1.0 - self.beta1, out=update)
+        np.multiply(self._gradients, 1.0 - self.beta1, update)
         first += update
         second *= self.beta2
-        np.square(self._gradients, out=update)
+        np.square(self._gradients, update)
         update *= 1.0 - self.beta2
         second += update
         # The bias corrections fold into one step size (the paper's section 2 "efficient version").
         step_size = self.learning_rate * math.sqrt(1.0 - self.beta2**self._steps) / (1.0 - self.beta1**self._steps)
-        np.sqrt(second, out=update)
+        np.sqrt(second, update)
         update += self.epsilon
-        np.divide(first, update, out=update)
+        np.divide(first, update, update)
         update *= step_size
-        np.subtract(self._parameters, update, out=self._parameters)
+        np.subtract(self._parameters, update, self._parameters)
 
     def state(self) -> dict[str, Any]:
-        return {"first_moment": self._first.copy(), "second_moment": self._second.copy(), "steps": self._steps}
+        return {
+            "first_moment": self._first.copy(),
+            "second_moment": self._second.copy(),
+            "steps": self._steps,
+        }
 
     def load_state(self, state: dict[str, Any]) -> None:
         np.copyto(self._first, np.asarray(state["first_moment"], dtype=np.float32))

@@ -1,0 +1,37 @@
+"""The swish activation as a stand-alone netkit plugin: install this package and use ``--activation swish``."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[np.floating[Any]]
+
+
+@attrs.define
+class Swish:
+    """Swish (Ramachandran et al. 2017): a = z * sigmoid(beta z); da/dz = s + beta z s (1 - s). Option: ``beta``."""
+
+    init: ClassVar[str] = "he"
+    beta: float = attrs.field(default=1.0, converter=float)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"beta": self.beta}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Swish:
+        return cls(**config)
+
+    def _sigmoid(self, z: Array) -> Array:
+        result: Array = 0.5 * np.tanh(0.5 * self.beta * z) + 0.5
+        return result
+
+    def forward(self, z: Array, out: Array) -> Array:
+        return np.multiply(z, self._sigmoid(z), out=out)
+
+    def backward(self, z: Array, a: Array, grad: Array, out: Array) -> Array:
+        s = self._sigmoid(z)
+        return np.multiply(grad, s + self.beta * z * s * (1.0 - s), out=out)

@@ -1,0 +1,213 @@
+"""Conformance checks for plugins: shapes, dtypes, finite-difference gradients, config round-trip.
+
+netkit runs these on every registered plugin; a plugin author runs them on theirs::
+
+    from netkit.testing import check_activation
+    check_activation(Swish())
+
+Each check raises ``AssertionError`` with a message saying what is wrong. Gradients are checked in float64
+with central differences, so a tolerance of about 1e-6 separates right from wrong by many orders.
+A plugin class whose constructor needs options sets ``conformance_config`` (a class attribute): the config
+:func:`check_plugin` builds the sample instance from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .model import Sequential
+from .protocols import Activation, Layer, Loss, Optimizer
+from .registry import Registry, default_registry
+from .types import Config, FloatArray
+
+GRADIENT_TOLERANCE = 1e-6
+_STEP = 1e-6
+
+
+def numerical_gradient(function: Callable[[], float], array: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """d function / d array by central differences, perturbing ``array`` in place one entry at a time."""
+    gradient = np.zeros_like(array, dtype=np.float64)
+    flat, flat_gradient = array.reshape(-1), gradient.reshape(-1)
+    for index in range(flat.size):
+        original = flat[index]
+        flat[index] = original + _STEP
+        above = function()
+        flat[index] = original - _STEP
+        below = function()
+        flat[index] = original
+        flat_gradient[index] = (above - below) / (2 * _STEP)
+    return gradient
+
+
+def assert_gradients_close(analytic: np.ndarray[Any, Any], numeric: np.ndarray[Any, Any], what: str) -> None:
+    """Relative error max|a - n| / max(1, max|n|) must be below :data:`GRADIENT_TOLERANCE`."""
+    error = float(np.max(np.abs(analytic - numeric), initial=0.0)) / max(1.0, float(np.max(np.abs(numeric))))
+    assert error < GRADIENT_TOLERANCE, f"{what}: analytic gradient differs from finite differences by {error:.2e}"
+
+
+def check_config_round_trip(plugin: Any) -> None:
+    """``from_config(get_config())`` rebuilds an equivalent plugin, and the config is JSON."""
+    config = plugin.get_config()
+    assert isinstance(config, dict), f"{type(plugin).__name__}.get_config() must return a dict"
+    text = json.dumps(config)
+    rebuilt = type(plugin).from_config(json.loads(text))
+    assert type(rebuilt) is type(plugin), "from_config built a different class"
+    assert rebuilt.get_config() == config, f"config does not round-trip: {config} -> {rebuilt.get_config()}"
+
+
+def check_activation(activation: Activation, rng: np.random.Generator | None = None) -> None:
+    """Shapes, dtypes, saturation, derivative against finite differences, ``out`` aliasing, config."""
+    rng = rng or np.random.default_rng(0)
+    assert activation.init in ("xavier", "he"), f"init must be 'xavier' or 'he', got {activation.init!r}"
+    z32 = rng.standard_normal((5, 4)).astype(np.float32)
+    a32 = activation.forward(z32, np.empty_like(z32))
+    assert a32.shape == z32.shape and a32.dtype == np.float32, "forward must keep shape and float32"
+    extreme = np.array([[-500.0, -50.0, 0.0, 50.0, 500.0]], dtype=np.float32)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        saturated = activation.forward(extreme, np.empty_like(extreme))
+    assert np.all(np.isfinite(saturated)), f"forward overflows on large inputs: {saturated}"
+
+    z = rng.standard_normal((5, 4)) * 2
+    z[np.abs(z) < 1e-3] = 0.5  # keep away from kinks (ReLU at 0) where the derivative is undefined
+    weights = rng.standard_normal(z.shape)  # L = sum(weights * f(z)), so dL/da = weights
+
+    def loss() -> float:
+        return float(np.sum(weights * activation.forward(z, np.empty_like(z))))
+
+    numeric = numerical_gradient(loss, z)
+    a = activation.forward(z, np.empty_like(z)).copy()
+    analytic = activation.backward(z, a, weights.copy(), np.empty_like(z)).copy()
+    assert_gradients_close(analytic, numeric, f"{type(activation).__name__}.backward")
+    aliased = weights.copy()
+    activation.backward(z, a, aliased, aliased)
+    np.testing.assert_allclose(aliased, analytic, rtol=1e-12, err_msg="backward with out=grad differs")
+    check_config_round_trip(activation)
+
+
+def _probabilities(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray[Any, Any]:
+    logits = rng.standard_normal(shape)
+    exp = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities: np.ndarray[Any, Any] = exp / exp.sum(axis=1, keepdims=True)
+    return probabilities
+
+
+def check_loss(loss: Loss, rng: np.random.Generator | None = None, registry: Registry | None = None) -> None:
+    """Value is a finite float, gradient and fused gradient match finite differences, config round-trips."""
+    rng = rng or np.random.default_rng(0)
+    registry = registry or default_registry()
+    output = _probabilities(rng, (6, 4))
+    target = np.eye(4)[rng.integers(0, 4, 6)]
+    value = loss.value(output, target)
+    assert isinstance(value, float) and np.isfinite(value), f"value must be a finite float, got {value!r}"
+    numeric = numerical_gradient(lambda: loss.value(output, target), output)
+    analytic = loss.gradient(output, target, np.empty_like(output)).copy()
+    assert_gradients_close(analytic, numeric, f"{type(loss).__name__}.gradient")
+    if loss.fused_activation is not None:
+        activation = registry.create("activations", loss.fused_activation)
+        z = rng.standard_normal((6, 4))
+        numeric = numerical_gradient(lambda: loss.value(activation.forward(z, np.empty_like(z)), target), z)
+        fused = loss.fused_gradient(activation.forward(z, np.empty_like(z)), target, np.empty_like(z))
+        assert_gradients_close(fused, numeric, f"{type(loss).__name__}.fused_gradient")
+    check_config_round_trip(loss)
+
+
+def check_layer(layer: Layer, rng: np.random.Generator | None = None, input_size: int = 5) -> None:
+    """Build, bind, initialise reproducibly; gradients of parameters and input against finite differences."""
+    rng = rng or np.random.default_rng(0)
+    output_size = layer.build(input_size)
+    assert output_size >= 1, "build must return the output size"
+    shapes = layer.parameter_shapes()
+    parameters: dict[str, FloatArray] = {name: np.zeros(shape) for name, shape in shapes.items()}
+    gradients: dict[str, FloatArray] = {name: np.zeros(shape) for name, shape in shapes.items()}
+    layer.needs_input_gradient = True
+    layer.bind(parameters, gradients)
+    layer.initialize(np.random.default_rng(7))
+    first = {name: array.copy() for name, array in parameters.items()}
+    layer.initialize(np.random.default_rng(7))
+    for name, array in parameters.items():
+        np.testing.assert_array_equal(array, first[name], err_msg=f"initialize is not reproducible for {name}")
+    for array in parameters.values():  # random values so that no gradient is trivially zero
+        array[...] = rng.standard_normal(array.shape) * 0.5
+    x = rng.standard_normal((4, input_size))
+    weights = rng.standard_normal((4, output_size))
+
+    def loss() -> float:
+        return float(np.sum(weights * layer.forward(x, True)))
+
+    output = layer.forward(x, True)
+    assert output.shape == (4, output_size), f"forward gave {output.shape}, expected {(4, output_size)}"
+    input_gradient = layer.backward(weights.copy())
+    assert input_gradient is not None, "backward must return dL/dx when needs_input_gradient is true"
+    input_gradient = input_gradient.copy()
+    analytic = {name: gradient.copy() for name, gradient in gradients.items()}
+    for name, array in parameters.items():
+        assert_gradients_close(analytic[name], numerical_gradient(loss, array), f"{layer.describe()} d/d{name}")
+    assert_gradients_close(input_gradient, numerical_gradient(loss, x), f"{layer.describe()} d/dx")
+    check_config_round_trip(layer)
+
+
+def check_model_gradients(model: Sequential, rng: np.random.Generator | None = None, rows: int = 3) -> None:
+    """The whole network plus its loss (fused output gradient included) against finite differences."""
+    assert model.dtype == np.float64, "build the model with dtype=np.float64 for a gradient check"
+    rng = rng or np.random.default_rng(0)
+    x = rng.uniform(0, 1, (rows, model.input_size))
+    target = np.eye(model.output_size)[rng.integers(0, model.output_size, rows)]
+
+    def loss() -> float:
+        return model.loss.value(model.forward(x, True), target)
+
+    output = model.forward(x, True)
+    model.backward(output, target, np.empty_like(output))
+    analytic = model.gradients.copy()
+    assert_gradients_close(analytic, numerical_gradient(loss, model.parameters), f"model {model}")
+
+
+def check_optimizer(optimizer: Optimizer) -> None:
+    """Batch size in range, descends a quadratic bowl, state round-trips, config round-trips."""
+    for n in (1, 7, 1000):
+        size = optimizer.samples_per_step(n)
+        assert 1 <= size <= n, f"samples_per_step({n}) gave {size}"
+    parameters = np.linspace(-1, 1, 6).astype(np.float32)
+    gradients = np.zeros_like(parameters)
+    optimizer.bind(parameters, gradients)
+    start = float(np.sum(parameters**2))
+    for _ in range(50):
+        gradients[...] = 0.2 * parameters  # the gradient of 0.1 sum(p^2)
+        optimizer.step()
+    assert float(np.sum(parameters**2)) < start, "50 steps on 0.1 sum(p^2) did not reduce it"
+    saved = {key: np.copy(value) for key, value in optimizer.state().items()}
+    twin = type(optimizer).from_config(optimizer.get_config())
+    twin_parameters, twin_gradients = parameters.copy(), np.zeros_like(parameters)
+    twin.bind(twin_parameters, twin_gradients)
+    twin.load_state(saved)
+    gradients[...] = twin_gradients[...] = 0.2 * parameters
+    optimizer.step()
+    twin.step()
+    np.testing.assert_array_equal(parameters, twin_parameters, err_msg="load_state(state()) changes the next step")
+    check_config_round_trip(optimizer)
+
+
+def sample_instance(cls: type) -> Any:
+    """An instance built from the class's ``conformance_config`` (or an empty config)."""
+    config: Config = dict(getattr(cls, "conformance_config", {}))
+    return cls.from_config(config)  # type: ignore[attr-defined]
+
+
+def check_plugin(group: str, cls: type, registry: Registry | None = None) -> None:
+    """Every conformance check that applies to a plugin of ``group``."""
+    assert (cls.__doc__ or "").strip(), f"{cls.__qualname__} needs a docstring: users see it in --help"
+    instance = sample_instance(cls)
+    if group == "activations":
+        check_activation(instance)
+    elif group == "losses":
+        check_loss(instance, registry=registry)
+    elif group == "layers":
+        check_layer(instance)
+    elif group == "optimizers":
+        check_optimizer(instance)
+    else:
+        check_config_round_trip(instance)

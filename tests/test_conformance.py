@@ -1,0 +1,64 @@
+"""Every registered plugin, built-in or third-party, passes netkit's conformance checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from netkit.model import Sequential
+from netkit.registry import default_registry, iter_plugins
+from netkit.testing import check_model_gradients, check_plugin
+
+PLUGINS = list(iter_plugins(default_registry()))
+
+
+@pytest.mark.parametrize(("group", "name", "cls"), PLUGINS, ids=[f"{g}:{n}" for g, n, _ in PLUGINS])
+def test_registered_plugin_conforms(group: str, name: str, cls: type) -> None:
+    check_plugin(group, cls)
+
+
+def test_every_group_has_its_builtins() -> None:
+    registry = default_registry()
+    assert {"sigmoid", "relu", "leaky-relu", "tanh", "softmax", "identity"} <= set(registry.names("activations"))
+    assert {"mse", "cross-entropy"} <= set(registry.names("losses"))
+    assert {"full-batch", "mini-batch", "stochastic", "momentum", "adam"} <= set(registry.names("optimizers"))
+    assert "dense" in registry.names("layers")
+    assert {"mnist", "fashion-mnist", "idx", "png-folder", "csv"} <= set(registry.names("datasets"))
+
+
+@pytest.mark.parametrize(
+    ("hidden", "output", "loss"),
+    [
+        ("sigmoid", "sigmoid", "mse"),  # the original program's configuration
+        ("sigmoid", "softmax", "cross-entropy"),  # fused output gradient
+        ("relu", "softmax", "mse"),  # softmax Jacobian applied explicitly
+        ("tanh", "identity", "mse"),  # fused through the identity
+        ("leaky-relu", "sigmoid", "cross-entropy"),  # cross-entropy without its fused partner
+    ],
+)
+def test_whole_network_gradient_matches_finite_differences(hidden: str, output: str, loss: str) -> None:
+    model = Sequential(
+        6,
+        [
+            {"type": "dense", "units": 5, "activation": hidden},
+            {"type": "dense", "units": 4, "activation": hidden},
+            {"type": "dense", "units": 3, "activation": output},
+        ],
+        loss,
+        np.random.default_rng(3),
+        dtype=np.float64,
+    )
+    check_model_gradients(model, np.random.default_rng(4))
+
+
+def test_a_wrong_gradient_is_caught() -> None:
+    """The checker itself must be able to fail: a sigmoid whose derivative is off by 2x."""
+    from netkit.plugins.activations import Sigmoid
+    from netkit.testing import check_activation
+
+    class HalfWrongSigmoid(Sigmoid):
+        def backward(self, z, a, grad, out):  # type: ignore[no-untyped-def]
+            return super().backward(z, a, grad, out) * 2
+
+    with pytest.raises(AssertionError, match="finite differences"):
+        check_activation(HalfWrongSigmoid())
