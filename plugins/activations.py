@@ -89,7 +89,7 @@ class ReLU(_Elementwise):
     init: ClassVar[str] = "he"
 
     def forward(self, z: FloatArray, out: FloatArray) -> FloatArray:
-        return np.maximum(z, _ZERO, out)
+        return np.maximum(z, _ZERO, out=out)
 
     def backward(self, z: FloatArray, a: FloatArray, grad: FloatArray, out: FloatArray) -> FloatArray:
         mask = self._scratch = _like(self._scratch, z)
@@ -114,7 +114,7 @@ class LeakyReLU(_Elementwise):
 
     def forward(self, z: FloatArray, out: FloatArray) -> FloatArray:
         np.multiply(z, self.slope, out)
-        return np.maximum(z, out, out)  # with slope < 1 the larger of z and slope*z is the answer
+        return np.maximum(z, out, out=out)  # with slope < 1 the larger of z and slope*z is the answer
 
     def backward(self, z: FloatArray, a: FloatArray, grad: FloatArray, out: FloatArray) -> FloatArray:
         slope = self._scratch = _like(self._scratch, z)

@@ -70,12 +70,12 @@ class CrossEntropy:
     def value(self, output: FloatArray, target: FloatArray) -> float:
         if self._log.shape != output.shape:
             self._log = np.empty_like(output)
-        np.maximum(output, _EPSILON, self._log)
+        np.maximum(output, _EPSILON, out=self._log)
         np.log(self._log, self._log)
         return -float(np.vdot(target, self._log)) / int(output.shape[0])
 
     def gradient(self, output: FloatArray, target: FloatArray, out: FloatArray) -> FloatArray:
-        np.maximum(output, _EPSILON, out)
+        np.maximum(output, _EPSILON, out=out)
         np.divide(target, out, out)
         np.multiply(out, -1.0 / output.shape[0], out)
         return out

@@ -1,1 +1,20 @@
-"""Model files: HDF5 and a restricted pickle, written atomically."""
+"""Model files: HDF5 and a restricted pickle, written atomically.
+
+``save_model``/``load_model`` pick the format from the extension (``.h5``/``.hdf5``, ``.pkl``/``.pickle``);
+the HDF5 layout is documented in ``FORMAT.md`` beside this module.
+"""
+
+from .modelfile import FORMAT_NAME, FORMAT_VERSION, ModelFile
+from .storage import MODEL_EXTENSIONS, load, load_model, model_format, save, save_model
+
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "MODEL_EXTENSIONS",
+    "ModelFile",
+    "load",
+    "load_model",
+    "model_format",
+    "save",
+    "save_model",
+]

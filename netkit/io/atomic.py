@@ -1,0 +1,110 @@
+"""Atomic saves: a crash, a kill or a full disk never leaves a half-written file at the target.
+
+The writer fills a temporary file beside the target, named ``.{target name}.tmp-{pid}-{random}`` so that it
+is recognisable (and hidden on POSIX). It is flushed to disk and then renamed onto the target with
+``os.replace``, which is atomic within a POSIX file system (Windows replaces in place as well, with weaker
+guarantees); the folder is then synced so the rename itself survives a power cut. Readers see the old file
+or the new one, never a mixture.
+
+A process killed mid-save leaves its temporary behind. Each save removes the leftover temporaries of its
+target whose writing process no longer runs (POSIX only: the pid is in the name) or that are older than
+``STALE_AFTER_SECONDS`` (everywhere). Temporaries of a save that is still running are left alone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+TEMPORARY_MARK = ".tmp-"
+# No save takes an hour: a temporary this old belongs to a dead process even where pids cannot be checked.
+STALE_AFTER_SECONDS = 3600.0
+
+
+def temporary_prefix(target: Path) -> str:
+    return f".{target.name}{TEMPORARY_MARK}"
+
+
+def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
+    """Run ``write(temporary)``, then put the result at ``target`` in one rename.
+
+    On any failure (including KeyboardInterrupt) the temporary is removed, ``target`` is untouched and the
+    exception propagates unchanged.
+    """
+    remove_stale_temporaries(target)
+    temporary = target.parent / f"{temporary_prefix(target)}{os.getpid()}-{secrets.token_hex(6)}"
+    # O_EXCL: never write through a file (or symlink) that someone else placed there. Mode 0o666 lets the
+    # umask decide the permissions, as for any newly created file.
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    os.close(descriptor)
+    try:
+        write(temporary)
+        # The writer (h5py, pickle) closed its handle; fsync through any handle flushes the file's data.
+        _fsync(temporary, os.O_RDWR | getattr(os, "O_BINARY", 0))
+        if target.exists():  # a replaced file keeps its permissions
+            os.chmod(temporary, stat.S_IMODE(target.stat().st_mode))
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    # Windows cannot open a folder to sync it (NTFS journals the rename itself); some POSIX file systems
+    # refuse a directory fsync too: both are best effort.
+    if os.name == "posix":
+        with contextlib.suppress(OSError):
+            _fsync(target.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+
+
+def _fsync(path: Path, flags: int) -> None:
+    descriptor = os.open(path, flags)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _process_running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0 only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except (OverflowError, ValueError):  # not a pid this system can have
+        return False
+    except OSError:  # it exists but belongs to someone else (EPERM)
+        return True
+    return True
+
+
+def _is_stale(name: str, prefix: str, modified: float) -> bool:
+    owner = name[len(prefix) :].split("-", 1)[0]
+    # Only POSIX: on Windows os.kill(pid, 0) would terminate the process instead of probing it.
+    if os.name == "posix" and owner.isdigit() and not _process_running(int(owner)):
+        return True
+    return time.time() - modified > STALE_AFTER_SECONDS
+
+
+def remove_stale_temporaries(target: Path) -> list[Path]:
+    """Delete leftover temporaries of ``target`` from saves that died; return what was removed."""
+    prefix = temporary_prefix(target)
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return removed  # the save itself will report the folder's problem
+    for entry in entries:
+        if not entry.name.startswith(prefix):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False) and _is_stale(
+                entry.name, prefix, entry.stat(follow_symlinks=False).st_mtime
+            ):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed

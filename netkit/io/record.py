@@ -1,0 +1,264 @@
+"""The plain record between a :class:`ModelFile` and a storage format, and its validation.
+
+Both formats store the same record, so a file converts from one to the other without loss::
+
+    {
+        "format": "netkit-model", "format_version": 1, "netkit_version": "0.1.0",
+        "config": {...},            # Sequential.get_config(): plugin specs, JSON values only
+        "training": {...},          # the run's options, JSON values only
+        "rng_state": {...} | None,  # bit_generator.state, JSON values only (arrays become lists)
+        "layers": [{"weight": float32 (in, out), "bias": float32 (out,)}, ...],
+        "history": {"iteration_loss": float64 (iterations,), "epochs": [{"epoch": 1, ...}, ...]},
+        "optimizer": None | {"config": {"type": ..., ...}, "arrays": {name: array}, "values": {name: JSON}},
+    }
+
+:func:`decode` trusts nothing in a record: every problem becomes a one-line :class:`ModelFileError`
+(without the path, which the caller adds).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import numpy as np
+
+from .. import __version__
+from ..errors import ModelFileError, NetkitError
+from ..model import Sequential
+from ..protocols import Optimizer
+from ..training import EpochRecord, History
+from .modelfile import FORMAT_NAME, FORMAT_VERSION, ModelFile, restore_generator
+
+
+def _annotation(field: attrs.Attribute[Any]) -> str:
+    # A string under ``from __future__ import annotations``; otherwise a class (int) or a union (float | None).
+    kind = field.type
+    return kind if isinstance(kind, str) else str(getattr(kind, "__name__", kind))
+
+
+# Field name -> annotation ("int", "float", "float | None"): how each history column is typed.
+EPOCH_FIELDS: dict[str, str] = {field.name: _annotation(field) for field in attrs.fields(EpochRecord)}
+# Array dtypes a record may hold: booleans, integers and floats (never objects, strings or records).
+ARRAY_KINDS = "biuf"
+
+
+def one_line(exc: BaseException) -> str:
+    """An exception's message on one line (h5py's can span several)."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _numpy_to_builtin(value: Any) -> Any:
+    if isinstance(value, np.ndarray | np.generic):
+        return value.tolist()
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def to_json_value(value: Any, what: str) -> Any:
+    """``value`` as plain JSON types (numpy numbers and arrays become numbers and lists)."""
+    try:
+        return json.loads(json.dumps(value, default=_numpy_to_builtin))
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ModelFileError(f"{what} must be JSON values: {exc}") from None
+
+
+def encode(model_file: ModelFile) -> dict[str, Any]:
+    """The record of ``model_file``. Layer parameters are the model's own views, not copies."""
+    model, history = model_file.model, model_file.history
+    if not isinstance(model_file.training, Mapping):
+        raise ModelFileError(f"training options must be a mapping, got {type(model_file.training).__name__}")
+    if not np.isfinite(model.parameters).all():  # never write what loading would refuse
+        raise ModelFileError("the model's parameters contain NaN or infinite values (did training diverge?)")
+    rng_state = model_file.rng_state
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "netkit_version": __version__,
+        "config": to_json_value(model.get_config(), "the model config"),
+        "training": to_json_value(dict(model_file.training), "training options"),
+        "rng_state": None if rng_state is None else to_json_value(rng_state, "rng_state"),
+        "layers": [dict(views) for views in model.parameter_views],
+        "history": {
+            "iteration_loss": np.asarray(history.iteration_loss, dtype=np.float64),
+            "epochs": [attrs.asdict(record) for record in history.epochs],
+        },
+        "optimizer": _encode_optimizer(model_file),
+    }
+
+
+def _encode_optimizer(model_file: ModelFile) -> dict[str, Any] | None:
+    if model_file.optimizer is None:
+        return None
+    registry = model_file.model.registry
+    try:
+        config = to_json_value(registry.spec_of("optimizers", model_file.optimizer), "the optimizer config")
+    except NetkitError as exc:
+        raise ModelFileError(f"cannot describe the optimizer: {exc}") from None
+    arrays = {key: value for key, value in model_file.optimizer_state.items() if isinstance(value, np.ndarray)}
+    for key, array in arrays.items():
+        if array.dtype.kind not in ARRAY_KINDS:
+            raise ModelFileError(f"optimizer state {key!r} is a {array.dtype} array; only numbers can be saved")
+    values = {key: value for key, value in model_file.optimizer_state.items() if key not in arrays}
+    return {"config": config, "arrays": arrays, "values": to_json_value(values, "optimizer state values")}
+
+
+def check_header(format_name: object, version: object, kind: str = "record", entry: str = "entry") -> None:
+    """Refuse early what is not a netkit model or is newer than this netkit: the rest may not parse."""
+    if format_name is None:
+        raise ModelFileError(f"not a netkit model: this {kind} has no 'format' {entry}")
+    if format_name != FORMAT_NAME:
+        raise ModelFileError(f"not a netkit model: this {kind} has format {format_name!r}, not {FORMAT_NAME!r}")
+    if isinstance(version, bool) or not isinstance(version, int | np.integer):
+        raise ModelFileError(f"its format_version should be a whole number, got {version!r}")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"format version {version} is newer than this netkit ({__version__}) can read "
+            f"(up to {FORMAT_VERSION}); upgrade netkit"
+        )
+    if version < 1:
+        raise ModelFileError(f"unknown format version {version}")
+
+
+def expect_mapping(value: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ModelFileError(f"{what} should be a mapping, got {type(value).__name__}")
+    return value
+
+
+def expect_list(value: Any, what: str) -> list[Any] | tuple[Any, ...]:
+    if not isinstance(value, list | tuple):
+        raise ModelFileError(f"{what} should be a list, got {type(value).__name__}")
+    return value
+
+
+def _array(value: Any, what: str, kinds: str = ARRAY_KINDS) -> np.ndarray[Any, Any]:
+    if not isinstance(value, np.ndarray):
+        raise ModelFileError(f"{what} should be an array, got {type(value).__name__}")
+    if value.dtype.kind not in kinds:
+        raise ModelFileError(
+            f"{what} has dtype {value.dtype}, expected a {'float' if kinds == 'f' else 'numeric'} type"
+        )
+    return value
+
+
+def decode(record: Mapping[str, Any]) -> ModelFile:
+    """A validated ModelFile from a record that a reader produced from an untrusted file."""
+    check_header(record.get("format"), record.get("format_version"))
+    model = _decode_model(
+        expect_mapping(record.get("config"), "the model config"), expect_list(record.get("layers"), "layers")
+    )
+    optimizer, optimizer_state = _decode_optimizer(record.get("optimizer"), model)
+    rng_state = record.get("rng_state")
+    if rng_state is not None:
+        restore_generator(dict(expect_mapping(rng_state, "rng_state")))
+    netkit_version = record.get("netkit_version")
+    if not isinstance(netkit_version, str):
+        raise ModelFileError(f"netkit_version should be a string, got {netkit_version!r}")
+    return ModelFile(
+        model=model,
+        history=_decode_history(expect_mapping(record.get("history"), "history")),
+        optimizer=optimizer,
+        optimizer_state=optimizer_state,
+        rng_state=None if rng_state is None else dict(rng_state),
+        training=dict(expect_mapping(record.get("training", {}), "training options")),
+        format_version=int(record["format_version"]),
+        netkit_version=netkit_version,
+    )
+
+
+def _decode_model(config: Mapping[str, Any], layers: list[Any] | tuple[Any, ...]) -> Sequential:
+    try:
+        model = Sequential.from_config(config)
+    except NetkitError as exc:
+        raise ModelFileError(f"its model config cannot be built: {exc}") from None
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise ModelFileError(f"its model config is malformed: {exc!r}") from None
+    if len(layers) != len(model.layers):
+        raise ModelFileError(
+            f"the file holds parameters for {len(layers)} layers but its config describes {len(model.layers)}"
+        )
+    for index, (layer, views, saved) in enumerate(zip(model.layers, model.parameter_views, layers, strict=True)):
+        name = f"layer {index} ({layer.describe()})"
+        saved = expect_mapping(saved, f"{name} parameters")
+        missing, unexpected = sorted(views.keys() - saved.keys()), sorted(saved.keys() - views.keys())
+        if missing:
+            raise ModelFileError(f"{name} lacks its parameter(s) {', '.join(map(repr, missing))}")
+        if unexpected:
+            raise ModelFileError(f"{name} has unexpected parameter(s) {', '.join(map(repr, unexpected))}")
+        for key, view in views.items():
+            array = _array(saved[key], f"{name} {key!r}", kinds="f")
+            if array.shape != view.shape:
+                raise ModelFileError(f"{name} {key!r} has shape {array.shape} but its config needs {view.shape}")
+            if not np.isfinite(array).all():
+                raise ModelFileError(f"{name} {key!r} contains NaN or infinite values")
+            view[...] = array
+    return model
+
+
+def _decode_epoch_value(value: Any, annotation: str) -> Any:
+    if annotation == "int":
+        if isinstance(value, bool) or not float(value).is_integer():
+            raise ValueError(f"expected a whole number, got {value!r}")
+        return int(value)
+    if annotation == "float | None" and (value is None or value != value):  # NaN marks "not measured"
+        return None
+    return float(value)
+
+
+def _decode_history(history: Mapping[str, Any]) -> History:
+    losses = _array(history.get("iteration_loss"), "history iteration_loss", kinds="f")
+    if losses.ndim != 1:
+        raise ModelFileError(f"history iteration_loss should be one-dimensional, got shape {losses.shape}")
+    records = []
+    for number, saved in enumerate(expect_list(history.get("epochs"), "history epochs"), start=1):
+        saved = expect_mapping(saved, f"history epoch record {number}")
+        try:
+            fields = {name: _decode_epoch_value(saved[name], kind) for name, kind in EPOCH_FIELDS.items()}
+        except KeyError as exc:
+            raise ModelFileError(f"history epoch record {number} lacks {exc.args[0]!r}") from None
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ModelFileError(f"history epoch record {number} is malformed: {exc}") from None
+        records.append(EpochRecord(**fields))
+    return History(records, [float(value) for value in losses])
+
+
+def _decode_optimizer(saved: Any, model: Sequential) -> tuple[Optimizer | None, dict[str, Any]]:
+    if saved is None:
+        return None, {}
+    saved = expect_mapping(saved, "optimizer")
+    config = expect_mapping(saved.get("config"), "the optimizer config")
+    arrays = expect_mapping(saved.get("arrays", {}), "optimizer state arrays")
+    state = {**expect_mapping(saved.get("values", {}), "optimizer state values"), **arrays}
+    try:
+        optimizer: Optimizer = model.registry.create("optimizers", config)
+        probe: Optimizer = model.registry.create("optimizers", config)
+    except (NetkitError, TypeError, ValueError) as exc:  # plugins' validators raise ValueError
+        raise ModelFileError(f"its optimizer cannot be built: {exc}") from None
+    if not state:  # a fresh optimiser: nothing to check
+        return optimizer, state
+    # What this optimiser's state looks like for this model; the saved one must match it key for key.
+    probe.bind(np.zeros_like(model.parameters), np.zeros_like(model.parameters))
+    expected = probe.state()
+    missing, unexpected = sorted(expected.keys() - state.keys()), sorted(state.keys() - expected.keys())
+    kind = config.get("type")
+    if missing or unexpected:
+        problems = [
+            f"{label} {', '.join(map(repr, keys))}"
+            for label, keys in (("lacks", missing), ("has unexpected", unexpected))
+            if keys
+        ]
+        raise ModelFileError(f"its {kind} optimizer state {' and '.join(problems)}")
+    for key, reference in expected.items():
+        if isinstance(reference, np.ndarray):
+            array = _array(state[key], f"optimizer state {key!r}")
+            if array.shape != reference.shape:
+                raise ModelFileError(
+                    f"optimizer state {key!r} has shape {array.shape} but this model needs {reference.shape}"
+                )
+    try:
+        probe.load_state(dict(state))
+    except (KeyError, ValueError, TypeError, IndexError, OverflowError) as exc:
+        raise ModelFileError(f"its {kind} optimizer state cannot be loaded: {exc!r}") from None
+    return optimizer, state
