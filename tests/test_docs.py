@@ -1,0 +1,49 @@
+"""The README stays true: quick start, CI's test command, and a row for every built-in plugin."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from netkit.registry import default_registry
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _ci_test_command() -> str:
+    lines = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    marker = next(i for i, line in enumerate(lines) if "README-TEST-COMMAND" in line)
+    return lines[marker + 1].strip()
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    command = _ci_test_command()
+    assert "pytest" in command
+    assert command in README, f"the README must show CI's test command verbatim: {command}"
+
+
+def test_quick_start_has_two_commands() -> None:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"^```(?:bash|sh)\n(.*?)\n```", section, flags=re.M | re.S)
+    assert len(commands) == 2, commands
+    assert "netkit train" in commands[0] and "pip install" in commands[0]
+    assert commands[1] == _ci_test_command()
+
+
+BUILTINS = [info for info in default_registry().describe() if info.distribution == "netkit"]
+
+
+@pytest.mark.parametrize("info", BUILTINS, ids=[f"{i.group}:{i.name}" for i in BUILTINS])
+def test_every_builtin_plugin_has_a_readme_row(info: object) -> None:
+    group, name = info.group, info.name  # type: ignore[attr-defined]
+    assert re.search(rf"^\| `{group}` \| `{re.escape(name)}` \|", README, flags=re.M), (
+        f"README's plugin table lacks a row for {group} {name!r}"
+    )
+
+
+def test_no_builtin_plugin_fails_to_load() -> None:
+    broken = [f"{i.group}:{i.name}: {i.error}" for i in BUILTINS if not i.loaded]
+    assert not broken, broken
