@@ -139,7 +139,7 @@ class Registry:
         cls = self.get(group, name)
         try:
             return cls.from_config(config)  # type: ignore[attr-defined]
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:  # unknown option names, and validators' "Received: ..." messages
             raise PluginError(f"bad options for {KINDS[group]} {name!r}: {exc}") from None
 
     def name_of(self, group: str, obj: object) -> str:

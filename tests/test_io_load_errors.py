@@ -178,7 +178,8 @@ HDF5_DAMAGE: dict[str, tuple[Callable[[Any], None], str]] = {
     ),
     "bad optimizer option": (
         _set_attribute("config", json.dumps({"type": "adam", "learning_rate": -1}), node="optimizer"),
-        "its optimizer cannot be built: learning_rate must be a positive number. Received: learning_rate=-1.0",
+        "its optimizer cannot be built: bad options for optimizer 'adam': "
+        "learning_rate must be a positive number. Received: learning_rate=-1.0",
     ),
     "bad activation option": (
         _change_config(lambda config: config["layers"][0].update(activation={"type": "sigmoid", "slope": 2})),

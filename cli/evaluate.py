@@ -1,0 +1,68 @@
+"""``netkit evaluate``: accuracy, loss, per-class precision/recall and the confusion matrix on a test set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from netkit.evaluation import evaluate as score
+
+from . import formatting as fmt
+from .downloads import load_dataset
+from .models import open_model
+from .options import plugin_option
+from .render import confusion_table
+
+
+@click.command()
+@click.argument("model", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@plugin_option(
+    "--dataset",
+    group="datasets",
+    default=None,
+    help="Dataset whose test set to score.  [default: the one the model was trained on, else mnist]",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder holding the dataset's files.",
+)
+@click.option("--no-download", is_flag=True, help="Fail instead of downloading missing dataset files.")
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+def evaluate(model: Path | None, dataset: str | None, data_dir: Path | None, no_download: bool, as_json: bool) -> None:
+    """Score MODEL on a test set (default: the pre-trained model shipped with netkit).
+
+    \b
+    Examples:
+      netkit evaluate                      # the shipped 784-16-16-10 MNIST model
+      netkit evaluate model.h5 --json
+      netkit evaluate fashion.h5 --dataset fashion-mnist
+    """
+    path, model_file = open_model(model)
+    dataset_spec = dataset or str(model_file.training.get("dataset", "mnist"))
+    data = load_dataset(dataset_spec, data_dir, not no_download)
+    scores = score(model_file.model, data.test_images, data.test_labels)
+    if as_json:
+        result = {
+            "model": str(path),
+            "dataset": dataset_spec,
+            "architecture": repr(model_file.model),
+            **scores.to_dict(),
+        }
+        click.echo(json.dumps(result, indent=2))
+        return
+    console = Console(highlight=False)
+    console.print(f"[bold]{path}[/] · {model_file.model} · {dataset_spec} test set, {scores.n:,} images")
+    console.print(
+        f"accuracy [bold green]{fmt.percent(scores.accuracy)}[/]  "
+        f"({int(scores.confusion.trace()):,} of {scores.n:,} right)   loss {fmt.loss(scores.loss)}"
+    )
+    names = list(data.class_names)
+    console.print(
+        "\n[bold]confusion matrix[/] [bright_black]rows: true class, columns: predicted; recall and precision in %[/]"
+    )
+    console.print(confusion_table(scores.confusion, list(scores.precision), list(scores.recall), names))

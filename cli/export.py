@@ -1,0 +1,36 @@
+"""``netkit export``: copy a model file into the other format (chosen by the destination's extension)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from netkit.errors import ModelFileError
+from netkit.io import model_format, save_model
+
+from .models import open_model
+
+
+@click.command()
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite DESTINATION if it exists.")
+def export(source: Path, destination: Path, force: bool) -> None:
+    """Convert SOURCE to DESTINATION; the format follows DESTINATION's extension.
+
+    \b
+    .h5 / .hdf5      HDF5 (readable with plain h5py)
+    .pkl / .pickle   restricted pickle (numpy arrays and builtins only)
+
+    Everything is kept: weights, history, optimizer state and training options, so training can resume
+    from either file.
+    """
+    file_format = model_format(destination)
+    if destination.exists() and not force:
+        raise ModelFileError(f"{destination} exists; use --force to overwrite it")
+    if destination.exists() and destination.resolve() == source.resolve():
+        raise ModelFileError(f"{source} and {destination} are the same file")
+    _, model_file = open_model(source)
+    written = save_model(model_file, destination, format=file_format)
+    click.echo(f"{source} ({model_format(source)}) -> {written} ({file_format}) · {model_file.model}")

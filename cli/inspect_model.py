@@ -1,0 +1,182 @@
+"""``netkit inspect``: what a model file holds — layers, parameters, history — and one neuron's weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+from netkit.errors import ConfigError
+from netkit.io import ModelFile, model_format
+from netkit.model import Sequential
+from netkit.registry import default_registry
+
+from . import formatting as fmt
+from .models import open_model
+from .render import heat_legend, heat_map
+from .sparkline import bounds, sparkline
+
+IMAGE_SIDE = 28
+
+
+@click.command()
+@click.argument("model", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--neuron",
+    type=int,
+    default=None,
+    metavar="N",
+    help="Draw the 784 input weights of first-layer neuron N as a 28x28 heat map.",
+)
+def inspect(model: Path, neuron: int | None) -> None:
+    """Show MODEL's layers, parameter counts, file format and training history.
+
+    \b
+    Examples:
+      netkit inspect model.h5
+      netkit inspect model.h5 --neuron 3      # what hidden neuron 3 looks for
+    """
+    path, model_file = open_model(model)
+    console = Console(highlight=False)
+    if neuron is not None:
+        weights = neuron_weights(model_file.model, neuron)  # fail before printing anything
+        console.print(_overview(path, model_file))
+        console.print(_neuron_view(weights, neuron, console.color_system is not None))
+        return
+    console.print(_overview(path, model_file))
+    console.print(_layer_table(model_file.model))
+    console.print(_training(model_file, console.width))
+
+
+def neuron_weights(model: Sequential, neuron: int) -> np.ndarray[Any, Any]:
+    """The first layer's weights into ``neuron``, as a 28x28 grid, or a clear error."""
+    first = model.layers[0]
+    weight = model.parameter_views[0].get("weight")
+    if weight is None or weight.ndim != 2:
+        raise ConfigError(f"--neuron needs a first layer with a weight matrix; {first.describe()} has none")
+    inputs, units = weight.shape
+    if inputs != IMAGE_SIDE * IMAGE_SIDE:
+        raise ConfigError(f"--neuron draws 28x28 inputs, but this model's input layer takes {inputs} values")
+    if not 0 <= neuron < units:
+        raise ConfigError(f"neuron {neuron} does not exist; the first layer has neurons 0 to {units - 1}")
+    return np.asarray(weight[:, neuron]).reshape(IMAGE_SIDE, IMAGE_SIDE)
+
+
+def _overview(path: Path, model_file: ModelFile) -> Text:
+    model = model_file.model
+    text = Text()
+    text.append(str(path), style="bold")
+    text.append(
+        f" · {model_format(path)} file, {model_file.format_name} v{model_file.format_version}, "
+        f"written by netkit {model_file.netkit_version}\n"
+    )
+    text.append(repr(model), style="bold cyan")
+    loss = default_registry().name_of("losses", model.loss)
+    text.append(f" · loss {loss} · {model.parameter_count:,} parameters")
+    return text
+
+
+def _layer_table(model: Sequential) -> Table:
+    table = Table(header_style="bold cyan", border_style="bright_black")
+    table.add_column("#", justify="right")
+    table.add_column("layer")
+    table.add_column("shape")
+    table.add_column("parameters", no_wrap=True)
+    table.add_column("count", justify="right")
+    for index, (layer, views) in enumerate(zip(model.layers, model.parameter_views, strict=True)):
+        table.add_row(
+            str(index + 1),
+            layer.describe(),
+            f"{model.sizes[index]} → {model.sizes[index + 1]}",
+            " · ".join(f"{name} {'x'.join(map(str, array.shape))}" for name, array in views.items()),
+            f"{sum(array.size for array in views.values()):,}",
+        )
+    table.add_section()
+    table.add_row("", "total", "", "", f"{model.parameter_count:,}", style="bold")
+    return table
+
+
+def _training(model_file: ModelFile, width: int) -> Table:
+    history, training = model_file.history, model_file.training
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold cyan", no_wrap=True)
+    grid.add_column()
+    if training:
+        grid.add_row(
+            "dataset",
+            f"{training.get('dataset', '?')} (seed {training.get('seed', '?')}, "
+            f"validation {training.get('validation', '?')})",
+        )
+    optimizer = training.get("optimizer") or (
+        default_registry().spec_of("optimizers", model_file.optimizer) if model_file.optimizer is not None else {}
+    )
+    if optimizer:
+        grid.add_row("optimizer", fmt.spec_text(optimizer))
+    if not history.epochs:
+        grid.add_row("history", Text("none: this model was never trained by netkit", style="bright_black"))
+        return grid
+    best = fmt.best_epoch(history.epochs)
+    summary = f"{len(history.epochs)} epochs, {len(history.iteration_loss):,} iterations"
+    if best is not None:
+        summary += f"; best val acc {fmt.percent(best.val_accuracy)} at epoch {best.epoch}"
+    grid.add_row("history", summary)
+    last = history.epochs[-1]
+    grid.add_row(
+        "last epoch",
+        f"train loss {fmt.loss(last.train_loss)} · val loss {fmt.loss(last.val_loss)} · "
+        f"val acc {fmt.percent(last.val_accuracy)}",
+    )
+    spark_width = max(min(width, 100) - 40, 10)  # room for the label and the note
+    train = [record.train_loss for record in history.epochs]
+    validation = [record.val_loss for record in history.epochs]
+    low, high = bounds(train, validation)
+    repeat = max(1, min(4, spark_width // len(train)))
+    grid.add_row(
+        "train loss/epoch",
+        _spark(
+            sparkline(train, spark_width, low, high, log=True, repeat=repeat),
+            "magenta",
+            f"{fmt.loss(train[0])} → {fmt.loss(train[-1])}",
+        ),
+    )
+    if any(value is not None for value in validation):
+        grid.add_row(
+            "val loss/epoch",
+            _spark(
+                sparkline(validation, spark_width, low, high, log=True, repeat=repeat),
+                "green",
+                f"{fmt.loss(validation[0])} → {fmt.loss(validation[-1])}",
+            ),
+        )
+    if history.iteration_loss:
+        grid.add_row(
+            "loss/iteration",
+            _spark(
+                sparkline(history.iteration_loss, spark_width, log=True),
+                "yellow",
+                f"{len(history.iteration_loss):,} steps",
+            ),
+        )
+    grid.add_row("", Text("sparklines on a log scale; train and validation share theirs", style="bright_black"))
+    return grid
+
+
+def _spark(line: str, style: str, note: str) -> Text:
+    return Text.assemble((line, style), "  ", (note, "bright_black"))
+
+
+def _neuron_view(weights: np.ndarray[Any, Any], neuron: int, colour: bool) -> Group:
+    picture, limit = heat_map(weights, colour, scale=2 if colour else 1)
+    title = Text(f"first-layer neuron {neuron}: its 784 input weights as a 28x28 image", style="bold")
+    legend = heat_legend(limit, colour)
+    meaning = "red: negative · green: positive · " if colour else ""
+    note = Text(
+        f"{meaning}scaled to max |w| = {limit:.3g}; range [{weights.min():+.3g}, {weights.max():+.3g}]",
+        style="bright_black",
+    )
+    return Group(title, picture, legend, note)

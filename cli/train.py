@@ -1,0 +1,248 @@
+"""``netkit train``: build (or resume) a network, train it with a live view, checkpoint every epoch."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+from click.core import ParameterSource
+from rich.console import Console
+from rich.text import Text
+
+from netkit.errors import ConfigError
+from netkit.evaluation import evaluate
+from netkit.training import Callback
+
+from . import formatting as fmt
+from .downloads import load_dataset
+from .live import LiveView
+from .options import DynamicHelpOption, LayerSizes, PositiveFloat, ValidationSize, optimizer_defaults, plugin_option
+from .train_output import PlainLines, interrupt_message, result_record, summary
+from .training_run import (
+    Checkpoint,
+    Run,
+    RunRequest,
+    check_output,
+    contradictions,
+    new_run,
+    open_resumed,
+    optimizer_spec,
+    output_format,
+    resumed_run,
+)
+
+EPILOG = """\b
+Plugin options use the spec syntax NAME:KEY=VALUE,...  for example
+  --activation leaky-relu:slope=0.1
+  --optimizer adam:beta1=0.9,beta2=0.99 --lr 0.001
+  --optimizer momentum:beta=0.8 --batch-size 64
+  --dataset idx:path=~/digits
+
+\b
+Examples:
+  netkit train --layers 16,16 --epochs 10             # the classic 784-16-16-10 net
+  netkit train --layers 100 --activation relu --optimizer adam --out relu.h5
+  netkit train --out model.h5 --resume --epochs 5     # five more epochs, same data split
+
+Seeds: weights from [seed, 0], the validation split from [seed, 1], batch order from [seed, 2].
+"""
+
+
+@click.command(epilog=EPILOG)
+@click.option(
+    "--layers",
+    type=LayerSizes(),
+    default="16,16",
+    show_default=True,
+    help="Hidden layer sizes, comma-separated ('none' for no hidden layer). "
+    "The output layer has one unit per class of the dataset.",
+)
+@plugin_option(
+    "--activation",
+    group="activations",
+    default="sigmoid",
+    show_default=True,
+    help="Activation of the hidden layers.",
+)
+@plugin_option(
+    "--output-activation",
+    group="activations",
+    default="softmax",
+    show_default=True,
+    help="Activation of the output layer.",
+)
+@plugin_option("--loss", group="losses", default="cross-entropy", show_default=True, help="Loss function.")
+@plugin_option(
+    "--optimizer",
+    group="optimizers",
+    default="mini-batch",
+    show_default=True,
+    help="How batches are drawn and weights move.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=None,
+    cls=DynamicHelpOption,
+    more=optimizer_defaults("batch_size"),
+    help="Samples per step, for optimizers that have a batch size (an error with the others).",
+)
+@click.option(
+    "--lr",
+    "learning_rate",
+    type=PositiveFloat(),
+    default=None,
+    cls=DynamicHelpOption,
+    more=optimizer_defaults("learning_rate"),
+    help="Learning rate.",
+)
+@click.option(
+    "--epochs",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Epochs to train (more epochs, with --resume).",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of every random choice.")
+@plugin_option(
+    "--dataset",
+    group="datasets",
+    default="mnist",
+    show_default=True,
+    help="Dataset to train on.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder holding the dataset's files (searched before $NETKIT_DATA and the cache).",
+)
+@click.option(
+    "--validation",
+    type=ValidationSize(),
+    default="0.1",
+    show_default=True,
+    help="Validation rows carved from the training set: a fraction below 1, a count, or 0 for none.",
+)
+@click.option("--no-download", is_flag=True, help="Fail instead of downloading missing dataset files.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("model.h5"),
+    show_default=True,
+    help="Model file, saved after every epoch.",
+)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["hdf5", "pickle"]),
+    default=None,
+    help="File format, overriding the extension of --out.",
+)
+@click.option("--resume", is_flag=True, help="Continue training the model in --out where it stopped.")
+@click.option("--reset", "--force", "reset", is_flag=True, help="Overwrite --out if it exists.")
+@click.option("--json", "as_json", is_flag=True, help="Print only the final result, as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only the result line.")
+def train(**options: Any) -> None:
+    """Train a network on a dataset, watching it learn.
+
+    Shows a live table (epoch, losses, validation accuracy, speed) with loss sparklines in a terminal, one
+    line per epoch otherwise. The model is saved to --out after every epoch; Ctrl-C keeps the last one.
+    """
+    context = click.get_current_context()
+    if options["resume"] and options["reset"]:
+        raise click.UsageError("--resume and --reset contradict each other; choose one")
+    if options["as_json"] and options["quiet"]:
+        raise click.UsageError("--json and --quiet: choose one")
+    explicit = frozenset(name for name in options if context.get_parameter_source(name) is ParameterSource.COMMANDLINE)
+    request = RunRequest(
+        layers=options["layers"],
+        activation=options["activation"],
+        output_activation=options["output_activation"],
+        loss=options["loss"],
+        optimizer=options["optimizer"],
+        batch_size=options["batch_size"],
+        learning_rate=options["learning_rate"],
+        seed=options["seed"],
+        dataset=options["dataset"],
+        validation=options["validation"],
+        out=options["out"],
+        format=options["file_format"],
+        explicit=explicit,
+    )
+    if not options["resume"]:
+        try:  # --batch-size with full-batch, or --lr against the spec's own learning rate
+            optimizer_spec(request)
+        except ConfigError as exc:
+            raise click.UsageError(str(exc)) from None
+    file_format = output_format(request.out, request.format)
+    check_output(request.out, options["resume"], options["reset"])
+    started = time.perf_counter()
+    run = _prepare(request, options["resume"], options["data_dir"], not options["no_download"])
+    _train(run, request, file_format, options["epochs"], options["as_json"], options["quiet"], started)
+
+
+def _prepare(request: RunRequest, resume: bool, data_dir: Path | None, download: bool) -> Run:
+    if not resume:
+        return new_run(request, load_dataset(request.dataset, data_dir, download))
+    model_file, trainer = open_resumed(request.out)
+    conflicts = contradictions(request, model_file, trainer)
+    if conflicts:
+        raise ConfigError(
+            f"--resume continues {request.out} as it was trained; these options disagree with it: "
+            f"{'; '.join(conflicts)}. Drop them, or start over with --reset"
+        )
+    dataset_spec = str(model_file.training.get("dataset", request.dataset))
+    return resumed_run(request, model_file, trainer, load_dataset(dataset_spec, data_dir, download))
+
+
+def _describe(run: Run) -> str:
+    """``mini-batch lr=0.5 batch-size=32 · mnist: 54,000 train / 6,000 validation``."""
+    optimizer = run.training.get("optimizer") or {}
+    validation = len(run.validation[1]) if run.validation is not None else 0
+    return (
+        f"{fmt.spec_text(optimizer)} · {run.training.get('dataset')}: "
+        f"{len(run.train_labels):,} train / {validation:,} validation"
+    )
+
+
+def _train(
+    run: Run, request: RunRequest, file_format: str, epochs: int, as_json: bool, quiet: bool, started: float
+) -> None:
+    checkpoint = Checkpoint(request.out, run.training, file_format)
+    console = Console(highlight=False)
+    live: LiveView | None = None
+    callbacks: list[Callback] = [checkpoint]
+    if not (as_json or quiet):
+        if console.is_terminal:
+            title = Text.assemble(("netkit train ", "bold"), (repr(run.trainer.model), "bold cyan"))
+            title.append(f"\n{_describe(run)} · saving {request.out}", style="bright_black")
+            live = LiveView(console, title)
+            callbacks.append(live)
+        else:
+            callbacks.append(PlainLines(f"training {run.trainer.model} · {_describe(run)}"))
+    trainer = run.trainer
+    try:
+        trainer.fit(run.train_images, run.train_labels, epochs, run.validation, callbacks)
+    except KeyboardInterrupt:
+        if live is not None:
+            live.close()
+        click.echo(f"netkit: {interrupt_message(request.out, checkpoint.saved_epoch, run.resumed_from)}", err=True)
+        raise click.exceptions.Exit(130) from None
+    except BaseException:
+        if live is not None:
+            live.close()  # give the terminal back before the error message
+        raise
+    scores = evaluate(trainer.model, run.dataset.test_images, run.dataset.test_labels)
+    if as_json:
+        click.echo(json.dumps(result_record(run, request, file_format, scores), indent=2))
+    elif live is None:
+        click.echo(
+            f"test accuracy {fmt.percent(scores.accuracy)} on {scores.n:,} images · {trainer.model} · "
+            f"{fmt.plural(trainer.epochs_done, 'epoch')} · saved {request.out}"
+        )
+    else:
+        live.finish(summary(run, request, file_format, scores, time.perf_counter() - started))

@@ -1,0 +1,84 @@
+"""What ``netkit train`` prints: plain epoch lines, the JSON result, the final summary, the Ctrl-C note."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.panel import Panel
+
+from netkit.evaluation import Evaluation
+from netkit.training import Callback, EpochRecord, Trainer
+
+from . import formatting as fmt
+from .live import summary_panel
+from .training_run import Run, RunRequest
+
+
+class PlainLines(Callback):
+    """One line per epoch on stdout, for logs, pipes and CI."""
+
+    def __init__(self, header: str) -> None:
+        self.header = header
+        self.total_epochs = 0
+
+    def on_train_begin(self, trainer: Trainer, epochs: int, steps_per_epoch: int) -> None:
+        self.total_epochs = trainer.epochs_done + epochs
+        click.echo(self.header)
+
+    def on_epoch_end(self, trainer: Trainer, record: EpochRecord) -> None:
+        click.echo(fmt.epoch_line(record, self.total_epochs))
+
+
+def result_record(run: Run, request: RunRequest, file_format: str, scores: Evaluation) -> dict[str, Any]:
+    trainer = run.trainer
+    return {
+        "model": str(request.out),
+        "format": file_format,
+        "architecture": repr(trainer.model),
+        "dataset": run.training.get("dataset"),
+        "epochs": trainer.epochs_done,
+        "history": trainer.history.to_dict(),
+        "test_accuracy": scores.accuracy,
+        "test_loss": scores.loss,
+        "test_n": scores.n,
+    }
+
+
+def summary(run: Run, request: RunRequest, file_format: str, scores: Evaluation, wall: float) -> Panel:
+    history = run.trainer.history
+    run_epochs = history.epochs[run.resumed_from :]
+    best = fmt.best_epoch(history.epochs)
+    best_text = (
+        f"{best.epoch} (val acc {fmt.percent(best.val_accuracy)}, val loss {fmt.loss(best.val_loss)})"
+        if best is not None
+        else "— (no validation set)"
+    )
+    timing = f"{fmt.plural(len(run_epochs), 'epoch')} in {fmt.seconds(sum(r.seconds for r in run_epochs))}"
+    return summary_panel(
+        [
+            (
+                "test accuracy",
+                f"[bold green]{fmt.percent(scores.accuracy)}[/] on {scores.n:,} test images "
+                f"(loss {fmt.loss(scores.loss)})",
+            ),
+            ("best epoch", best_text),
+            (
+                "time",
+                f"{timing}, {fmt.seconds(wall)} in all",
+            ),
+            ("saved", f"{request.out} ({file_format}, {fmt.plural(run.trainer.epochs_done, 'epoch')} in its history)"),
+        ],
+        title="trained " + repr(run.trainer.model),
+    )
+
+
+def interrupt_message(out: Path, saved_epoch: int | None, resumed_from: int) -> str:
+    if saved_epoch is not None:
+        message = f"interrupted; {out} holds epoch {saved_epoch} (continue with --resume)"
+    elif resumed_from:
+        message = f"interrupted before an epoch ended; {out} is unchanged (epoch {resumed_from})"
+    else:
+        message = "interrupted before the first epoch ended; nothing was saved"
+    return message

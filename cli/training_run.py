@@ -1,0 +1,224 @@
+"""Setting up a training run from the command line's options: a new one, or one resumed from its file.
+
+The options that shape a run (dataset, seed, validation split, network, optimiser) are saved in the model
+file's ``training`` mapping, so ``--resume`` rebuilds exactly the same data split and continues the same
+optimiser. Seeds: ``[seed, 0]`` initialises the weights, ``[seed, 1]`` picks the validation rows and
+``[seed, 2]`` shuffles the batches.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+
+from netkit.data import Dataset, split_validation
+from netkit.errors import ConfigError, ModelFileError
+from netkit.io import ModelFile, load_model, model_format, save_model
+from netkit.model import Sequential
+from netkit.registry import default_registry, parse_spec
+from netkit.training import Callback, EpochRecord, Trainer
+from netkit.types import FloatArray, LabelArray
+
+
+@attrs.frozen
+class RunRequest:
+    """What the command line asked for; ``explicit`` names the options the user actually typed."""
+
+    layers: list[int]
+    activation: str
+    output_activation: str
+    loss: str
+    optimizer: str
+    batch_size: int | None
+    learning_rate: float | None
+    seed: int
+    dataset: str
+    validation: float | int
+    out: Path
+    format: str | None
+    explicit: frozenset[str] = frozenset()
+
+
+@attrs.frozen
+class Run:
+    """A trainer ready to ``fit`` and the data it trains on."""
+
+    trainer: Trainer
+    training: dict[str, Any]
+    dataset: Dataset
+    train_images: FloatArray
+    train_labels: LabelArray
+    validation: tuple[FloatArray, LabelArray] | None
+    resumed_from: int  # epochs already in the history
+
+
+def output_format(out: Path, requested: str | None) -> str:
+    """The file format to save in, decided before any training so a bad ``--out`` fails at once."""
+    return requested if requested is not None else model_format(out)
+
+
+def check_output(out: Path, resume: bool, reset: bool) -> None:
+    """Never overwrite a trained model by accident; never resume from nothing."""
+    if out.is_dir():
+        raise ModelFileError(f"{out} is a directory; --out needs a file name such as model.h5")
+    if resume and not out.exists():
+        raise ModelFileError(f"nothing to resume: {out} does not exist")
+    if out.exists() and not (resume or reset):
+        raise ModelFileError(f"{out} exists; use --resume to continue it or --reset to start over")
+
+
+def _canonical(group: str, spec: str | dict[str, Any]) -> dict[str, Any]:
+    """A spec as the registry writes it back, defaults included, so equal settings compare equal."""
+    registry = default_registry()
+    return registry.spec_of(group, registry.create(group, spec))
+
+
+def optimizer_spec(request: RunRequest) -> dict[str, Any]:
+    """The ``--optimizer`` spec with ``--lr`` and ``--batch-size`` merged in.
+
+    Without ``--lr`` the optimiser's own default applies (0.5 for mini-batch). ``--batch-size`` is refused
+    for optimisers that have no batch size (full-batch, stochastic) rather than silently ignored.
+    """
+    name, config = parse_spec(request.optimizer)
+    defaults = default_registry().create("optimizers", name).get_config()
+    if "lr" in config:
+        config["learning_rate"] = config.pop("lr")
+    for key, flag, value in (
+        ("learning_rate", "--lr", request.learning_rate),
+        ("batch_size", "--batch-size", request.batch_size),
+    ):
+        if value is None:
+            continue
+        if key not in defaults:
+            raise ConfigError(f"optimizer {name!r} has no {key.replace('_', ' ')}; drop {flag}")
+        if key in config and config[key] != value:
+            raise ConfigError(f"--optimizer {request.optimizer} and {flag} {value} disagree")
+        config[key] = value
+    return {"type": name, **config}
+
+
+def _build(group: str, spec: str | dict[str, Any]) -> Any:
+    try:
+        return default_registry().create(group, spec)
+    except (TypeError, ValueError) as exc:  # a plugin's own validator
+        raise ConfigError(f"bad {group[:-1]} {spec!r}: {exc}") from None
+
+
+def new_run(request: RunRequest, dataset: Dataset) -> Run:
+    """A fresh model for ``dataset``: hidden layers as asked, one output unit per class."""
+    layers = [
+        {"type": "dense", "units": units, "activation": _canonical("activations", request.activation)}
+        for units in request.layers
+    ]
+    layers.append(
+        {
+            "type": "dense",
+            "units": dataset.n_classes,
+            "activation": _canonical("activations", request.output_activation),
+        }
+    )
+    loss = _canonical("losses", request.loss)
+    model = Sequential(dataset.n_features, layers, loss, np.random.default_rng([request.seed, 0]))
+    optimizer = _build("optimizers", optimizer_spec(request))
+    trainer = Trainer(model, optimizer, np.random.default_rng([request.seed, 2]))
+    training = {
+        "dataset": request.dataset,
+        "seed": request.seed,
+        "validation": request.validation,
+        "layers": list(request.layers),
+        "activation": layers[0]["activation"] if request.layers else None,
+        "output_activation": layers[-1]["activation"],
+        "loss": loss,
+        "optimizer": default_registry().spec_of("optimizers", optimizer),
+    }
+    return _with_data(trainer, training, dataset, 0)
+
+
+def _with_data(trainer: Trainer, training: dict[str, Any], dataset: Dataset, done: int) -> Run:
+    validation = training.get("validation") or 0
+    if not validation:
+        return Run(trainer, training, dataset, dataset.train_images, dataset.train_labels, None, done)
+    rng = np.random.default_rng([int(training.get("seed", 0)), 1])
+    split = split_validation(dataset.train_images, dataset.train_labels, validation, rng)
+    pair = (split.validation_images, split.validation_labels)
+    return Run(trainer, training, dataset, split.train_images, split.train_labels, pair, done)
+
+
+def open_resumed(out: Path) -> tuple[ModelFile, Trainer]:
+    model_file = load_model(out)
+    return model_file, model_file.to_trainer()
+
+
+def resumed_run(request: RunRequest, model_file: ModelFile, trainer: Trainer, dataset: Dataset) -> Run:
+    """Continue the run saved in ``request.out``: epoch numbers and history carry on."""
+    if dataset.n_features != trainer.model.input_size or dataset.n_classes != trainer.model.output_size:
+        raise ConfigError(
+            f"dataset {request.dataset!r} has {dataset.n_features} inputs and {dataset.n_classes} classes, "
+            f"but the model {trainer.model} was built for {trainer.model.input_size} and "
+            f"{trainer.model.output_size}"
+        )
+    training = dict(model_file.training) or saved_training(request, trainer)
+    return _with_data(trainer, training, dataset, trainer.epochs_done)
+
+
+def saved_training(request: RunRequest, trainer: Trainer) -> dict[str, Any]:
+    """For a file saved without training options: take the command line's data options from now on."""
+    return {"dataset": request.dataset, "seed": request.seed, "validation": request.validation}
+
+
+def contradictions(request: RunRequest, model_file: ModelFile, trainer: Trainer) -> list[str]:
+    """Options typed on the command line that disagree with the run being resumed."""
+    saved = model_file.training
+    model = trainer.model
+    registry = default_registry()
+    found: list[str] = []
+
+    def differ(name: str, given: Any, stored: Any, flag: str | None = None) -> None:
+        if name in request.explicit and stored is not None and given != stored:
+            flag = flag or "--" + name.replace("_", "-")
+            found.append(f"{flag} {_show(given)} (the file has {_show(stored)})")
+
+    differ("layers", list(request.layers), model.sizes[1:-1])
+    activations = [getattr(layer, "activation", None) for layer in model.layers]
+    if len(activations) > 1 and activations[0] is not None:
+        stored = registry.spec_of("activations", activations[0])
+        differ("activation", _canonical("activations", request.activation), stored)
+    if activations[-1] is not None:
+        stored = registry.spec_of("activations", activations[-1])
+        differ("output_activation", _canonical("activations", request.output_activation), stored)
+    differ("loss", _canonical("losses", request.loss), registry.spec_of("losses", model.loss))
+    optimizer = registry.spec_of("optimizers", trainer.optimizer)
+    name, options = parse_spec(request.optimizer)
+    if "lr" in options:
+        options["learning_rate"] = options.pop("lr")
+    typed = {"type": name, **options}
+    differ("optimizer", typed, {key: optimizer.get(key) for key in typed})
+    differ("learning_rate", request.learning_rate, optimizer.get("learning_rate"), "--lr")
+    differ("batch_size", request.batch_size, optimizer.get("batch_size"))
+    for option in ("dataset", "seed", "validation"):
+        differ(option, getattr(request, option), saved.get(option))
+    return found
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dict):
+        options = ",".join(f"{key}={item}" for key, item in value.items() if key != "type")
+        return f"{value.get('type')}:{options}" if options else str(value.get("type"))
+    if isinstance(value, list):
+        return ",".join(map(str, value)) or "none"
+    return str(value)
+
+
+class Checkpoint(Callback):
+    """Saves the trainer after every epoch (atomically), so an interrupted run loses at most one epoch."""
+
+    def __init__(self, out: Path, training: dict[str, Any], file_format: str) -> None:
+        self.out, self.training, self.file_format = out, training, file_format
+        self.saved_epoch: int | None = None
+
+    def on_epoch_end(self, trainer: Trainer, record: EpochRecord) -> None:
+        save_model(ModelFile.from_trainer(trainer, self.training), self.out, format=self.file_format)
+        self.saved_epoch = record.epoch
