@@ -8,6 +8,7 @@ import click
 
 from netkit.errors import ModelFileError
 from netkit.io import model_format, save_model
+from netkit.training import History
 
 from .models import open_model
 
@@ -16,7 +17,12 @@ from .models import open_model
 @click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--force", is_flag=True, help="Overwrite DESTINATION if it exists.")
-def export(source: Path, destination: Path, force: bool) -> None:
+@click.option(
+    "--slim",
+    is_flag=True,
+    help="Keep weights, config and per-epoch history only: a file of tens of kB that cannot --resume.",
+)
+def export(source: Path, destination: Path, force: bool, slim: bool) -> None:
     """Convert SOURCE to DESTINATION; the format follows DESTINATION's extension.
 
     \b
@@ -24,7 +30,8 @@ def export(source: Path, destination: Path, force: bool) -> None:
     .pkl / .pickle   restricted pickle (numpy arrays and builtins only)
 
     Everything is kept: weights, history, optimizer state and training options, so training can resume
-    from either file.
+    from either file. --slim drops the loss of every iteration, the optimizer state and the batch order
+    (the bulk of a file from a long run), as for the pre-trained model that ships with netkit.
     """
     file_format = model_format(destination)
     if destination.exists() and not force:
@@ -32,5 +39,8 @@ def export(source: Path, destination: Path, force: bool) -> None:
     if destination.exists() and destination.resolve() == source.resolve():
         raise ModelFileError(f"{source} and {destination} are the same file")
     _, model_file = open_model(source)
+    if slim:
+        model_file.history = History(model_file.history.epochs, [])
+        model_file.optimizer, model_file.optimizer_state, model_file.rng_state = None, {}, None
     written = save_model(model_file, destination, format=file_format)
     click.echo(f"{source} ({model_format(source)}) -> {written} ({file_format}) · {model_file.model}")

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.resources
 from collections.abc import Sequence
 from pathlib import Path
 
 from netkit.errors import ModelFileError
 from netkit.io import MODEL_EXTENSIONS, ModelFile, load_model
+from netkit.pretrained import pretrained_model_path
 
-PRETRAINED_NAME = "mnist-784-16-16-10.h5"
-
-
-def pretrained_model_path() -> Path:
-    """The pre-trained MNIST model shipped inside the package, or a clear error when it is absent."""
-    resource = importlib.resources.files("netkit") / "pretrained" / PRETRAINED_NAME
-    path = Path(str(resource))
-    if not resource.is_file():
-        raise ModelFileError(f"no pre-trained model shipped (looked for {path}); pass a MODEL file")
-    return path
+__all__ = ["is_model_path", "open_model", "pretrained_model_path", "split_model_and_images"]
 
 
 def is_model_path(argument: str) -> bool:
