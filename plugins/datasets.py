@@ -69,7 +69,7 @@ MNIST = _spec(
 FASHION_MNIST = _spec(
     "fashion-mnist",
     _FASHION_FILES,
-    ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Bag", "Ankle boot"),
+    ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
     ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
     Path("/usr/share/datasets/fashion-mnist"),  # where Debian's dataset-fashion-mnist installs it
 )
@@ -104,6 +104,14 @@ def _is_seed(instance: object, attribute: attrs.Attribute[Any], value: object) -
 def _is_optional_path(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
     if value is not None and (not isinstance(value, str) or not value):
         raise DatasetError(f"{attribute.name} must be a file or folder path. Received: {attribute.name}={value!r}")
+
+
+def _names(value: object) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)) and value and all(isinstance(name, str) for name in value):
+        return tuple(value)
+    raise DatasetError(f"class_names must be a non-empty list of strings. Received: class_names={value!r}")
 
 
 def _location(path: str | None, data_dir: Path | None, what: str) -> Path:
@@ -191,10 +199,7 @@ class IdxFolder:
     """
 
     path: str | None = attrs.field(default=None, validator=_is_optional_path)
-    class_names: tuple[str, ...] | None = attrs.field(
-        default=None,
-        converter=attrs.converters.optional(tuple),  # type: ignore[misc]
-    )
+    class_names: tuple[str, ...] | None = attrs.field(default=None, converter=_names)
     cache: bool = attrs.field(default=False, validator=_is_bool)
 
     def get_config(self) -> Config:
@@ -206,7 +211,7 @@ class IdxFolder:
         return _from_config(cls, config)
 
     def load(self, data_dir: Path | None = None, download: bool = True) -> Dataset:
-        """Decode the folder's four IDX files (``data_dir``, when given, replaces ``path``)."""
+        """Decode the folder's four IDX files (``data_dir``, when given, replaces ``path``; nothing is downloaded)."""
         paths = idx.match_folder(_location(self.path, data_dir, "IDX folder"))
         cache = DecodedCache() if self.cache else None
         train_images, train_labels, test_images, test_labels = idx.read_dataset(paths, cache)
@@ -246,7 +251,7 @@ class PngFolder:
         return _from_config(cls, config)
 
     def load(self, data_dir: Path | None = None, download: bool = True) -> Dataset:
-        """Decode every image under the folder (``data_dir``, when given, replaces ``path``)."""
+        """Decode every image under the folder (``data_dir``, when given, replaces ``path``; nothing is downloaded)."""
         root = _location(self.path, data_dir, "image folder")
         cache = DecodedCache() if self.cache else None
         center = self.preprocess == "mnist"
@@ -295,7 +300,7 @@ class CsvFile:
         return train, None if test is None else folder / test.name
 
     def load(self, data_dir: Path | None = None, download: bool = True) -> Dataset:
-        """Parse the CSV file(s)."""
+        """Parse the CSV file(s) (``download`` is ignored: the files are local)."""
         train_path, test_path = self._paths(data_dir)
         images, labels = read_csv(train_path)
         if test_path is not None:

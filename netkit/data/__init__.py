@@ -1,5 +1,12 @@
-"""Dataset plumbing: typed results, IDX parsing, file search, downloads, image preprocessing."""
+"""Dataset plumbing: typed results, IDX parsing, file search, downloads, image preprocessing.
 
-from .dataset import Dataset, Split, one_hot, split_validation
+Modules, one job each: :mod:`.dataset` (the typed result and splits), :mod:`.idx` (the IDX format),
+:mod:`.locate` (search order and user cache), :mod:`.download` (mirrors, verification, progress),
+:mod:`.idxset` (MNIST-like four-file datasets: status, download, load), :mod:`.images` (the one image
+preprocessing, shared with ``netkit predict``), :mod:`.imagefolder` (class folders of images),
+:mod:`.csvfile` (label-first CSV), :mod:`.decoded` (the cache of decoded arrays), :mod:`.pixels`.
+"""
 
-__all__ = ["Dataset", "Split", "one_hot", "split_validation"]
+from .dataset import Dataset, DatasetWarning, Split, one_hot, split_validation
+
+__all__ = ["Dataset", "DatasetWarning", "Split", "one_hot", "split_validation"]

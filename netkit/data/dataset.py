@@ -9,10 +9,13 @@ from ..errors import DatasetError
 from ..types import FloatArray, LabelArray
 
 
+class DatasetWarning(UserWarning):
+    """Something in the data was skipped or could not be cached; loading went on."""
+
+
 def _check_pair(images: FloatArray, labels: LabelArray, part: str) -> None:
     if images.ndim != 2 or images.dtype != np.float32:
-        raise DatasetError(f"{part} images must be a float32 (n, features) array, got {images.dtype} "
-                           f"{images.shape}")
+        raise DatasetError(f"{part} images must be a float32 (n, features) array, got {images.dtype} {images.shape}")
     if labels.shape != (images.shape[0],):
         raise DatasetError(f"{part} has {images.shape[0]} images but labels of shape {labels.shape}")
 
@@ -59,10 +62,8 @@ def split_validation(
 ) -> Split:
     """Hold out ``validation`` rows (a count, or a fraction when below 1) chosen by ``rng``."""
     n = images.shape[0]
-    if isinstance(validation, float) and 0 <= validation < 1:
-        n_validation = int(round(n * validation))
-    else:
-        n_validation = int(validation)
+    is_fraction = isinstance(validation, float) and 0 <= validation < 1
+    n_validation = round(n * validation) if is_fraction else int(validation)
     if n_validation < 0 or n_validation >= n:
         raise DatasetError(f"validation size must be in [0, {n}), got {validation}")
     order = rng.permutation(n)
