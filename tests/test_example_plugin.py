@@ -1,0 +1,89 @@
+"""The user story "register a new activation": pip-install the example package, then use it by name."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from netkit.model import Sequential
+from netkit.registry import Registry
+from netkit.testing import check_plugin
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "netkit-swish"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real pip install of the example into its own folder, so the test environment stays as it was."""
+    target = tmp_path_factory.mktemp("swish-site")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(EXAMPLE),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+def _netkit(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    command = [sys.executable, "-m", "netkit.cli.main", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+
+
+def test_the_installed_plugin_is_discovered_and_conforms(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(site))
+    importlib.invalidate_caches()
+    registry = Registry()
+    assert "swish" in registry.names("activations")
+    info = next(i for i in registry.describe() if i.name == "swish")
+    assert (info.group, info.distribution, info.version) == ("activations", "netkit-swish", "0.1.0")
+    check_plugin("activations", registry.get("activations", "swish"), registry)
+    model = Sequential(6, [{"type": "dense", "units": 3, "activation": "swish:beta=1.5"}], "mse", registry=registry)
+    assert model.get_config()["layers"][0]["activation"] == {"type": "swish", "beta": 1.5}
+    assert model.forward(np.ones((2, 6), np.float32)).shape == (2, 3)
+
+
+def test_the_cli_lists_and_trains_with_it(site: Path, mnist_dir: Path, tmp_path: Path) -> None:
+    listed = _netkit(site, "plugins", "--json")
+    assert listed.returncode == 0, listed.stderr
+    records = json.loads(listed.stdout)
+    assert any(r["name"] == "swish" and r["distribution"] == "netkit-swish" for r in records)
+    help_text = _netkit(site, "train", "--help").stdout
+    assert "swish" in help_text
+    trained = _netkit(
+        site,
+        "train",
+        "--activation",
+        "swish",
+        "--layers",
+        "16",
+        "--epochs",
+        "1",
+        "--data-dir",
+        str(mnist_dir),
+        "--out",
+        str(tmp_path / "swish.h5"),
+        "--json",
+    )
+    assert trained.returncode == 0, trained.stderr
+    result = json.loads(trained.stdout)
+    assert result["test_accuracy"] > 0.85
+    assert result["architecture"] == "784-16-10 (swish, softmax)"
