@@ -47,3 +47,27 @@ def test_every_builtin_plugin_has_a_readme_row(info: object) -> None:
 def test_no_builtin_plugin_fails_to_load() -> None:
     broken = [f"{i.group}:{i.name}: {i.error}" for i in BUILTINS if not i.loaded]
     assert not broken, broken
+
+
+def test_the_readme_h5py_recipe_reads_a_real_model_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    from netkit.io import ModelFile, save_model
+    from netkit.model import Sequential
+    from netkit.training import Trainer
+
+    from .conftest import SEED_ARCHITECTURE
+
+    recipe = README.split("Reading a model with nothing but h5py and NumPy:", 1)[1]
+    code = re.search(r"```python\n(.*?)```", recipe, flags=re.S)
+    assert code is not None
+    rng = np.random.default_rng(0)
+    model = Sequential(784, SEED_ARCHITECTURE)
+    trainer = Trainer(model, default_registry().create("optimizers", "mini-batch"))
+    trainer.fit(rng.uniform(0, 1, (64, 784)).astype(np.float32), rng.integers(0, 10, 64), 1)
+    save_model(ModelFile.from_trainer(trainer), tmp_path / "model.h5")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    exec(compile(code.group(1), "README recipe", "exec"), namespace)
+    expected = model.predict_proba(namespace["inputs"])  # type: ignore[arg-type]
+    np.testing.assert_allclose(namespace["x"], expected, rtol=1e-4, atol=1e-6)  # type: ignore[arg-type]

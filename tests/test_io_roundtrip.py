@@ -248,7 +248,7 @@ def test_a_minimal_hdf5_file_written_by_another_tool_loads(tmp_path: Path) -> No
     rng = np.random.default_rng(4)
     weight, bias = rng.standard_normal((784, 10)).astype(np.float32), rng.standard_normal(10).astype(np.float32)
     config = {"input_size": 784, "layers": [{"type": "dense", "units": 10, "activation": {"type": "softmax"}}]}
-    with h5py.File(tmp_path / "minimal.h5", "w") as file:  # only what FORMAT.md lists as required
+    with h5py.File(tmp_path / "minimal.h5", "w") as file:  # only what the README lists as required
         file.attrs["format"], file.attrs["format_version"] = "netkit-model", 1
         file.attrs["config"] = json.dumps(config)
         file["layers/0/weight"], file["layers/0/bias"] = weight, bias

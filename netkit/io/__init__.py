@@ -1,7 +1,7 @@
 """Model files: HDF5 and a restricted pickle, written atomically.
 
 ``save_model``/``load_model`` pick the format from the extension (``.h5``/``.hdf5``, ``.pkl``/``.pickle``);
-the HDF5 layout is documented in ``FORMAT.md`` beside this module.
+the layouts are documented in the README, section "Model files".
 """
 
 from .modelfile import FORMAT_NAME, FORMAT_VERSION, ModelFile

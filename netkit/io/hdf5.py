@@ -1,4 +1,4 @@
-"""The HDF5 model file: a documented layout that plain h5py can read (see ``FORMAT.md`` beside this module).
+"""The HDF5 model file: a documented layout that plain h5py can read (see the README, "Model files").
 
 JSON goes into string attributes (configs, options, the generator state); arrays go into datasets. Large
 things never go into attributes: HDF5 caps an attribute at 64 KiB, so the history is stored as datasets.
