@@ -32,7 +32,7 @@ def _like(buffer: FloatArray, like: FloatArray, shape: tuple[int, ...] | None = 
     return np.empty(shape, dtype=like.dtype)
 
 
-@attrs.define
+@attrs.define(on_setattr=attrs.setters.NO_OP)  # validated once when built, not on each hot-path assignment
 class _Elementwise:
     """Shared plumbing: no hyperparameters by default and one scratch buffer."""
 
@@ -46,7 +46,7 @@ class _Elementwise:
         return cls(**config)
 
 
-@attrs.define
+@attrs.define(on_setattr=attrs.setters.NO_OP)
 class Sigmoid(_Elementwise):
     """Logistic sigmoid, the original network's activation: a = 1 / (1 + e^-z), da/dz = a (1 - a)."""
 
@@ -66,7 +66,7 @@ class Sigmoid(_Elementwise):
         return np.multiply(grad, slope, out)
 
 
-@attrs.define
+@attrs.define(on_setattr=attrs.setters.NO_OP)
 class Tanh(_Elementwise):
     """Hyperbolic tangent: a = tanh z, da/dz = 1 - a^2."""
 
@@ -82,7 +82,7 @@ class Tanh(_Elementwise):
         return np.multiply(grad, slope, out)
 
 
-@attrs.define
+@attrs.define(on_setattr=attrs.setters.NO_OP)
 class ReLU(_Elementwise):
     """Rectified linear unit: a = max(z, 0), da/dz = 1 where z > 0 else 0."""
 
@@ -102,7 +102,7 @@ def _valid_slope(instance: Any, attribute: Any, value: float) -> None:
         raise ValueError(f"slope must be in [0, 1). Received: slope={value!r}")
 
 
-@attrs.define
+@attrs.define(on_setattr=attrs.setters.NO_OP)
 class LeakyReLU(_Elementwise):
     """Leaky ReLU: a = z where z > 0 else slope * z; da/dz = 1 or slope. Option: ``slope`` (0.01)."""
 
@@ -124,7 +124,7 @@ class LeakyReLU(_Elementwise):
         return np.multiply(grad, slope, out)
 
 
-@attrs.define
+@attrs.define(on_setattr=attrs.setters.NO_OP)
 class Identity(_Elementwise):
     """No activation: a = z (a linear output, e.g. for regression with ``mse``)."""
 
@@ -141,7 +141,7 @@ class Identity(_Elementwise):
         return out
 
 
-@attrs.define
+@attrs.define(on_setattr=attrs.setters.NO_OP)
 class Softmax(_Elementwise):
     """Row-wise softmax: a_i = e^z_i / sum_j e^z_j, so each row is a probability distribution.
 
@@ -154,10 +154,11 @@ class Softmax(_Elementwise):
     _ones: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
 
     def _buffers(self, like: FloatArray) -> tuple[FloatArray, FloatArray]:
-        rows, columns = like.shape
-        self._row_values = _like(self._row_values, like, (rows, 1))
-        if self._ones.shape != (columns, 1) or self._ones.dtype != like.dtype:
-            self._ones = np.ones((columns, 1), dtype=like.dtype)
+        row_values, ones = self._row_values, self._ones
+        if row_values.shape[0] == like.shape[0] and ones.shape[0] == like.shape[1] and ones.dtype == like.dtype:
+            return row_values, ones  # the usual case, checked with as few look-ups as possible
+        self._row_values = np.empty((like.shape[0], 1), dtype=like.dtype)
+        self._ones = np.ones((like.shape[1], 1), dtype=like.dtype)
         return self._row_values, self._ones
 
     def forward(self, z: FloatArray, out: FloatArray) -> FloatArray:

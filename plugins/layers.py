@@ -36,7 +36,7 @@ def _known_init(instance: Any, attribute: Any, value: str | None) -> None:
         raise ConfigError(f"init must be one of {', '.join(_INITIALISERS)}. Received: init={value!r}")
 
 
-@attrs.define
+@attrs.define(on_setattr=attrs.setters.NO_OP)  # validated once when built, not on each hot-path assignment
 class Dense:
     """A fully connected layer: every input feeds every unit. Options: ``units``, ``activation``, ``init``.
 

@@ -12,7 +12,7 @@ from netkit.types import Config, FloatArray
 _NO_BUFFER = np.empty((0, 0), dtype=np.float32)
 
 
-@attrs.define
+@attrs.define(on_setattr=attrs.setters.NO_OP)  # validated once when built, not on each hot-path assignment
 class MeanSquaredError:
     """Half the squared error summed over outputs, averaged over the batch: L = mean_n 1/2 ||a - y||^2.
 
@@ -50,7 +50,7 @@ class MeanSquaredError:
 _EPSILON = np.array(1e-7, dtype=np.float32)
 
 
-@attrs.define
+@attrs.define(on_setattr=attrs.setters.NO_OP)
 class CrossEntropy:
     """Categorical cross-entropy L = -mean_n sum_k y_k log(a_k + 1e-7), for probability outputs (softmax).
 

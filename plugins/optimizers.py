@@ -38,7 +38,7 @@ def _to_int(value: Any) -> int:
     return int(value)
 
 
-@attrs.define
+@attrs.define(on_setattr=attrs.setters.NO_OP)  # validated once when built, not on each hot-path assignment
 class _GradientDescent:
     """Plain gradient descent, p <- p - lr * g; subclasses choose the batch size."""
 
@@ -75,7 +75,7 @@ class _GradientDescent:
         return None
 
 
-@attrs.define
+@attrs.define(on_setattr=attrs.setters.NO_OP)
 class FullBatch(_GradientDescent):
     """Full-batch gradient descent: one step per epoch on the whole training set."""
 
@@ -85,7 +85,7 @@ class FullBatch(_GradientDescent):
         return n_samples
 
 
-@attrs.define
+@attrs.define(on_setattr=attrs.setters.NO_OP)
 class Stochastic(_GradientDescent):
     """Stochastic gradient descent: one sample per step (the original program's way)."""
 
@@ -95,7 +95,7 @@ class Stochastic(_GradientDescent):
         return 1
 
 
-@attrs.define
+@attrs.define(on_setattr=attrs.setters.NO_OP)
 class MiniBatch(_GradientDescent):
     """Mini-batch gradient descent: ``batch_size`` samples per step (default 32)."""
 
@@ -109,7 +109,7 @@ class MiniBatch(_GradientDescent):
         return min(self.batch_size, n_samples)
 
 
-@attrs.define
+@attrs.define(on_setattr=attrs.setters.NO_OP)
 class Momentum(MiniBatch):
     """Mini-batch SGD with momentum: v <- beta v + g, p <- p - lr v. Options: ``beta`` (0.9), ``batch_size``."""
 
@@ -138,7 +138,7 @@ class Momentum(MiniBatch):
         np.copyto(self._velocity, np.asarray(state["velocity"], dtype=np.float32))
 
 
-@attrs.define
+@attrs.define(on_setattr=attrs.setters.NO_OP)
 class Adam(MiniBatch):
     """Adam (Kingma and Ba 2015) on mini-batches. Options: ``beta1`` (0.9), ``beta2`` (0.999), ``epsilon``."""
 
