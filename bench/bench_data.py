@@ -1,0 +1,144 @@
+"""How long the dataset layer takes to load: MNIST from gzip, a folder of 20,000 PNGs, the seed digits.
+
+Run from the repository root: ``NETKIT_DATA=../shared/data .venv/bin/python bench/bench_data.py``.
+Each figure is measured in a fresh Python process (so no allocator or page-cache state of an earlier run
+helps it) and printed as the median and the fastest of ``--repeats`` runs. "cold" decodes the files (the
+files themselves are in the OS page cache, as on any second use of a machine); "cached" reads netkit's
+decoded ``.npy`` cache. The PNG folder is written once under ``--work`` from MNIST's training digits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROBE = r"""
+import json, os, sys, time, resource
+from pathlib import Path
+import numpy as np
+import netkit.data.imagefolder as imagefolder
+from netkit.data.decoded import DecodedCache
+from netkit.data.idxset import match_folder, read_dataset
+from netkit.plugins.datasets import PngFolder
+kind, target, extra = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+start = time.perf_counter()  # imports done: only the load is timed
+if kind in ("mnist-cold", "mnist-cached"):
+    cache = DecodedCache(Path(extra)) if kind == "mnist-cached" else None
+    arrays = read_dataset(match_folder(target), cache)
+    count = len(arrays[0]) + len(arrays[2])
+else:
+    preprocess, workers, cache = extra.split(",")
+    if workers != "auto":
+        real = imagefolder.decode
+        imagefolder.decode = lambda files, center, _=None: real(files, center, int(workers))
+    dataset = PngFolder(path=str(target), preprocess=preprocess, cache=cache == "cache").load()
+    count = len(dataset.train_images) + len(dataset.test_images)
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": seconds, "count": count, "peak_mb": peak}))
+"""
+
+
+def probe(kind: str, target: Path, extra: str, cache_home: Path) -> dict[str, float]:
+    environment = {**os.environ, "XDG_CACHE_HOME": str(cache_home)}
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE, kind, str(target), extra],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
+    return dict(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+def _busy_fraction(seconds: float = 1.0) -> float:
+    """The share of all CPUs' time spent busy over ``seconds`` (Linux ``/proc/stat``)."""
+
+    def sample() -> tuple[int, int]:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return sum(fields), fields[3] + fields[4]  # total, idle + iowait
+
+    total_before, idle_before = sample()
+    time.sleep(seconds)
+    total_after, idle_after = sample()
+    return 1 - (idle_after - idle_before) / max(1, total_after - total_before)
+
+
+def wait_until_quiet(limit: float, threshold: float = 0.1) -> None:
+    """Wait (at most ``limit`` seconds) until other processes leave the CPUs nearly idle."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline and Path("/proc/stat").exists():
+        busy = _busy_fraction()
+        if busy < threshold:
+            return
+        print(f"waiting for a quiet machine: {busy:.0%} busy", file=sys.stderr)
+
+
+def report(label: str, runs: list[dict[str, float]]) -> None:
+    seconds = [run["seconds"] for run in runs]
+    peak = max(run["peak_mb"] for run in runs)
+    print(
+        f"{label:<44} {statistics.median(seconds):7.3f} s median {min(seconds):7.3f} s best "
+        f"{int(runs[0]['count']):>6} images  peak RSS {peak:5.0f} MB"
+    )
+
+
+def write_png_folder(mnist: Path, folder: Path, count: int) -> None:
+    if (folder / "done").exists():
+        return
+    from PIL import Image
+
+    from netkit.data.idx import read_idx
+
+    images = read_idx(mnist / "train-images-idx3-ubyte.gz", expected_ndim=3)[:count]
+    labels = read_idx(mnist / "train-labels-idx1-ubyte.gz", expected_ndim=1)[:count]
+    for index, (pixels, label) in enumerate(zip(images, labels, strict=True)):
+        target = folder / str(int(label))
+        target.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(pixels).save(target / f"{index:05d}.png")
+    (folder / "done").write_text(str(count))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Path(os.environ.get("NETKIT_DATA", "../shared/data")))
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "netkit-bench-data")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--png-count", type=int, default=20000)
+    parser.add_argument("--wait-quiet", type=float, default=0, help="wait up to this many seconds for idle CPUs")
+    arguments = parser.parse_args()
+    mnist, work, repeats = arguments.data_dir / "mnist", arguments.work, arguments.repeats
+    work.mkdir(parents=True, exist_ok=True)
+    cache_home = Path(tempfile.mkdtemp(prefix="cache-", dir=work))
+
+    wait_until_quiet(arguments.wait_quiet)
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    report("MNIST 70k from gzip, cold", [probe("mnist-cold", mnist, "", cache_home) for _ in range(repeats)])
+    probe("mnist-cached", mnist, str(cache_home / "idx"), cache_home)  # fill the decoded cache
+    cached = [probe("mnist-cached", mnist, str(cache_home / "idx"), cache_home) for _ in range(repeats)]
+    report("MNIST 70k, decoded cache (memory-mapped)", cached)
+
+    folder = work / f"mnist-png-{arguments.png_count}"
+    write_png_folder(mnist, folder, arguments.png_count)
+    for preprocess in ("resize", "mnist"):
+        for workers in ("1", "auto"):
+            runs = [probe("png", folder, f"{preprocess},{workers},none", cache_home) for _ in range(repeats)]
+            report(f"PNG folder, {preprocess}, cold, workers={workers}", runs)
+        probe("png", folder, f"{preprocess},auto,cache", cache_home)  # fill the decoded cache
+        runs = [probe("png", folder, f"{preprocess},auto,cache", cache_home) for _ in range(repeats)]
+        report(f"PNG folder, {preprocess}, decoded cache", runs)
+    seed = arguments.data_dir / "seed-digits"
+    runs = [probe("png", seed, "mnist,auto,none", cache_home) for _ in range(repeats)]
+    report("seed-digits (1,000 RGBA PNGs), mnist, cold", runs)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,318 @@
+"""netkit against PyTorch (CPU) and a per-sample loop on MNIST, side by side in one run.
+
+Run from the repository root: ``.venv/bin/python bench/benchmark.py [--quick] [--data-dir PATH] [--json PATH]``.
+netkit is timed through its public API and the training loop ``netkit train`` uses (``Sequential``, the
+``mini-batch`` optimiser plugin, ``Trainer.fit``). PyTorch runs in a worker process that takes its turn right
+after netkit on each case; cold loads and the peak-memory run use fresh processes (``probes.py``).
+What is measured and how: ``bench/README.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from children import SETTLE_SECONDS, TorchWorker, run_child
+from common import (
+    CASES,
+    SEED,
+    TRAIN_ROWS,
+    Case,
+    Mnist,
+    Timing,
+    build_model,
+    copy_weights_in,
+    load_mnist,
+    offers_decoded_cache,
+    quick_case,
+    repeat,
+    resolve_data_dir,
+)
+from machine import ContentionTally, CpuContention, machine_facts, matmul_gflops, wait_until_quiet
+from per_sample import PerSampleNet, time_per_sample
+from report import print_report
+from targets import check_targets, target_rows
+from threadpoolctl import threadpool_info
+
+from netkit.evaluation import evaluate
+from netkit.model import Sequential
+from netkit.registry import default_registry
+from netkit.training import Callback, Trainer
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+class NetkitSession:
+    """One case trained through the public API, exactly as ``netkit train`` does, one timed epoch per call."""
+
+    def __init__(self, case: Case, data: Mnist) -> None:
+        self.model = build_model(case)
+        optimizer = default_registry().create(
+            "optimizers", f"mini-batch:learning_rate={case.learning_rate},batch_size={case.batch_size}"
+        )
+        self.trainer = Trainer(self.model, optimizer, np.random.default_rng(SEED))
+        self.images, self.labels = data.train_images[: case.rows], data.train_labels[: case.rows]
+
+    def epoch(self) -> float:
+        started = time.perf_counter()
+        self.trainer.fit(self.images, self.labels, 1)
+        return time.perf_counter() - started
+
+
+class BlasThreads(Callback):
+    """Notes how many BLAS threads the Trainer runs its epochs with (it chooses per model and batch size)."""
+
+    def __init__(self) -> None:
+        self.threads: int | None = None
+
+    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
+        counts = [info["num_threads"] for info in threadpool_info() if info.get("user_api") == "blas"]
+        self.threads = counts[0] if counts else None
+
+
+def netkit_blas_threads(case: Case, data: Mnist) -> int | None:
+    """The Trainer's BLAS thread count for ``case``, seen in one step of a throwaway model (not timed)."""
+    probe, session = BlasThreads(), NetkitSession(case, data)
+    session.trainer.fit(session.images[: case.batch_size], session.labels[: case.batch_size], 1, callbacks=[probe])
+    return probe.threads
+
+
+def run_per_sample(case: Case, data: Mnist, rows: int, repeats: int) -> dict[str, Any]:
+    """``repeats`` consecutive runs over ``rows`` fresh samples each, one sample per step."""
+    net = PerSampleNet(build_model(case), case.activation, case.per_sample_learning_rate)
+    samples = []
+    for index in range(repeats):
+        start = index * rows
+        images, labels = data.train_images[start : start + rows], data.train_labels[start : start + rows]
+        samples.append(time_per_sample(net, images, labels, rows))
+    model = build_model(case)
+    copy_weights_in(model, net.weights_in_netkit_layout())
+    return {
+        "rows_timed": rows,
+        "rows_trained": rows * repeats,
+        "seconds": Timing(tuple(samples)).to_dict(),
+        "test_accuracy": evaluate(model, data.test_images, data.test_labels).accuracy,
+    }
+
+
+def start_torch(data_argument: str, installed: bool) -> TorchWorker | None:
+    if not installed:
+        progress("torch not installed — PyTorch column skipped")
+        return None
+    progress("starting the PyTorch worker process")
+    return TorchWorker(data_argument)
+
+
+def measure_matmul(repeats: int) -> dict[str, float | None]:
+    """NumPy's large-matmul GFLOP/s on the default BLAS threads and on one, and how busy the machine was."""
+    contention = CpuContention()
+    return {
+        "default_threads": matmul_gflops(repeats),
+        "one_thread": matmul_gflops(repeats, threads=1),
+        "other_processes_cores": contention.other_cores(),
+    }
+
+
+def measure_cached_load(data_argument: str, repeats: int) -> dict[str, Any]:
+    """Loads with the plugin's decoded cache, in a temporary user cache: one that fills it, then hits."""
+    if not offers_decoded_cache():
+        progress("the mnist plugin offers no decoded cache")
+        return {}
+    with tempfile.TemporaryDirectory(prefix="netkit-bench-cache-") as cache_home:
+        progress(f"MNIST loads with cache=true: 1 filling the cache, {repeats} from it (fresh processes)")
+        fill = run_child("load-cached", data_argument, cache_home=cache_home)
+        hits = [run_child("load-cached", data_argument, cache_home=cache_home) for _ in range(repeats)]
+    good = [hit for hit in hits if "seconds" in hit]
+    return {
+        "cache_fill": fill,
+        "cache_hits": hits,
+        "cached": Timing(tuple(hit["seconds"] for hit in good)).to_dict() if good else None,
+        "cached_and_read": Timing(tuple(hit["seconds"] + hit["touch_seconds"] for hit in good)).to_dict()
+        if good
+        else None,
+    }
+
+
+class QuietWaiter:
+    """``--wait-quiet``: before a measurement, wait for other processes to leave the CPU alone.
+
+    ``budget_seconds`` bounds the waiting of the whole run; one wait takes at most ``MAX_ONE_WAIT`` of it.
+    """
+
+    MAX_ONE_WAIT = 20.0
+
+    def __init__(self, budget_seconds: float) -> None:
+        self.budget_seconds, self.total = budget_seconds, 0.0
+
+    def wait(self) -> None:
+        limit = min(self.MAX_ONE_WAIT, self.budget_seconds - self.total)
+        if limit > 0:
+            waited = wait_until_quiet(limit)
+            self.total += waited
+            if waited > 1.0:
+                progress(f"  (waited {waited:.0f} s for a quiet CPU)")
+
+
+def run_training_cases(
+    cases: list[Case],
+    data: Mnist,
+    torch: TorchWorker | None,
+    single_thread: bool,
+    results: dict[str, Any],
+    quiet: QuietWaiter,
+) -> Sequential:
+    """Each case: netkit and PyTorch take turns, one epoch each. Returns the trained seed network."""
+    seed_model: Sequential | None = None
+    for case in cases:
+        entry = results["cases"][case.key]
+        progress(f"{case.label}: {case.epochs} timed pass(es) over {case.rows:,} rows each")
+        tally = ContentionTally()  # only while epochs are being timed, not while waiting or scoring
+        netkit = NetkitSession(case, data)
+        thread_settings: list[int | None] = []
+        if torch is not None:
+            thread_settings = [None, 1] if single_thread and torch.info["default_threads"] > 1 else [None]
+            for index, threads in enumerate(thread_settings):
+                torch.request(op="begin", session=str(index), case=case.to_dict(), threads=threads)
+        netkit_seconds: list[float] = []
+        torch_seconds: list[list[float]] = [[] for _ in thread_settings]
+        for _ in range(case.epochs):
+            quiet.wait()
+            stretch = CpuContention()
+            netkit_seconds.append(netkit.epoch())
+            if torch is not None:
+                time.sleep(SETTLE_SECONDS)
+                for index, seconds in enumerate(torch_seconds):
+                    seconds.append(torch.request(op="epoch", session=str(index))["seconds"])
+            tally.add(stretch)
+        entry["netkit"] = {
+            "blas_threads": netkit_blas_threads(case, data),
+            "epoch_seconds": Timing(tuple(netkit_seconds)).to_dict(),
+            "history_seconds": [record.seconds for record in netkit.trainer.history.epochs],
+            "test_accuracy": evaluate(netkit.model, data.test_images, data.test_labels).accuracy,
+        }
+        if torch is not None:
+            entry["torch"] = [
+                {**torch.request(op="end", session=str(index)), "epoch_seconds": Timing(tuple(seconds)).to_dict()}
+                for index, seconds in enumerate(torch_seconds)
+            ]
+        entry["other_processes_cores"] = tally.cores()
+        scale = TRAIN_ROWS / case.rows
+        line = f"  netkit {min(netkit_seconds) * scale:.3f} s/epoch"
+        if torch_seconds:
+            line += f", PyTorch {min(torch_seconds[0]) * scale:.3f} s/epoch"
+        progress(line)
+        if case.key == "seed-b32":
+            seed_model = netkit.model
+    if seed_model is None:
+        raise RuntimeError("the seed-b32 case did not run")
+    return seed_model
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run: one short timed pass per case")
+    parser.add_argument("--data-dir", help="folder holding the MNIST IDX files (default: $NETKIT_DATA/mnist)")
+    parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
+    parser.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="on a shared machine: spend up to SECONDS in all waiting for quiet spells before measurements",
+    )
+    args = parser.parse_args(argv)
+    started, contention = time.perf_counter(), CpuContention()
+    quiet = QuietWaiter(args.wait_quiet)
+
+    data_dir = resolve_data_dir(args.data_dir)
+    data_argument = str(data_dir)
+    cases = [quick_case(case) for case in CASES] if args.quick else list(CASES)
+    repeats = 1 if args.quick else 3
+    results: dict[str, Any] = {
+        "mode": "quick" if args.quick else "full",
+        "machine": machine_facts(REPOSITORY),
+        "load_average_before": os.getloadavg(),
+        "cases": {case.key: {"case": case.to_dict()} for case in cases},
+    }
+
+    progress("measuring NumPy's large-matmul GFLOP/s")
+    matmul_repeats = 3 if args.quick else 10
+    quiet.wait()
+    matmul_runs = [measure_matmul(matmul_repeats)]
+
+    progress(f"loading MNIST from {data_dir}")
+    load_started = time.perf_counter()
+    data = load_mnist(data_dir)
+    results["load"] = {"in_process_first_seconds": time.perf_counter() - load_started, "data_dir": data_argument}
+
+    # Untimed: the first training run of a process pays for thread pools, imports and page faults.
+    NetkitSession(Case("warm-up", (16, 16), "sigmoid", 32, 0.5, epochs=1, rows=6_400), data).epoch()
+
+    with contextlib.ExitStack() as stack:
+        torch = start_torch(data_argument, results["machine"]["torch"] is not None)
+        if torch is not None:
+            stack.enter_context(torch)
+        results["torch"] = torch.info if torch else None
+        seed_model = run_training_cases(cases, data, torch, not args.quick, results, quiet)
+        progress("measuring NumPy's large-matmul GFLOP/s again (the best of both counts)")
+        quiet.wait()
+        matmul_runs.append(measure_matmul(matmul_repeats))
+        results["matmul_runs"] = matmul_runs
+        results["matmul_gflops"] = {
+            setting: max(run[setting] for run in matmul_runs) for setting in ("default_threads", "one_thread")
+        }
+
+        predict_repeats = 5 if args.quick else 20
+        progress(f"predict_proba on {data.test_images.shape[0]:,} test images x {predict_repeats}")
+        predict, test_images = seed_model.predict_proba, data.test_images
+        quiet.wait()
+        section = CpuContention()
+        results["predict"] = {"netkit_seconds": repeat(lambda: predict(test_images), predict_repeats).to_dict()}
+        results["predict"]["other_processes_cores"] = section.other_cores()
+        if torch is not None:
+            seed_case = next(case for case in cases if case.key == "seed-b32")
+            results["predict"]["torch_seconds"] = torch.request(
+                op="predict", case=seed_case.to_dict(), repeats=predict_repeats
+            )
+
+    per_sample: dict[str, dict[str, Any]] = {}
+    for case in cases:
+        if case.architecture not in per_sample:
+            rows = (200 if args.quick else 600) if case.hidden[0] >= 800 else (1_000 if args.quick else 4_000)
+            progress(f"per-sample reference {case.architecture}: {repeats} x {rows:,} samples")
+            per_sample[case.architecture] = run_per_sample(case, data, rows, repeats)
+        results["cases"][case.key]["per_sample"] = per_sample[case.architecture]
+    del data, seed_model
+
+    progress(f"cold MNIST loads in fresh processes x {repeats}")
+    results["load"]["cold"] = [run_child("load", data_argument) for _ in range(repeats)]
+    results["load"].update(measure_cached_load(data_argument, repeats))
+    progress("peak RSS of loading MNIST + one epoch of the seed net (fresh process)")
+    results["peak_memory"] = run_child("train", data_argument)
+
+    results["waited_for_quiet_seconds"] = quiet.total
+    results["load_average_after"] = os.getloadavg()
+    results["other_processes_cores"] = contention.other_cores()
+    results["total_seconds"] = time.perf_counter() - started
+    results["targets"] = check_targets(results)
+    print_report(results, target_rows(results["targets"]))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+        progress(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
