@@ -11,6 +11,11 @@ import pytest
 from netkit.data import Dataset
 from netkit.registry import default_registry
 
+# CI and the README pass NETKIT_DATA=../shared/data: made absolute here, before any test changes directory
+# or hands the path to a server, so that every test sees the same folder.
+if os.environ.get("NETKIT_DATA"):
+    os.environ["NETKIT_DATA"] = str(Path(os.environ["NETKIT_DATA"]).resolve())
+
 SEED_ARCHITECTURE = [
     {"type": "dense", "units": 16, "activation": "sigmoid"},
     {"type": "dense", "units": 16, "activation": "sigmoid"},

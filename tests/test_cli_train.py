@@ -228,7 +228,7 @@ def _installed_script() -> list[str]:
 def test_ctrl_c_in_a_real_process_saves_and_exits_130(tmp_path: Path) -> None:
     out = tmp_path / "m.h5"
     process = subprocess.Popen(
-        [*_installed_script(), "train", "--epochs", "1000", "--layers", "none", "--out", str(out)],
+        [*_installed_script(), "train", "--epochs", "1000", "--layers", "none", "--out", str(out), "--no-download"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

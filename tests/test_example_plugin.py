@@ -7,13 +7,14 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from netkit.model import Sequential
-from netkit.registry import Registry
+from netkit.registry import Registry, default_registry
 from netkit.testing import check_plugin
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "netkit-swish"
@@ -48,10 +49,22 @@ def _netkit(site: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
 
 
-def test_the_installed_plugin_is_discovered_and_conforms(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def registry_with_swish(site: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Registry]:
+    """The process-wide registry as a new Python process would build it with the example on sys.path.
+
+    Cleared again afterwards, so that later tests see the environment without the example.
+    """
     monkeypatch.syspath_prepend(str(site))
     importlib.invalidate_caches()
-    registry = Registry()
+    default_registry.cache_clear()
+    yield default_registry()
+    monkeypatch.undo()
+    default_registry.cache_clear()
+
+
+def test_the_installed_plugin_is_discovered_and_conforms(registry_with_swish: Registry) -> None:
+    registry = registry_with_swish
     assert "swish" in registry.names("activations")
     info = next(i for i in registry.describe() if i.name == "swish")
     assert (info.group, info.distribution, info.version) == ("activations", "netkit-swish", "0.1.0")
