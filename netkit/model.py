@@ -102,14 +102,23 @@ class Sequential:
             x = layer.forward(x, training)
         return x
 
-    def backward(self, output: FloatArray, target: FloatArray, out: FloatArray) -> None:
-        """Fill ``gradients`` with dL/dparameters for the batch whose ``forward`` returned ``output``."""
+    def backward(self, output: FloatArray, target: FloatArray, out: FloatArray, scale: float = 1.0) -> None:
+        """Fill ``gradients`` with ``scale`` x dL/dparameters for the batch whose ``forward`` gave ``output``.
+
+        Scaling the output delta (a batch x classes array) scales every gradient behind it for one cheap call.
+        """
         layers = self.layers
         grad: FloatArray | None
         if self.fused_output:
-            grad = layers[-1].backward(self.loss.fused_gradient(output, target, out), True)
+            delta = self.loss.fused_gradient(output, target, out)
+            if scale != 1.0:
+                np.multiply(delta, scale, delta)
+            grad = layers[-1].backward(delta, True)
         else:
-            grad = layers[-1].backward(self.loss.gradient(output, target, out), False)
+            delta = self.loss.gradient(output, target, out)
+            if scale != 1.0:
+                np.multiply(delta, scale, delta)
+            grad = layers[-1].backward(delta, False)
         for index in range(len(layers) - 2, -1, -1):
             grad = layers[index].backward(grad, False)  # type: ignore[arg-type]  # None only from layer 0
 

@@ -107,6 +107,12 @@ class Optimizer(Configurable, Protocol):
 
     learning_rate: float
 
+    @property
+    def gradient_scale(self) -> float:
+        """The factor the model multiplies its gradients by before ``step``: 1 for the true gradient; plain
+        gradient descent asks for its learning rate, which makes its update one subtraction."""
+        ...
+
     def samples_per_step(self, n_samples: int) -> int: ...
 
     def bind(self, parameters: FloatArray, gradients: FloatArray) -> None: ...

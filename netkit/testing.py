@@ -175,8 +175,9 @@ def check_optimizer(optimizer: Optimizer) -> None:
     gradients = np.zeros_like(parameters)
     optimizer.bind(parameters, gradients)
     start = float(np.sum(parameters**2))
+    scale = optimizer.gradient_scale  # what the model would multiply its gradients by
     for _ in range(50):
-        gradients[...] = 0.2 * parameters  # the gradient of 0.1 sum(p^2)
+        gradients[...] = 0.2 * parameters * scale  # the gradient of 0.1 sum(p^2)
         optimizer.step()
     assert float(np.sum(parameters**2)) < start, "50 steps on 0.1 sum(p^2) did not reduce it"
     saved = {key: np.copy(value) for key, value in optimizer.state().items()}
@@ -184,7 +185,7 @@ def check_optimizer(optimizer: Optimizer) -> None:
     twin_parameters, twin_gradients = parameters.copy(), np.zeros_like(parameters)
     twin.bind(twin_parameters, twin_gradients)
     twin.load_state(saved)
-    gradients[...] = twin_gradients[...] = 0.2 * parameters
+    gradients[...] = twin_gradients[...] = 0.2 * parameters * scale
     optimizer.step()
     twin.step()
     np.testing.assert_array_equal(parameters, twin_parameters, err_msg="load_state(state()) changes the next step")

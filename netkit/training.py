@@ -167,6 +167,7 @@ class Trainer:
         # Bound methods and lists looked up once: the loop below runs ~2,000 times an epoch.
         forward, backward = self.model.forward, self.model.backward
         loss_value, step = self.model.loss.value, self.optimizer.step
+        gradient_scale = self.optimizer.gradient_scale
         losses = self.history.iteration_loss
         record_loss, isfinite = losses.append, math.isfinite
         first_iteration = len(losses)
@@ -178,7 +179,7 @@ class Trainer:
                 raise TrainingDiverged(
                     f"the loss became {loss} at epoch {epoch}, iteration {len(losses) + 1}; try a smaller learning rate"
                 )
-            backward(output, target_batch, gradient)
+            backward(output, target_batch, gradient, gradient_scale)
             step()
             record_loss(loss)
             for callback in callbacks:

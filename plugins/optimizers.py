@@ -40,12 +40,15 @@ def _to_int(value: Any) -> int:
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)  # validated once when built, not on each hot-path assignment
 class _GradientDescent:
-    """Plain gradient descent, p <- p - lr * g; subclasses choose the batch size."""
+    """Plain gradient descent, p <- p - lr * g; subclasses choose the batch size.
+
+    It asks the model for gradients already multiplied by the learning rate (``gradient_scale``): the model
+    scales the small output-layer delta once, and the update over all parameters is a single subtraction.
+    """
 
     learning_rate: float = attrs.field(default=0.1, converter=float, validator=_positive_finite)
     _parameters: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _gradients: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
-    _update: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
 
     def get_config(self) -> Config:
         return {"learning_rate": self.learning_rate}
@@ -60,13 +63,15 @@ class _GradientDescent:
     def samples_per_step(self, n_samples: int) -> int:
         raise NotImplementedError
 
+    @property
+    def gradient_scale(self) -> float:
+        return self.learning_rate
+
     def bind(self, parameters: FloatArray, gradients: FloatArray) -> None:
         self._parameters, self._gradients = parameters, gradients
-        self._update = np.zeros_like(parameters)
 
     def step(self) -> None:
-        np.multiply(self._gradients, self.learning_rate, self._update)
-        np.subtract(self._parameters, self._update, self._parameters)
+        np.subtract(self._parameters, self._gradients, self._parameters)  # the gradients hold lr * g
 
     def state(self) -> dict[str, Any]:
         return {}
@@ -111,7 +116,10 @@ class MiniBatch(_GradientDescent):
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)
 class Momentum(MiniBatch):
-    """Mini-batch SGD with momentum: v <- beta v + g, p <- p - lr v. Options: ``beta`` (0.9), ``batch_size``."""
+    """Mini-batch SGD with momentum: v <- beta v + g, p <- p - lr v. Options: ``beta`` (0.9), ``batch_size``.
+
+    With gradients pre-scaled by the learning rate it keeps u = lr v, so u <- beta u + lr g, p <- p - u.
+    """
 
     learning_rate: float = attrs.field(default=0.05, converter=float, validator=_positive_finite)
     batch_size: int = attrs.field(default=32, converter=_to_int, validator=_positive_int)
@@ -126,10 +134,9 @@ class Momentum(MiniBatch):
         self._velocity = np.zeros_like(parameters)
 
     def step(self) -> None:
-        self._velocity *= self.beta
-        self._velocity += self._gradients
-        np.multiply(self._velocity, self.learning_rate, self._update)
-        np.subtract(self._parameters, self._update, self._parameters)
+        np.multiply(self._velocity, self.beta, self._velocity)
+        np.add(self._velocity, self._gradients, self._velocity)
+        np.subtract(self._parameters, self._velocity, self._parameters)
 
     def state(self) -> dict[str, Any]:
         return {"velocity": self._velocity.copy()}
@@ -147,6 +154,7 @@ class Adam(MiniBatch):
     beta1: float = attrs.field(default=0.9, converter=float, validator=_unit_interval)
     beta2: float = attrs.field(default=0.999, converter=float, validator=_unit_interval)
     epsilon: float = attrs.field(default=1e-8, converter=float, validator=_positive_finite)
+    _update: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _first: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _second: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _steps: int = attrs.field(default=0, init=False, repr=False, eq=False)
@@ -154,8 +162,13 @@ class Adam(MiniBatch):
     def get_config(self) -> Config:
         return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon}
 
+    @property
+    def gradient_scale(self) -> float:
+        return 1.0  # Adam needs the true gradient: its step size comes from the moments
+
     def bind(self, parameters: FloatArray, gradients: FloatArray) -> None:
         super().bind(parameters, gradients)
+        self._update = np.zeros_like(parameters)
         self._first = np.zeros_like(parameters)
         self._second = np.zeros_like(parameters)
         self._steps = 0

@@ -254,3 +254,18 @@ def test_only_temporaries_of_dead_processes_or_old_ones_are_removed(tmp_path: Pa
     assert sorted(os.listdir(tmp_path)) == sorted(
         names[key] for key in ("alive", "no pid", "another target", "not a temporary")
     )
+
+
+def test_ctrl_c_during_a_save_waits_for_the_save_to_finish(tmp_path: Path) -> None:
+    """An interrupt that arrives mid-save is held until the file is complete, then raised."""
+    import os
+    import signal
+
+    from netkit.io.atomic import interrupts_deferred
+
+    finished = []
+    with pytest.raises(KeyboardInterrupt), interrupts_deferred():
+        os.kill(os.getpid(), signal.SIGINT)
+        finished.append("the save went on")
+    assert finished == ["the save went on"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -16,10 +16,13 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import signal
 import stat
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
 
 TEMPORARY_MARK = ".tmp-"
 # No save takes an hour: a temporary this old belongs to a dead process even where pids cannot be checked.
@@ -108,3 +111,28 @@ def remove_stale_temporaries(target: Path) -> list[Path]:
                 os.unlink(entry.path)
                 removed.append(Path(entry.path))
     return removed
+
+
+@contextlib.contextmanager
+def interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) until the block ends, then raise it.
+
+    A KeyboardInterrupt raised inside h5py can leave its library lock held, and the cleanup that follows then
+    waits on that lock for ever: a save is short, so it finishes first and the interrupt takes effect right
+    after it. Only the main thread can install signal handlers; elsewhere this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def remember(signum: int, frame: FrameType | None) -> None:
+        received.append(signum)
+
+    previous = signal.signal(signal.SIGINT, remember)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import ModelFileError
 from ..model import Sequential
-from .atomic import atomic_write
+from .atomic import atomic_write, interrupts_deferred
 from .hdf5 import read_hdf5, write_hdf5
 from .modelfile import ModelFile
 from .record import decode, encode, one_line
@@ -47,7 +47,8 @@ def save_model(model_file: ModelFile, path: str | os.PathLike[str], *, format: s
     writer = _WRITERS[format]
     try:
         record = encode(model_file)
-        atomic_write(target, lambda temporary: writer(record, temporary))
+        with interrupts_deferred():
+            atomic_write(target, lambda temporary: writer(record, temporary))
     except ModelFileError as exc:
         raise ModelFileError(f"cannot save {target}: {exc}") from None
     except OSError as exc:  # read-only folder, full disk, missing folder, target is a folder...
