@@ -56,6 +56,10 @@ class Sequential:
         self.fused_output = last_activation is not None and self.loss.fused_activation == (
             self.registry.name_of("activations", last_activation)
         )
+        # Bound methods collected once: a training step calls them thousands of times a second.
+        self._forwards = tuple(layer.forward for layer in self.layers)
+        self._output_backward = self.layers[-1].backward
+        self._hidden_backwards = tuple(layer.backward for layer in reversed(self.layers[:-1]))
 
     def _build(self) -> list[int]:
         sizes = [self.input_size]
@@ -98,8 +102,8 @@ class Sequential:
 
     def forward(self, x: FloatArray, training: bool = False) -> FloatArray:
         """The output for a batch. The array is a layer's buffer: copy it to keep it past the next call."""
-        for layer in self.layers:
-            x = layer.forward(x, training)
+        for forward in self._forwards:
+            x = forward(x, training)
         return x
 
     def backward(self, output: FloatArray, target: FloatArray, out: FloatArray, scale: float = 1.0) -> None:
@@ -107,20 +111,13 @@ class Sequential:
 
         Scaling the output delta (a batch x classes array) scales every gradient behind it for one cheap call.
         """
-        layers = self.layers
         grad: FloatArray | None
         if self.fused_output:
-            delta = self.loss.fused_gradient(output, target, out)
-            if scale != 1.0:
-                np.multiply(delta, scale, delta)
-            grad = layers[-1].backward(delta, True)
+            grad = self._output_backward(self.loss.fused_gradient(output, target, out, scale), True)
         else:
-            delta = self.loss.gradient(output, target, out)
-            if scale != 1.0:
-                np.multiply(delta, scale, delta)
-            grad = layers[-1].backward(delta, False)
-        for index in range(len(layers) - 2, -1, -1):
-            grad = layers[index].backward(grad, False)  # type: ignore[arg-type]  # None only from layer 0
+            grad = self._output_backward(self.loss.gradient(output, target, out, scale), False)
+        for backward in self._hidden_backwards:
+            grad = backward(grad, False)  # type: ignore[arg-type]  # only the first layer returns None
 
     def check_input(self, x: np.ndarray[Any, Any]) -> FloatArray:
         """``x`` as a float32 (n, input_size) array, or a clear error."""

@@ -57,12 +57,12 @@ class Loss(Configurable, Protocol):
 
     def value(self, output: FloatArray, target: FloatArray) -> float: ...
 
-    def gradient(self, output: FloatArray, target: FloatArray, out: FloatArray) -> FloatArray:
-        """dL/d(output), averaged over the batch."""
+    def gradient(self, output: FloatArray, target: FloatArray, out: FloatArray, scale: float = 1.0) -> FloatArray:
+        """``scale`` x dL/d(output), averaged over the batch (the scale rides on the 1/n: no extra call)."""
         ...
 
-    def fused_gradient(self, output: FloatArray, target: FloatArray, out: FloatArray) -> FloatArray:
-        """dL/dz of the output layer when its activation is ``fused_activation``."""
+    def fused_gradient(self, output: FloatArray, target: FloatArray, out: FloatArray, scale: float = 1.0) -> FloatArray:
+        """``scale`` x dL/dz of the output layer when its activation is ``fused_activation``."""
         ...
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -17,6 +18,7 @@ import attrs
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from .batching import BatchSource
 from .data.dataset import one_hot
 from .errors import TrainingDiverged
 from .evaluation import evaluate
@@ -74,44 +76,6 @@ class Callback:
     def on_train_end(self, trainer: Trainer) -> None: ...
 
 
-class BatchSource:
-    """Draws shuffled batches: the one place where a per-batch transform (augmentation) would sit."""
-
-    def __init__(self, images: FloatArray, targets: FloatArray, batch_size: int) -> None:
-        self.images, self.targets, self.batch_size = images, targets, batch_size
-        n = images.shape[0]
-        self._buffers = {
-            rows: (
-                images if rows == n else np.empty((rows, images.shape[1]), dtype=np.float32),
-                targets if rows == n else np.empty((rows, targets.shape[1]), dtype=np.float32),
-                np.empty((rows, targets.shape[1]), dtype=np.float32),
-            )
-            for rows in {batch_size, n % batch_size or batch_size}
-        }
-
-    @property
-    def steps_per_epoch(self) -> int:
-        return int(-(-self.images.shape[0] // self.batch_size))
-
-    def epoch(self, rng: np.random.Generator) -> Iterator[tuple[FloatArray, FloatArray, FloatArray]]:
-        """(images, one-hot targets, a gradient buffer) per step; the arrays are reused between steps."""
-        images, targets, n = self.images, self.targets, self.images.shape[0]
-        if self.batch_size >= n:  # full batch: the order does not change the gradient, so skip the gather
-            yield images, targets, self._buffers[n][2]
-            return
-        order = rng.permutation(n)
-        size = self.batch_size
-        image_batch, target_batch, gradient = self._buffers[size]
-        for start in range(0, n, size):
-            rows = order[start : start + size]
-            if rows.shape[0] != size:
-                image_batch, target_batch, gradient = self._buffers[rows.shape[0]]
-            # mode="clip" skips the bounds check that the default mode pays for on every call.
-            images.take(rows, 0, image_batch, "clip")  # the method skips np.take's Python wrapper
-            targets.take(rows, 0, target_batch, "clip")
-            yield image_batch, target_batch, gradient
-
-
 @attrs.define(eq=False)
 class Trainer:
     """Trains ``model`` with ``optimizer``; ``rng`` shuffles the batches; ``history`` grows with each epoch."""
@@ -148,9 +112,9 @@ class Trainer:
         threads: AbstractContextManager[Any] = (
             threadpool_limits(limits=1, user_api="blas") if step_work < SINGLE_THREAD_BELOW else nullcontext()
         )
-        with threads:
+        with threads, ThreadPoolExecutor(max_workers=1, thread_name_prefix="netkit-batches") as helper:
             for _ in range(epochs):
-                self._run_epoch(batches, validation, callbacks)
+                self._run_epoch(batches, helper, validation, callbacks)
         for callback in callbacks:
             callback.on_train_end(self)
         return self.history
@@ -158,6 +122,7 @@ class Trainer:
     def _run_epoch(
         self,
         batches: BatchSource,
+        helper: ThreadPoolExecutor,
         validation: tuple[FloatArray, LabelArray] | None,
         callbacks: Sequence[Callback],
     ) -> None:
@@ -172,7 +137,7 @@ class Trainer:
         record_loss, isfinite = losses.append, math.isfinite
         first_iteration = len(losses)
         started = time.perf_counter()
-        for image_batch, target_batch, gradient in batches.epoch(self.rng):
+        for image_batch, target_batch, gradient in batches.epoch(self.rng, helper):
             output = forward(image_batch, True)
             loss = loss_value(output, target_batch)
             if not isfinite(loss):

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 import attrs
 import numpy as np
 
+from netkit.backend import dot
 from netkit.types import Config, FloatArray
 
 _NO_BUFFER = np.empty((0, 0), dtype=np.float32)
@@ -167,19 +168,19 @@ class Softmax(_Elementwise):
         # from overflowing and costs a third of a per-row maximum on small batches.
         np.subtract(z, np.maximum.reduce(z, None), out)
         np.exp(out, out)
-        np.dot(out, ones, row_values)  # row sums as a matrix-vector product: one BLAS call
+        dot(out, ones, row_values)  # row sums as a matrix-vector product: one BLAS call
         if not np.minimum.reduce(row_values, None) > _TINY_ROW_SUM:
             # A row far below the batch maximum lost precision to underflow: shift each row by its own max.
             np.maximum.reduce(z, 1, None, row_values.reshape(-1))  # type: ignore[call-overload]
             np.subtract(z, row_values, out)
             np.exp(out, out)
-            np.dot(out, ones, row_values)
+            dot(out, ones, row_values)
         return np.divide(out, row_values, out)
 
     def backward(self, z: FloatArray, a: FloatArray, grad: FloatArray, out: FloatArray) -> FloatArray:
         row_values, ones = self._buffers(a)
         product = self._scratch = _like(self._scratch, a)
         np.multiply(grad, a, product)
-        np.dot(product, ones, row_values)
+        dot(product, ones, row_values)
         np.subtract(grad, row_values, product)
         return np.multiply(a, product, out)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import attrs
 import numpy as np
 
+from netkit.backend import dot
 from netkit.errors import ConfigError
 from netkit.protocols import Activation
 from netkit.registry import default_registry
@@ -61,6 +63,12 @@ class Dense:
     _grad_z: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _grad_input: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _ones: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
+    _activation_forward: Callable[[FloatArray, FloatArray], FloatArray] = attrs.field(
+        default=None, init=False, repr=False, eq=False
+    )
+    _activation_backward: Callable[[FloatArray, FloatArray, FloatArray, FloatArray], FloatArray] = attrs.field(
+        default=None, init=False, repr=False, eq=False
+    )
 
     def get_config(self) -> Config:
         config: Config = {
@@ -84,6 +92,9 @@ class Dense:
 
     def build(self, input_size: int) -> int:
         self.inputs = input_size
+        # The activation's methods, bound once for the hot path.
+        self._activation_forward = self.activation.forward
+        self._activation_backward = self.activation.backward
         return self.units
 
     def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
@@ -114,16 +125,16 @@ class Dense:
             self._z = np.empty((x.shape[0], self.units), dtype=self.weight.dtype)
             self._a = np.empty_like(self._z)
         self._input = x
-        z = np.dot(x, self.weight, self._z)
+        z = dot(x, self.weight, self._z)
         np.add(z, self.bias, z)
-        return self.activation.forward(z, self._a)
+        return self._activation_forward(z, self._a)
 
     def backward(self, grad: FloatArray, pre_activation: bool = False) -> FloatArray | None:
         if grad.shape[0] != self._ones.shape[0]:
             self._allocate_backward(grad.shape[0])
-        grad_z = grad if pre_activation else self.activation.backward(self._z, self._a, grad, self._grad_z)
-        np.dot(self._input.T, grad_z, self.weight_gradient)
-        np.dot(self._ones, grad_z, self.bias_gradient)  # the column sums, as one BLAS call
+        grad_z = grad if pre_activation else self._activation_backward(self._z, self._a, grad, self._grad_z)
+        dot(self._input.T, grad_z, self.weight_gradient)
+        dot(self._ones, grad_z, self.bias_gradient)  # the column sums, as one BLAS call
         if not self.needs_input_gradient:
             return None
-        return np.dot(grad_z, self.weight.T, self._grad_input)
+        return dot(grad_z, self.weight.T, self._grad_input)

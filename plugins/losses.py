@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 import attrs
 import numpy as np
 
+from netkit.backend import dot, vdot
 from netkit.types import Config, FloatArray
 
 _NO_BUFFER = np.empty((0, 0), dtype=np.float32)
@@ -34,11 +35,11 @@ class MeanSquaredError:
             self._difference = np.empty_like(output)
         np.subtract(output, target, self._difference)
         flat = self._difference.ravel()
-        return 0.5 * float(np.dot(flat, flat)) / int(output.shape[0])
+        return 0.5 * float(dot(flat, flat)) / int(output.shape[0])
 
-    def gradient(self, output: FloatArray, target: FloatArray, out: FloatArray) -> FloatArray:
+    def gradient(self, output: FloatArray, target: FloatArray, out: FloatArray, scale: float = 1.0) -> FloatArray:
         np.subtract(output, target, out)
-        np.multiply(out, 1.0 / output.shape[0], out)
+        np.multiply(out, scale / output.shape[0], out)
         return out
 
     # With a linear output, dL/dz = dL/da.
@@ -73,15 +74,15 @@ class CrossEntropy:
             self._log = np.empty_like(output)
         np.add(output, _EPSILON, self._log)
         np.log(self._log, self._log)
-        return -float(np.vdot(target, self._log)) / int(output.shape[0])
+        return -float(vdot(target, self._log)) / int(output.shape[0])
 
-    def gradient(self, output: FloatArray, target: FloatArray, out: FloatArray) -> FloatArray:
+    def gradient(self, output: FloatArray, target: FloatArray, out: FloatArray, scale: float = 1.0) -> FloatArray:
         np.add(output, _EPSILON, out)
         np.divide(target, out, out)
-        np.multiply(out, -1.0 / output.shape[0], out)
+        np.multiply(out, -scale / output.shape[0], out)
         return out
 
-    def fused_gradient(self, output: FloatArray, target: FloatArray, out: FloatArray) -> FloatArray:
+    def fused_gradient(self, output: FloatArray, target: FloatArray, out: FloatArray, scale: float = 1.0) -> FloatArray:
         np.subtract(output, target, out)
-        np.multiply(out, 1.0 / output.shape[0], out)
+        np.multiply(out, scale / output.shape[0], out)
         return out
