@@ -16,3 +16,15 @@ import numpy.typing as npt
 
 dot: Callable[..., npt.NDArray[Any]] = getattr(np.dot, "_implementation", np.dot)
 vdot: Callable[..., Any] = getattr(np.vdot, "_implementation", np.vdot)
+
+# np.matmul is a ufunc (no dispatcher) that hands transposed operands to BLAS as they are: faster than np.dot
+# for a large x.T @ g, slower by a fraction of a microsecond on tiny products.
+matmul: Callable[..., npt.NDArray[Any]] = np.matmul
+
+# Products with at least this many multiply-adds go through matmul.
+MATMUL_FROM = 4096
+
+
+def product_for(multiply_adds: int, matmul_from: int = MATMUL_FROM) -> Callable[..., npt.NDArray[Any]]:
+    """The faster of dot and matmul for a product of this size (chosen once per layer and batch size)."""
+    return matmul if multiply_adds >= matmul_from else dot

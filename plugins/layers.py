@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import attrs
 import numpy as np
 
-from netkit.backend import dot
+from netkit.backend import dot, product_for
 from netkit.errors import ConfigError
 from netkit.protocols import Activation
 from netkit.registry import default_registry
@@ -63,6 +63,8 @@ class Dense:
     _grad_z: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _grad_input: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _ones: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
+    _forward_product: Callable[..., FloatArray] = attrs.field(default=dot, init=False, repr=False, eq=False)
+    _weight_product: Callable[..., FloatArray] = attrs.field(default=dot, init=False, repr=False, eq=False)
     _activation_forward: Callable[[FloatArray, FloatArray], FloatArray] = attrs.field(
         default=None, init=False, repr=False, eq=False
     )
@@ -116,6 +118,8 @@ class Dense:
     def _allocate_backward(self, rows: int) -> None:
         # Separate from forward's buffers so that inference on a large batch never allocates these.
         dtype = self.weight.dtype
+        # x.T @ grad_z is the largest product of a step: matmul passes the transposed operand to BLAS as is.
+        self._weight_product = product_for(self.inputs * self.units)
         self._grad_z = np.empty((rows, self.units), dtype=dtype)
         self._grad_input = np.empty((rows, self.inputs), dtype=dtype)
         self._ones = np.ones(rows, dtype=dtype)
@@ -123,9 +127,11 @@ class Dense:
     def forward(self, x: FloatArray, training: bool) -> FloatArray:
         if x.shape[0] != self._z.shape[0]:
             self._z = np.empty((x.shape[0], self.units), dtype=self.weight.dtype)
+            # Forward, matmul gains only on large products (measured: 128 x 784 x 800 yes, 64 x 784 x 128 no).
+            self._forward_product = product_for(x.shape[0] * self.inputs * self.units, matmul_from=8_000_000)
             self._a = np.empty_like(self._z)
         self._input = x
-        z = dot(x, self.weight, self._z)
+        z = self._forward_product(x, self.weight, self._z)
         np.add(z, self.bias, z)
         return self._activation_forward(z, self._a)
 
@@ -133,7 +139,7 @@ class Dense:
         if grad.shape[0] != self._ones.shape[0]:
             self._allocate_backward(grad.shape[0])
         grad_z = grad if pre_activation else self._activation_backward(self._z, self._a, grad, self._grad_z)
-        dot(self._input.T, grad_z, self.weight_gradient)
+        self._weight_product(self._input.T, grad_z, self.weight_gradient)
         dot(self._ones, grad_z, self.bias_gradient)  # the column sums, as one BLAS call
         if not self.needs_input_gradient:
             return None
