@@ -131,3 +131,17 @@ class DatasetLoader(Configurable, Protocol):
     """Finds (and, if allowed, downloads) a dataset and returns it as arrays; see :mod:`netkit.data`."""
 
     def load(self, data_dir: Path | None = None, download: bool = True) -> Any: ...
+
+
+class WithoutOptions:
+    """A base for plugins that take no options: an empty config, and ``from_config`` that accepts only that.
+
+    (A plugin with options lists them as attrs fields and returns them from ``get_config``.)
+    """
+
+    def get_config(self) -> Config:
+        return {}
+
+    @classmethod
+    def from_config(cls, config: Config) -> Any:
+        return cls(**config)

@@ -13,6 +13,7 @@ import attrs
 import numpy as np
 
 from netkit.backend import dot
+from netkit.protocols import WithoutOptions
 from netkit.types import Config, FloatArray
 
 _NO_BUFFER = np.empty((0, 0), dtype=np.float32)
@@ -34,17 +35,10 @@ def _like(buffer: FloatArray, like: FloatArray, shape: tuple[int, ...] | None = 
 
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)  # validated once when built, not on each hot-path assignment
-class _Elementwise:
-    """Shared plumbing: no hyperparameters by default and one scratch buffer."""
+class _Elementwise(WithoutOptions):
+    """Shared plumbing: no options unless a subclass adds some, and one scratch buffer."""
 
     _scratch: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
-
-    def get_config(self) -> Config:
-        return {}
-
-    @classmethod
-    def from_config(cls, config: Config) -> Any:
-        return cls(**config)
 
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)

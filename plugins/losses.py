@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import attrs
 import numpy as np
 
 from netkit.backend import dot, vdot
-from netkit.types import Config, FloatArray
+from netkit.protocols import WithoutOptions
+from netkit.types import FloatArray
 
 _NO_BUFFER = np.empty((0, 0), dtype=np.float32)
 
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)  # validated once when built, not on each hot-path assignment
-class MeanSquaredError:
+class MeanSquaredError(WithoutOptions):
     """Half the squared error summed over outputs, averaged over the batch: L = mean_n 1/2 ||a - y||^2.
 
     The original program's loss (with a sigmoid output); gradient dL/da = (a - y) / n.
@@ -22,13 +23,6 @@ class MeanSquaredError:
 
     fused_activation: ClassVar[str | None] = "identity"
     _difference: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
-
-    def get_config(self) -> Config:
-        return {}
-
-    @classmethod
-    def from_config(cls, config: Config) -> Any:
-        return cls(**config)
 
     def value(self, output: FloatArray, target: FloatArray) -> float:
         if self._difference.shape != output.shape:
@@ -52,7 +46,7 @@ _EPSILON = np.array(1e-7, dtype=np.float32)
 
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)
-class CrossEntropy:
+class CrossEntropy(WithoutOptions):
     """Categorical cross-entropy L = -mean_n sum_k y_k log(a_k + 1e-7), for probability outputs (softmax).
 
     With a softmax output the Jacobian cancels: dL/dz = (a - y) / n, exact and stable, which netkit uses
@@ -61,13 +55,6 @@ class CrossEntropy:
 
     fused_activation: ClassVar[str | None] = "softmax"
     _log: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
-
-    def get_config(self) -> Config:
-        return {}
-
-    @classmethod
-    def from_config(cls, config: Config) -> Any:
-        return cls(**config)
 
     def value(self, output: FloatArray, target: FloatArray) -> float:
         if self._log.shape != output.shape:
