@@ -13,7 +13,10 @@ Array = npt.NDArray[np.floating[Any]]
 
 @attrs.define
 class Swish:
-    """Swish (Ramachandran et al. 2017): a = z * sigmoid(beta z); da/dz = s + beta z s (1 - s). Option: ``beta``."""
+    """Swish, a = z * sigmoid(beta z), whose slope is s + beta z s (1 - s) with s = sigmoid(beta z).
+
+    Option: ``beta`` (1.0). Ramachandran, Zoph and Le, "Searching for Activation Functions", 2017.
+    """
 
     init: ClassVar[str] = "he"
     beta: float = attrs.field(default=1.0, converter=float)
