@@ -64,6 +64,9 @@ def check_output(out: Path, resume: bool, reset: bool) -> None:
     """Never overwrite a trained model by accident; never resume from nothing."""
     if out.is_dir():
         raise ModelFileError(f"{out} is a directory; --out needs a file name such as model.h5")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():  # found now, not after the first epoch's training
+        raise ModelFileError(f"cannot save {out}: folder {folder} does not exist")
     if resume and not out.exists():
         raise ModelFileError(f"nothing to resume: {out} does not exist")
     if out.exists() and not (resume or reset):

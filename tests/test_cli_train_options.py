@@ -125,3 +125,10 @@ def test_help_lists_plugins_registered_after_import() -> None:
         assert "unknown activation" not in rejected.stderr  # accepted; --epochs 0 is what failed
     finally:
         default_registry.cache_clear()
+
+
+def test_a_missing_output_folder_fails_before_training(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["train", "--out", str(tmp_path / "no" / "such" / "m.h5")])
+    assert result.exit_code == 1
+    assert "folder" in result.stderr and "does not exist" in result.stderr
+    assert "epoch" not in result.stdout
