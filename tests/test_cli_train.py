@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
@@ -203,10 +204,21 @@ def test_evaluate_shows_accuracy_and_the_confusion_matrix(trained: tuple[Path, d
 
 def test_evaluate_without_a_model_uses_the_shipped_one() -> None:
     result = _run("evaluate", "--json")
-    if result.exit_code == 1:  # until the package ships its pre-trained model
-        assert "no pre-trained model shipped" in result.stderr
-    else:
-        assert result.exit_code == 0 and json.loads(result.stdout)["accuracy"] > 0.9
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["accuracy"] >= 0.95
+
+
+def test_resume_equals_an_uninterrupted_run(tmp_path: Path) -> None:
+    straight, stopped = tmp_path / "straight.h5", tmp_path / "stopped.h5"
+    assert _run("train", "--epochs", "2", "--layers", "8", "--out", straight, "--quiet").exit_code == 0
+    assert _run("train", "--epochs", "1", "--layers", "8", "--out", stopped, "--quiet").exit_code == 0
+    assert _run("train", "--resume", "--epochs", "1", "--out", stopped, "--quiet").exit_code == 0
+    a, b = load_model(straight), load_model(stopped)
+    np.testing.assert_array_equal(a.model.parameters, b.model.parameters)
+    assert a.history.iteration_loss == b.history.iteration_loss
+    assert [(r.epoch, r.train_loss, r.val_loss) for r in a.history.epochs] == [
+        (r.epoch, r.train_loss, r.val_loss) for r in b.history.epochs
+    ]
 
 
 def test_evaluate_refuses_a_file_that_is_not_a_model(tmp_path: Path) -> None:
