@@ -22,8 +22,12 @@ _NO_BUFFER = np.empty((0, 0), dtype=np.float32)
 _HALF = np.array(0.5, dtype=np.float32)
 _ONE = np.array(1.0, dtype=np.float32)
 _ZERO = np.array(0.0, dtype=np.float32)
-# Row sums of exp below this (a row maximum ~69 below the batch maximum) are recomputed row by row.
-_TINY_ROW_SUM = 1e-30
+# exp(-80) is 1.8e-35; below about -87 float32 results turn subnormal, which makes exp and every later
+# operation on them several times slower. Shifted logits are floored here; ...
+_EXP_FLOOR = np.array(-80.0, dtype=np.float32)
+# ... and a row whose maximum lies more than 40 below the batch maximum (row sum below e^-40) is recomputed
+# with its own maximum, so the floor only touches probabilities below e^-40 (4e-18) of their row's largest.
+_SMALLEST_ROW_SUM = float(np.exp(-40.0))
 
 
 def _like(buffer: FloatArray, like: FloatArray, shape: tuple[int, ...] | None = None) -> FloatArray:
@@ -161,12 +165,14 @@ class Softmax(_Elementwise):
         # Any per-row shift leaves softmax unchanged; shifting by the batch maximum (one scalar) keeps exp
         # from overflowing and costs a third of a per-row maximum on small batches.
         np.subtract(z, np.maximum.reduce(z, None), out)
+        np.fmax(out, _EXP_FLOOR, out)
         np.exp(out, out)
         dot(out, ones, row_values)  # row sums as a matrix-vector product: one BLAS call
-        if not np.minimum.reduce(row_values, None) > _TINY_ROW_SUM:
-            # A row far below the batch maximum lost precision to underflow: shift each row by its own max.
+        if not np.minimum.reduce(row_values, None) > _SMALLEST_ROW_SUM:
+            # A row far below the batch maximum: shift each row by its own maximum instead.
             np.maximum.reduce(z, 1, None, row_values.reshape(-1))  # type: ignore[call-overload]
             np.subtract(z, row_values, out)
+            np.fmax(out, _EXP_FLOOR, out)
             np.exp(out, out)
             dot(out, ones, row_values)
         return np.divide(out, row_values, out)

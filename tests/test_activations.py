@@ -1,0 +1,37 @@
+"""Numerical edge cases of the built-in activations beyond the generic conformance checks."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from netkit.plugins.activations import Sigmoid, Softmax
+
+
+def _reference_softmax(z: np.ndarray) -> np.ndarray:
+    shifted = z.astype(np.float64) - z.max(axis=1, keepdims=True)
+    exp = np.exp(shifted)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def test_softmax_is_exact_for_rows_far_apart_in_one_batch() -> None:
+    """Rows hundreds apart take the per-row path; none loses precision to underflow."""
+    z = np.array([[0, 1, 2], [-200, -199, -201], [300, 0, 0], [5, -100, 4]], dtype=np.float32)
+    a = Softmax().forward(z, np.empty_like(z))
+    np.testing.assert_allclose(a, _reference_softmax(z), rtol=1e-6, atol=1e-30)
+    np.testing.assert_allclose(a.sum(axis=1), 1.0, rtol=1e-6)
+
+
+def test_softmax_never_produces_subnormal_numbers() -> None:
+    """Subnormal floats make every later operation several times slower."""
+    z = np.array([[0.0, -90.0, -150.0, -1000.0]], dtype=np.float32)
+    a = Softmax().forward(z, np.empty_like(z))
+    tiny = np.finfo(np.float32).tiny
+    assert not np.any((a > 0) & (a < tiny))
+    assert a[0, 0] == np.float32(1.0) and np.all(a[0, 1:] < 1e-30)
+
+
+def test_sigmoid_saturates_without_overflow_warnings() -> None:
+    z = np.array([[-1000.0, -50.0, 0.0, 50.0, 1000.0]], dtype=np.float32)
+    with np.errstate(all="raise"):
+        a = Sigmoid().forward(z, np.empty_like(z))
+    np.testing.assert_allclose(a, [[0.0, 0.0, 0.5, 1.0, 1.0]], atol=1e-7)
