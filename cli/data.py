@@ -67,7 +67,7 @@ def info(name: str | None, data_dir: Path | None, verify: bool, as_json: bool) -
     console = Console(highlight=False)
     for entry in report:
         if entry["files"] is not None:
-            console.print(_dataset_view(entry))
+            console.print(_dataset_view(entry), soft_wrap=True)  # paths stay whole in logs
     loose = [entry["dataset"] for entry in report if entry["files"] is None]
     if loose:
         console.print(
