@@ -123,6 +123,7 @@ def test_same_seed_same_run() -> None:
     np.testing.assert_array_equal(runs[0], runs[1])
 
 
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # the overflow is the point
 def test_divergence_stops_with_a_clear_error() -> None:
     images, labels = _toy(np.random.default_rng(5))
     images *= 1e20
