@@ -10,10 +10,12 @@ A spec is what a user types: ``"leaky-relu"`` or ``"leaky-relu:slope=0.1"`` or, 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextvars import ContextVar
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
 
@@ -133,12 +135,26 @@ class Registry:
             available = ", ".join(sorted(classes)) or "none installed"
             raise PluginError(f"unknown {KINDS[group]} {name!r}; available: {available}") from None
 
+    @contextlib.contextmanager
+    def active(self) -> Iterator[Registry]:
+        """Make this the registry that :func:`active_registry` returns, e.g. while a plugin builds its parts."""
+        token = _ACTIVE.set(self)
+        try:
+            yield self
+        finally:
+            _ACTIVE.reset(token)
+
     def create(self, group: str, spec: str | Mapping[str, Any]) -> Any:
-        """Build a plugin instance from ``"name:key=value,..."`` or ``{"type": name, **config}``."""
+        """Build a plugin instance from ``"name:key=value,..."`` or ``{"type": name, **config}``.
+
+        While it is built, this registry is the active one, so a plugin that builds nested plugins (a layer
+        its activation) resolves them here too.
+        """
         name, config = parse_spec(spec)
         cls = self.get(group, name)
         try:
-            return cls.from_config(config)  # type: ignore[attr-defined]
+            with self.active():
+                return cls.from_config(config)  # type: ignore[attr-defined]
         except (TypeError, ValueError) as exc:  # unknown option names, and validators' "Received: ..." messages
             raise PluginError(f"bad options for {KINDS[group]} {name!r}: {exc}") from None
 
@@ -151,7 +167,8 @@ class Registry:
 
     def spec_of(self, group: str, obj: Any) -> dict[str, Any]:
         """``{"type": name, **config}``: the JSON form that :meth:`create` reads back."""
-        return {"type": self.name_of(group, obj), **obj.get_config()}
+        with self.active():
+            return {"type": self.name_of(group, obj), **obj.get_config()}
 
     def describe(self) -> list[PluginInfo]:
         """Every plugin of every group, loaded or broken."""
@@ -201,6 +218,17 @@ def format_spec(name: str, config: Mapping[str, Any]) -> str:
 def default_registry() -> Registry:
     """The process-wide registry of installed plugins."""
     return Registry()
+
+
+_ACTIVE: ContextVar[Registry | None] = ContextVar("netkit_active_registry", default=None)
+
+
+def active_registry() -> Registry:
+    """The registry building or describing a plugin right now, else :func:`default_registry`.
+
+    Plugins that hold other plugins (``dense`` holds an activation) look names up here.
+    """
+    return _ACTIVE.get() or default_registry()
 
 
 def iter_plugins(registry: Registry, groups: Iterable[str] = GROUPS) -> Iterable[tuple[str, str, type]]:

@@ -12,7 +12,7 @@ import numpy as np
 from netkit.backend import dot, product_for
 from netkit.errors import ConfigError
 from netkit.protocols import Activation
-from netkit.registry import default_registry
+from netkit.registry import active_registry
 from netkit.types import Config, FloatArray
 
 _NO_BUFFER = np.empty((0, 0), dtype=np.float32)
@@ -47,7 +47,7 @@ class Dense:
     """
 
     units: int = attrs.field(converter=_to_units, validator=_positive_units)
-    activation: Activation = attrs.field(factory=lambda: default_registry().create("activations", "sigmoid"))
+    activation: Activation = attrs.field(factory=lambda: active_registry().create("activations", "sigmoid"))
     init: str | None = attrs.field(default=None, validator=_known_init)
     conformance_config: ClassVar[Config] = {"units": 3, "activation": "tanh"}
     needs_input_gradient: bool = attrs.field(default=True, eq=False)
@@ -75,7 +75,7 @@ class Dense:
     def get_config(self) -> Config:
         config: Config = {
             "units": self.units,
-            "activation": default_registry().spec_of("activations", self.activation),
+            "activation": active_registry().spec_of("activations", self.activation),
         }
         if self.init is not None:
             config["init"] = self.init
@@ -87,10 +87,10 @@ class Dense:
         if "units" not in config:
             raise ConfigError(f"a dense layer needs 'units'. Received: {config!r}")
         activation = config.pop("activation", "sigmoid")
-        return cls(activation=default_registry().create("activations", activation), **config)
+        return cls(activation=active_registry().create("activations", activation), **config)
 
     def describe(self) -> str:
-        return f"dense {self.units} ({default_registry().name_of('activations', self.activation)})"
+        return f"dense {self.units} ({active_registry().name_of('activations', self.activation)})"
 
     def build(self, input_size: int) -> int:
         self.inputs = input_size

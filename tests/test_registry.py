@@ -91,3 +91,20 @@ def test_format_spec_reads_back() -> None:
 def test_unknown_group() -> None:
     with pytest.raises(PluginError, match="unknown plugin group"):
         Registry().names("widgets")
+
+
+def test_nested_plugins_resolve_through_the_registry_that_builds_them() -> None:
+    """A layer's activation comes from the same registry as the layer, not from the process-wide one."""
+    from netkit.model import Sequential
+    from netkit.plugins.activations import Tanh
+
+    class Scaled(Tanh):
+        """tanh registered under a name only this registry knows."""
+
+    registry = Registry()
+    registry.register("activations", "only-here", Scaled)
+    model = Sequential(4, [{"type": "dense", "units": 2, "activation": "only-here"}], "mse", registry=registry)
+    assert isinstance(model.layers[0].activation, Scaled)  # type: ignore[attr-defined]
+    assert model.get_config()["layers"][0]["activation"] == {"type": "only-here"}
+    with pytest.raises(PluginError, match="unknown activation 'only-here'"):
+        Sequential(4, [{"type": "dense", "units": 2, "activation": "only-here"}], "mse")
