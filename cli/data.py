@@ -19,7 +19,7 @@ from netkit.errors import DatasetError
 from netkit.registry import default_registry
 
 from .downloads import DownloadProgress
-from .options import PluginSpec
+from .options import PluginSpec, data_dir_option
 
 
 def _loaders(name: str | None) -> list[tuple[str, Any]]:
@@ -40,7 +40,7 @@ def data() -> None:
 
 @data.command()
 @click.argument("name", required=False, type=PluginSpec("datasets"))
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="Folder searched first.")
+@data_dir_option
 @click.option("--verify/--no-verify", default=True, show_default=True, help="Check each file's SHA-256.")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 def info(name: str | None, data_dir: Path | None, verify: bool, as_json: bool) -> None:
@@ -112,7 +112,7 @@ def _dataset_view(entry: dict[str, Any]) -> Group:
 
 @data.command()
 @click.argument("name", required=False, default="mnist", type=PluginSpec("datasets"))
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="Folder searched first.")
+@data_dir_option
 def download(name: str, data_dir: Path | None) -> None:
     """Download the files of dataset NAME (default: mnist) that are found nowhere, into the user cache.
 

@@ -13,7 +13,7 @@ from netkit.evaluation import evaluate as score
 from . import formatting as fmt
 from .downloads import load_dataset
 from .models import open_model
-from .options import plugin_option
+from .options import data_dir_option, no_download_option, plugin_option
 from .render import confusion_table
 
 
@@ -25,13 +25,8 @@ from .render import confusion_table
     default=None,
     help="Dataset whose test set to score.  [default: the one the model was trained on, else mnist]",
 )
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Folder holding the dataset's files.",
-)
-@click.option("--no-download", is_flag=True, help="Fail instead of downloading missing dataset files.")
+@data_dir_option
+@no_download_option
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
 def evaluate(model: Path | None, dataset: str | None, data_dir: Path | None, no_download: bool, as_json: bool) -> None:
     """Score MODEL on a test set (default: the pre-trained model shipped with netkit).

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -179,3 +180,15 @@ class ValidationSize(_SizeType):
         if not number.is_integer():
             self.fail(f"a count of rows must be a whole number, got {value}", param, ctx)
         return int(number)
+
+
+# Shared by every command that reads a dataset.
+data_dir_option = click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder holding the dataset's files (searched before $NETKIT_DATA and the cache).",
+)
+no_download_option = click.option(
+    "--no-download", is_flag=True, help="Fail instead of downloading missing dataset files."
+)

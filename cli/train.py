@@ -19,7 +19,16 @@ from netkit.training import Callback
 from . import formatting as fmt
 from .downloads import load_dataset
 from .live import LiveView
-from .options import DynamicHelpOption, LayerSizes, PositiveFloat, ValidationSize, optimizer_defaults, plugin_option
+from .options import (
+    DynamicHelpOption,
+    LayerSizes,
+    PositiveFloat,
+    ValidationSize,
+    data_dir_option,
+    no_download_option,
+    optimizer_defaults,
+    plugin_option,
+)
 from .train_output import PlainLines, interrupt_message, result_record, summary
 from .training_run import (
     Checkpoint,
@@ -114,12 +123,7 @@ Seeds: weights from [seed, 0], the validation split from [seed, 1], batch order 
     show_default=True,
     help="Dataset to train on.",
 )
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Folder holding the dataset's files (searched before $NETKIT_DATA and the cache).",
-)
+@data_dir_option
 @click.option(
     "--validation",
     type=ValidationSize(),
@@ -127,7 +131,7 @@ Seeds: weights from [seed, 0], the validation split from [seed, 1], batch order 
     show_default=True,
     help="Validation rows carved from the training set: a fraction below 1, a count, or 0 for none.",
 )
-@click.option("--no-download", is_flag=True, help="Fail instead of downloading missing dataset files.")
+@no_download_option
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
