@@ -10,8 +10,5 @@ import numpy.typing as npt
 # float32 in models; float64 where gradient checks need the precision.
 FloatArray = npt.NDArray[np.floating[Any]]
 LabelArray = npt.NDArray[np.int64]
-DType = np.float32
-
-# A JSON-compatible value: what plugin configs and history are made of.
-JSONValue = None | bool | int | float | str | list[Any] | dict[str, Any]
+# A plugin's options: JSON-compatible values only, no arrays.
 Config = dict[str, Any]

@@ -30,12 +30,11 @@ _EXP_FLOOR = np.array(-80.0, dtype=np.float32)
 _SMALLEST_ROW_SUM = float(np.exp(-40.0))
 
 
-def _like(buffer: FloatArray, like: FloatArray, shape: tuple[int, ...] | None = None) -> FloatArray:
-    """``buffer`` if it has ``like``'s shape (or ``shape``) and dtype, else a new array that has."""
-    shape = like.shape if shape is None else shape
-    if buffer.shape == shape and buffer.dtype == like.dtype:
+def _like(buffer: FloatArray, like: FloatArray) -> FloatArray:
+    """``buffer`` if it has ``like``'s shape and dtype, else a new array that has."""
+    if buffer.shape == like.shape and buffer.dtype == like.dtype:
         return buffer
-    return np.empty(shape, dtype=like.dtype)
+    return np.empty_like(like)
 
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)  # validated once when built, not on each hot-path assignment
