@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -45,3 +47,15 @@ def mnist(mnist_dir: Path) -> Dataset:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(12345)
+
+
+def pip(command: str, *arguments: str) -> None:
+    """Run this interpreter's pip quietly, without dependencies or a build sandbox (the test extras bring
+    setuptools and wheel); a failure shows pip's output."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", command, "--quiet", "--no-deps", "--no-build-isolation", *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

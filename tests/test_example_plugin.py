@@ -17,6 +17,8 @@ from netkit.model import Sequential
 from netkit.registry import Registry, default_registry
 from netkit.testing import check_plugin
 
+from .conftest import pip
+
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "netkit-swish"
 
 
@@ -24,22 +26,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "netkit-swish"
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real pip install of the example into its own folder, so the test environment stays as it was."""
     target = tmp_path_factory.mktemp("swish-site")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(target),
-            str(EXAMPLE),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    pip("install", "--target", str(target), str(EXAMPLE))
     return target
 
 

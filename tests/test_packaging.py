@@ -10,28 +10,15 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import pip
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "-w",
-            str(out),
-            str(ROOT),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    pip("wheel", "-w", str(out), str(ROOT))
     (built,) = out.glob("netkit-*.whl")
     return built
 
@@ -50,11 +37,7 @@ def test_wheel_maps_plugins_and_cli_under_netkit(wheel: Path) -> None:
 
 def test_installed_wheel_imports_and_trains(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)],
-        check=True,
-        capture_output=True,
-    )
+    pip("install", "--target", str(target), str(wheel))
     script = (
         "import numpy as np, netkit, netkit.plugins.activations as a, netkit.cli.main\n"
         "from netkit.registry import default_registry\n"
