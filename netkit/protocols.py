@@ -31,6 +31,10 @@ class Activation(Configurable, Protocol):
 
     ``init`` names the weight initialisation that suits it: ``"xavier"`` (sigmoid, tanh, softmax) or
     ``"he"`` (relu family).
+
+    The arrays are (rows, units) but not always row-major: a large layer hands its activation the transposed
+    views of (units, rows) buffers while training. z, a, grad and out share one layout, so elementwise NumPy
+    calls stay fast; index by axis (rows are axis 0), never by memory order.
     """
 
     init: ClassVar[str]
@@ -74,6 +78,8 @@ class Layer(Configurable, Protocol):
     then hands the layer its views with ``bind`` and fills them with ``initialize``.
     ``forward`` keeps what ``backward`` needs; ``backward`` writes parameter gradients into the bound views
     and returns dL/d(input) (or ``None`` when ``needs_input_gradient`` is false: the first layer).
+    A layer may return column-major outputs; it should return dL/d(input) in the layout of the input it got,
+    so that the layer below receives its gradient laid out like its own output (faster, not required).
     """
 
     needs_input_gradient: bool

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from netkit.model import Sequential
+from netkit.plugins import layers
 from netkit.registry import default_registry, iter_plugins
 from netkit.testing import check_model_gradients, check_plugin
 
@@ -36,7 +37,12 @@ def test_every_group_has_its_builtins() -> None:
         ("leaky-relu", "sigmoid", "cross-entropy"),  # cross-entropy without its fused partner
     ],
 )
-def test_whole_network_gradient_matches_finite_differences(hidden: str, output: str, loss: str) -> None:
+@pytest.mark.parametrize("layout", ["rows-first", "transposed"])
+def test_whole_network_gradient_matches_finite_differences(
+    hidden: str, output: str, loss: str, layout: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if layout == "transposed":  # every layer keeps (units, rows) buffers, as large layers do when training
+        monkeypatch.setattr(layers, "TRANSPOSE_FROM", 0)
     model = Sequential(
         6,
         [
@@ -49,6 +55,7 @@ def test_whole_network_gradient_matches_finite_differences(hidden: str, output: 
         dtype=np.float64,
     )
     check_model_gradients(model, np.random.default_rng(4))
+    assert all(layer._a.flags.f_contiguous != (layout == "rows-first") for layer in model.layers)
 
 
 def test_a_wrong_gradient_is_caught() -> None:

@@ -128,3 +128,46 @@ def test_input_size_must_be_positive(input_size: object) -> None:
 def test_a_model_needs_layers() -> None:
     with pytest.raises(ConfigError, match="at least one layer"):
         Sequential(784, [])
+
+
+def _train_steps(model: Sequential, steps: int) -> None:
+    rng = np.random.default_rng(7)
+    optimizer = default_registry().create("optimizers", "mini-batch:learning_rate=0.1,batch_size=16")
+    optimizer.bind(model.parameters, model.gradients)
+    for _ in range(steps):
+        x = rng.uniform(0, 1, (16, model.input_size)).astype(np.float32)
+        target = np.eye(model.output_size, dtype=np.float32)[rng.integers(0, model.output_size, 16)]
+        output = model.forward(x, True)
+        model.backward(output, target, np.empty_like(output), optimizer.gradient_scale)
+        optimizer.step()
+
+
+def test_transposed_layer_buffers_train_the_same_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large layers keep (units, rows) buffers when training; the maths must not notice the layout."""
+    from netkit.plugins import layers
+
+    specs = ["dense:units=12,activation=relu", "dense:units=9,activation=tanh", "dense:units=4,activation=softmax"]
+    rows_first = Sequential(20, specs, "cross-entropy", np.random.default_rng(1))
+    _train_steps(rows_first, 5)
+    monkeypatch.setattr(layers, "TRANSPOSE_FROM", 0)
+    transposed = Sequential(20, specs, "cross-entropy", np.random.default_rng(1))
+    _train_steps(transposed, 5)
+    assert all(layer._a.flags.f_contiguous and not layer._a.flags.c_contiguous for layer in transposed.layers)
+    assert not any(layer._a.flags.f_contiguous for layer in rows_first.layers)
+    np.testing.assert_allclose(transposed.parameters, rows_first.parameters, rtol=1e-5, atol=1e-6)
+    # Inference keeps rows first whatever the size, and gives the same outputs.
+    x = np.random.default_rng(2).uniform(0, 1, (5, 20))
+    np.testing.assert_allclose(transposed.predict_proba(x), rows_first.predict_proba(x), rtol=1e-5, atol=1e-6)
+    assert not any(layer._a.flags.f_contiguous for layer in transposed.layers)
+
+
+def test_only_large_training_layers_are_transposed() -> None:
+    model = Sequential(784, ["dense:units=800,activation=relu", "dense:units=10,activation=softmax"])
+    model.forward(np.zeros((128, 784), dtype=np.float32), True)
+    big, small = model.layers
+    assert big._a.flags.f_contiguous and not big._a.flags.c_contiguous  # 128 x 784 x 800 multiply-adds
+    assert small._a.flags.c_contiguous  # 128 x 800 x 10
+    model.forward(np.zeros((128, 784), dtype=np.float32), False)
+    assert big._a.flags.c_contiguous  # inference: x @ W is faster rows first
+    model.forward(np.zeros((1000, 784), dtype=np.float32), True)
+    assert big._a.flags.c_contiguous  # large batches gain nothing from the transposed form
