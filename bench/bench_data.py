@@ -41,7 +41,12 @@ else:
     dataset = PngFolder(path=str(target), preprocess=preprocess, cache=cache == "cache").load()
     count = len(dataset.train_images) + len(dataset.test_images)
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: Linux carries the parent's high-water mark into ru_maxrss across exec.
+status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
+if "VmHWM" in status:
+    peak = int(status["VmHWM"].split()[0]) / 1024
+else:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": seconds, "count": count, "peak_mb": peak}))
 """
 

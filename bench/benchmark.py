@@ -37,6 +37,7 @@ from common import (
     resolve_data_dir,
 )
 from machine import ContentionTally, CpuContention, machine_facts, matmul_gflops, wait_until_quiet
+from numpy_loop import NumpyLoop
 from per_sample import PerSampleNet, time_per_sample
 from report import print_report
 from targets import check_targets, target_rows
@@ -87,6 +88,24 @@ def netkit_blas_threads(case: Case, data: Mnist) -> int | None:
     probe, session = BlasThreads(), NetkitSession(case, data)
     session.trainer.fit(session.images[: case.batch_size], session.labels[: case.batch_size], 1, callbacks=[probe])
     return probe.threads
+
+
+class LoopSession:
+    """The hand-written NumPy loop on the same case: same initial weights, rows and shuffling seed."""
+
+    def __init__(self, case: Case, data: Mnist) -> None:
+        self.model = build_model(case)
+        self.loop = NumpyLoop(self.model, case.activation, case.learning_rate, case.batch_size)
+        self.images = data.train_images[: case.rows]
+        self.targets = np.eye(self.model.output_size, dtype=np.float32)[data.train_labels[: case.rows]]
+        self.rng = np.random.default_rng(SEED)
+
+    def epoch(self) -> float:
+        return self.loop.epoch(self.images, self.targets, self.rng)
+
+    def test_accuracy(self, data: Mnist) -> float:
+        copy_weights_in(self.model, self.loop.weights_in_netkit_layout())
+        return evaluate(self.model, data.test_images, data.test_labels).accuracy
 
 
 def run_per_sample(case: Case, data: Mnist, rows: int, repeats: int) -> dict[str, Any]:
@@ -173,24 +192,27 @@ def run_training_cases(
     results: dict[str, Any],
     quiet: QuietWaiter,
 ) -> Sequential:
-    """Each case: netkit and PyTorch take turns, one epoch each. Returns the trained seed network."""
+    """Each case: netkit, the NumPy loop and PyTorch take turns, one epoch each. Returns the trained seed network."""
     seed_model: Sequential | None = None
     for case in cases:
         entry = results["cases"][case.key]
         progress(f"{case.label}: {case.epochs} timed pass(es) over {case.rows:,} rows each")
         tally = ContentionTally()  # only while epochs are being timed, not while waiting or scoring
-        netkit = NetkitSession(case, data)
+        netkit, loop = NetkitSession(case, data), LoopSession(case, data)
         thread_settings: list[int | None] = []
         if torch is not None:
             thread_settings = [None, 1] if single_thread and torch.info["default_threads"] > 1 else [None]
             for index, threads in enumerate(thread_settings):
                 torch.request(op="begin", session=str(index), case=case.to_dict(), threads=threads)
         netkit_seconds: list[float] = []
+        loop_seconds: list[float] = []
         torch_seconds: list[list[float]] = [[] for _ in thread_settings]
         for _ in range(case.epochs):
             quiet.wait()
             stretch = CpuContention()
             netkit_seconds.append(netkit.epoch())
+            time.sleep(SETTLE_SECONDS)
+            loop_seconds.append(loop.epoch())
             if torch is not None:
                 time.sleep(SETTLE_SECONDS)
                 for index, seconds in enumerate(torch_seconds):
@@ -202,6 +224,10 @@ def run_training_cases(
             "history_seconds": [record.seconds for record in netkit.trainer.history.epochs],
             "test_accuracy": evaluate(netkit.model, data.test_images, data.test_labels).accuracy,
         }
+        entry["numpy_loop"] = {
+            "epoch_seconds": Timing(tuple(loop_seconds)).to_dict(),
+            "test_accuracy": loop.test_accuracy(data),
+        }
         if torch is not None:
             entry["torch"] = [
                 {**torch.request(op="end", session=str(index)), "epoch_seconds": Timing(tuple(seconds)).to_dict()}
@@ -209,7 +235,7 @@ def run_training_cases(
             ]
         entry["other_processes_cores"] = tally.cores()
         scale = TRAIN_ROWS / case.rows
-        line = f"  netkit {min(netkit_seconds) * scale:.3f} s/epoch"
+        line = f"  netkit {min(netkit_seconds) * scale:.3f} s/epoch, NumPy loop {min(loop_seconds) * scale:.3f}"
         if torch_seconds:
             line += f", PyTorch {min(torch_seconds[0]) * scale:.3f} s/epoch"
         progress(line)
@@ -271,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         matmul_runs.append(measure_matmul(matmul_repeats))
         results["matmul_runs"] = matmul_runs
         results["matmul_gflops"] = {
-            setting: max(run[setting] for run in matmul_runs) for setting in ("default_threads", "one_thread")
+            setting: max(run[setting] or 0.0 for run in matmul_runs) for setting in ("default_threads", "one_thread")
         }
 
         predict_repeats = 5 if args.quick else 20

@@ -22,7 +22,8 @@ Matrix = npt.NDArray[np.float32]
 def _activate(z: Vector, activation: str) -> Vector:
     if activation == "sigmoid":
         with np.errstate(over="ignore"):  # exp(-z) may overflow to inf for very negative z; 1/inf is 0
-            return 1.0 / (1.0 + np.exp(-z))  # type: ignore[no-any-return]
+            sigmoid: Vector = np.reciprocal(np.exp(-z) + np.float32(1.0))
+            return sigmoid
     if activation == "relu":
         return np.maximum(z, 0.0)
     raise ValueError(f"the per-sample reference knows sigmoid and relu, not {activation!r}")

@@ -121,6 +121,10 @@ def _training_tables(results: dict[str, Any]) -> list[str]:
         per_sample = entry["per_sample"]
         per_sample_scale = TRAIN_ROWS / per_sample["rows_timed"]
         torch_min = torch_epoch_min(results, key)
+        loop = entry.get("numpy_loop")
+        loop_ratio = (
+            f"{entry['netkit']['epoch_seconds']['min'] / loop['epoch_seconds']['min']:.2f}" if loop else MISSING
+        )
         ratio = f"{netkit_epoch_min(results, key) / torch_min:.2f}" if torch_min else MISSING
         single_ratio = (
             f"{entry['netkit']['epoch_seconds']['min'] / single['epoch_seconds']['min']:.2f}" if single else MISSING
@@ -131,11 +135,13 @@ def _training_tables(results: dict[str, Any]) -> list[str]:
                 timed,
                 str(entry["netkit"].get("blas_threads") or MISSING),
                 _pair(entry["netkit"]["epoch_seconds"], scale),
+                _pair(loop["epoch_seconds"], scale) if loop else MISSING,
                 _pair(runs[0]["epoch_seconds"], scale) if runs else MISSING,
                 _pair(single["epoch_seconds"], scale) if single else MISSING,
                 _pair(per_sample["seconds"], per_sample_scale, 1),
                 ratio,
                 single_ratio,
+                loop_ratio,
                 _cores(entry.get("other_processes_cores")),
             ]
         )
@@ -147,6 +153,7 @@ def _training_tables(results: dict[str, Any]) -> list[str]:
                 f"{TRAIN_ROWS / torch_min:,.0f}" if torch_min else MISSING,
                 f"{TRAIN_ROWS / (per_sample['seconds']['min'] * per_sample_scale):,.0f}",
                 f"{entry['netkit']['test_accuracy']:.4f}",
+                f"{loop['test_accuracy']:.4f}" if loop else MISSING,
                 f"{runs[0]['test_accuracy']:.4f}" if runs else MISSING,
                 f"{per_sample['test_accuracy']:.4f} ({per_sample['rows_trained']:,})",
             ]
@@ -169,11 +176,13 @@ def _training_tables(results: dict[str, Any]) -> list[str]:
                 "timed",
                 "netkit thr",
                 "netkit s/epoch",
+                "NumPy loop",
                 f"PyTorch ({threads} thr)",
                 "PyTorch (1 thr)",
                 "per-sample (extrap.)",
                 "netkit/PyTorch",
                 "vs 1 thr",
+                "netkit/loop",
                 "others busy",
             ],
             time_rows,
@@ -184,11 +193,22 @@ def _training_tables(results: dict[str, Any]) -> list[str]:
         "netkit/PyTorch compares min with min, against PyTorch on its default threads (the target ratio); "
         "'vs 1 thr' against PyTorch on one thread. 'others busy': cores other processes kept busy meanwhile.",
         "netkit thr: the BLAS threads netkit's Trainer chose for the case (it decides per model and batch).",
+        "NumPy loop: the same training written as one flat NumPy loop with netkit's tricks and no plugins "
+        "(bench/numpy_loop.py, same weights, threads and layouts); 'netkit/loop' is the cost of netkit's structure.",
         "",
         "Throughput (samples/s from the min epoch) and test accuracy (10,000 images, netkit.evaluation) "
         "after the timed epochs",
         _table(
-            ["case", "netkit/s", "PyTorch/s", "per-sample/s", "acc netkit", "acc PyTorch", "acc per-sample (n)"],
+            [
+                "case",
+                "netkit/s",
+                "PyTorch/s",
+                "per-sample/s",
+                "acc netkit",
+                "acc loop",
+                "acc PyTorch",
+                "acc per-sample (n)",
+            ],
             rate_rows,
         ),
     ]
@@ -203,10 +223,13 @@ def _other_lines(results: dict[str, Any]) -> list[str]:
         reference = matmul_reference(results)
         torch_min = torch_epoch_min(results, "relu-800-800-b128")
         torch_text = f"; PyTorch {case.flops_per_row * TRAIN_ROWS / torch_min / 1e9:.1f} GFLOP/s" if torch_min else ""
+        loop = big.get("numpy_loop")
+        loop_gflops = case.flops_per_row * case.rows / loop["epoch_seconds"]["min"] / 1e9 if loop else None
+        loop_text = f"; NumPy loop {loop_gflops:.1f} GFLOP/s = {loop_gflops / reference:.0%}" if loop_gflops else ""
         lines.append(
             f"{case.label}: netkit {gflops:.1f} GFLOP/s = {gflops / reference:.0%} of NumPy's large-matmul "
-            f"{reference:.1f} GFLOP/s{torch_text} (matmul FLOPs only: {case.flops_per_row / 1e6:.2f} MFLOP per "
-            "row, from the min epoch)"
+            f"{reference:.1f} GFLOP/s{loop_text}{torch_text} (matmul FLOPs only: {case.flops_per_row / 1e6:.2f} "
+            "MFLOP per row, from the min epoch)"
         )
     predict = results["predict"]
     torch_predict = predict.get("torch_seconds")

@@ -59,7 +59,7 @@ def train_epoch(
         label_batch = labels.index_select(0, rows)
         optimizer.zero_grad(set_to_none=True)
         loss = functional.cross_entropy(net(image_batch), label_batch)
-        loss.backward()
+        loss.backward()  # type: ignore[no-untyped-call]
         optimizer.step()
         losses.append(loss.item())
     return losses
