@@ -95,7 +95,10 @@ class Layer(Configurable, Protocol):
     def forward(self, x: FloatArray, training: bool) -> FloatArray: ...
 
     def backward(self, grad: FloatArray, pre_activation: bool = False) -> FloatArray | None:
-        """``pre_activation`` is true when ``grad`` is already dL/dz (a fused loss gradient)."""
+        """``pre_activation`` is true when ``grad`` is already dL/dz (a fused loss gradient).
+
+        ``grad`` is the caller's scratch: a layer may overwrite it (``dense`` writes dL/dz into it).
+        """
         ...
 
     def describe(self) -> str:

@@ -65,7 +65,6 @@ class Dense:
     _input: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _z: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _a: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
-    _grad_z: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _grad_input: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _ones: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _backward_buffers_for: FloatArray | None = attrs.field(default=None, init=False, repr=False, eq=False)
@@ -146,7 +145,6 @@ class Dense:
         dtype = self.weight.dtype
         # x.T @ grad_z is the largest product of a step: matmul passes the transposed operand to BLAS as is.
         self._weight_product = self._input_product = product_for(self.inputs * self.units)
-        self._grad_z = np.empty_like(self._a)  # the layout of z and a: activations work on like arrays
         # dL/dx goes back in the layout of x, so that the layer below finds its gradient like its output.
         if _is_transposed(self._input):
             self._grad_input = np.empty((self.inputs, rows), dtype=dtype).T
@@ -167,7 +165,8 @@ class Dense:
     def backward(self, grad: FloatArray, pre_activation: bool = False) -> FloatArray | None:
         if self._backward_buffers_for is not self._a:  # new batch size or layout since the last backward
             self._allocate_backward(grad.shape[0])
-        grad_z = grad if pre_activation else self._activation_backward(self._z, self._a, grad, self._grad_z)
+        # dL/dz overwrites grad, the caller's scratch: one buffer fewer for the caches to hold.
+        grad_z = grad if pre_activation else self._activation_backward(self._z, self._a, grad, grad)
         self._weight_product(self._input.T, grad_z, self.weight_gradient)
         dot(self._ones, grad_z, self.bias_gradient)  # the column sums, as one BLAS call
         if not self.needs_input_gradient:
