@@ -1,0 +1,45 @@
+"""Batches: the shuffled order of one-at-a-time gathering, whether a helper thread gathers ahead or not."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from netkit.batching import CHUNK_ROWS, BatchSource
+
+ROWS = 2 * CHUNK_ROWS + 904  # three chunks, the last one short, and a short last batch (5,000 % 32 = 8)
+
+
+def _source(batch_size: int) -> BatchSource:
+    images = np.repeat(np.arange(ROWS, dtype=np.float32)[:, None], 3, axis=1)  # each row holds its number
+    targets = np.eye(10, dtype=np.float32)[np.arange(ROWS) % 10]
+    return BatchSource(images, targets, batch_size)
+
+
+def _expected_rows(seed: int, batch_size: int) -> list[list[int]]:
+    order = np.random.default_rng(seed).permutation(ROWS)
+    return [order[start : start + batch_size].tolist() for start in range(0, ROWS, batch_size)]
+
+
+@pytest.mark.parametrize("ahead", [True, False], ids=["helper-gathers-ahead", "gathered-inline"])
+def test_batches_follow_one_permutation_per_epoch(ahead: bool) -> None:
+    source = _source(32)
+    with ThreadPoolExecutor(max_workers=1) as helper:
+        batches = [
+            (images[:, 0].astype(int).tolist(), targets.argmax(axis=1).tolist(), gradient.shape)
+            for images, targets, gradient in source.epoch(np.random.default_rng(5), helper if ahead else None)
+        ]
+    expected = _expected_rows(5, 32)
+    assert [rows for rows, _, _ in batches] == expected
+    assert [labels for _, labels, _ in batches] == [[row % 10 for row in rows] for rows in expected]
+    assert [shape for _, _, shape in batches] == [(32, 10)] * (len(expected) - 1) + [(ROWS % 32, 10)]
+    assert source.steps_per_epoch == len(expected)
+
+
+def test_full_batch_hands_out_the_data_itself() -> None:
+    source = _source(ROWS)
+    ((images, targets, gradient),) = list(source.epoch(np.random.default_rng(0)))
+    assert images is source.images and targets is source.targets
+    assert gradient.shape == (ROWS, 10)
