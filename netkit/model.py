@@ -20,6 +20,12 @@ from .types import Config, FloatArray, LabelArray
 PREDICT_CHUNK = 10_000
 
 
+def _transposed_parameters(layer: Layer) -> frozenset[str]:
+    """The names of the parameters ``layer`` keeps transposed in memory (an optional Layer method)."""
+    method = getattr(layer, "transposed_parameters", None)
+    return frozenset(method()) if method is not None else frozenset()
+
+
 class Sequential:
     """A feed-forward network: ``Sequential(784, ["dense:units=16", ...], "cross-entropy")``.
 
@@ -69,23 +75,58 @@ class Sequential:
         return sizes
 
     def _allocate(self) -> tuple[FloatArray, FloatArray, list[dict[str, FloatArray]]]:
-        shapes = [layer.parameter_shapes() for layer in self.layers]
-        total = sum(int(np.prod(shape)) for layer_shapes in shapes for shape in layer_shapes.values())
+        total = sum(int(np.prod(shape)) for layer in self.layers for shape in layer.parameter_shapes().values())
+        # Asked once: the memory layout is fixed for the life of the model.
+        self._transposed_parameters = [_transposed_parameters(layer) for layer in self.layers]
         parameters = np.zeros(total, dtype=self.dtype)
         gradients = np.zeros(total, dtype=self.dtype)
+        views = self._views_of(parameters)
+        for layer, layer_parameters, layer_gradients in zip(self.layers, views, self._views_of(gradients), strict=True):
+            layer.bind(layer_parameters, layer_gradients)
+        return parameters, gradients, views
+
+    def _views_of(self, flat: FloatArray) -> list[dict[str, FloatArray]]:
+        """Each layer's named parameter arrays as views into ``flat``, laid out as the layer asks.
+
+        A layer may keep a 2-D parameter transposed in memory (``transposed_parameters()``): its view is
+        then the transpose of a row-major block, so the layer sees the usual shape either way.
+        """
         views: list[dict[str, FloatArray]] = []
         offset = 0
-        for layer, layer_shapes in zip(self.layers, shapes, strict=True):
-            layer_parameters: dict[str, FloatArray] = {}
-            layer_gradients: dict[str, FloatArray] = {}
-            for name, shape in layer_shapes.items():
+        for layer, transposed in zip(self.layers, self._transposed_parameters, strict=True):
+            layer_views: dict[str, FloatArray] = {}
+            for name, shape in layer.parameter_shapes().items():
                 size = int(np.prod(shape))
-                layer_parameters[name] = parameters[offset : offset + size].reshape(shape)
-                layer_gradients[name] = gradients[offset : offset + size].reshape(shape)
+                block = flat[offset : offset + size]
+                layer_views[name] = block.reshape(shape[::-1]).T if name in transposed else block.reshape(shape)
                 offset += size
-            layer.bind(layer_parameters, layer_gradients)
-            views.append(layer_parameters)
-        return parameters, gradients, views
+            views.append(layer_views)
+        return views
+
+    @property
+    def _stores_transposed(self) -> bool:
+        return any(self._transposed_parameters)
+
+    def to_file_order(self, flat: FloatArray) -> FloatArray:
+        """A parameter-shaped vector (optimizer state) in file order: each parameter row-major, in turn.
+
+        That is the memory order too unless a layer keeps a parameter transposed.
+        """
+        if not self._stores_transposed:
+            return flat
+        return np.concatenate([view.ravel() for views in self._views_of(flat) for view in views.values()])
+
+    def from_file_order(self, flat: FloatArray) -> FloatArray:
+        """The inverse of :meth:`to_file_order`."""
+        if not self._stores_transposed:
+            return flat
+        result = np.empty_like(flat)
+        offset = 0
+        for views in self._views_of(result):
+            for view in views.values():
+                view[...] = flat[offset : offset + view.size].reshape(view.shape)
+                offset += view.size
+        return result
 
     def initialize(self, rng: np.random.Generator) -> None:
         """Fresh weights for every layer, drawn from ``rng``."""

@@ -22,6 +22,11 @@ _INITIALISERS = ("xavier", "he")
 # 64 x 784 x 128 is below the first bound; at 1,000 rows and more the transposed form gains nothing or loses.
 TRANSPOSE_FROM = 8_000_000
 TRANSPOSE_MAX_ROWS = 256
+# Layers at least this wide keep their weight as (units, inputs) rows in memory, Nielsen's w[j][k]
+# orientation (the view still has the usual (inputs, units) shape). Then z^T = W^T x^T reads W^T row by row
+# and the weight gradient is written row by row as grad_z^T x: on 2 cores the first layer of
+# 784-800-800-10 at batch 128 takes 1.20 ms a step instead of 1.37 ms. Narrow layers gain nothing.
+TRANSPOSED_WEIGHT_FROM_UNITS = 512
 
 
 def _positive_units(instance: Any, attribute: Any, value: int) -> None:
@@ -69,6 +74,7 @@ class Dense:
     _ones: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _backward_buffers_for: FloatArray | None = attrs.field(default=None, init=False, repr=False, eq=False)
     _training: bool = attrs.field(default=False, init=False, repr=False, eq=False)
+    _weight_transposed: bool = attrs.field(default=False, init=False, repr=False, eq=False)
     _forward_product: Callable[..., FloatArray] = attrs.field(default=dot, init=False, repr=False, eq=False)
     _weight_product: Callable[..., FloatArray] = attrs.field(default=dot, init=False, repr=False, eq=False)
     _input_product: Callable[..., FloatArray] = attrs.field(default=dot, init=False, repr=False, eq=False)
@@ -109,9 +115,15 @@ class Dense:
     def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
         return {"weight": (self.inputs, self.units), "bias": (self.units,)}
 
+    def transposed_parameters(self) -> frozenset[str]:
+        """The parameters this layer would like kept transposed in memory (``Sequential`` obliges)."""
+        return frozenset({"weight"}) if self.units >= TRANSPOSED_WEIGHT_FROM_UNITS else frozenset()
+
     def bind(self, parameters: dict[str, FloatArray], gradients: dict[str, FloatArray]) -> None:
         self.weight, self.bias = parameters["weight"], parameters["bias"]
         self.weight_gradient, self.bias_gradient = gradients["weight"], gradients["bias"]
+        # Whatever the container did with the request, the products follow the layout it gave.
+        self._weight_transposed = _is_transposed(self.weight)
 
     def initialize(self, rng: np.random.Generator) -> None:
         scheme = self.init or type(self.activation).init
@@ -132,7 +144,8 @@ class Dense:
         # without a transposed operand, which OpenBLAS runs 15-20% faster at 128 x 800 x 800 than
         # grad_z @ W^T. Inference keeps rows first: x @ W is faster there (10,000 x 784 x 16: 2.2 against 3.2 ms).
         self._training = training
-        if training and rows <= TRANSPOSE_MAX_ROWS and multiply_adds >= TRANSPOSE_FROM:
+        large = multiply_adds >= TRANSPOSE_FROM or self._weight_transposed
+        if training and rows <= TRANSPOSE_MAX_ROWS and large:
             self._z = np.empty((self.units, rows), dtype=dtype).T
             self._a = np.empty((self.units, rows), dtype=dtype).T
             self._forward_product = _into_transposed
@@ -145,6 +158,8 @@ class Dense:
         dtype = self.weight.dtype
         # x.T @ grad_z is the largest product of a step: matmul passes the transposed operand to BLAS as is.
         self._weight_product = self._input_product = product_for(self.inputs * self.units)
+        if self._weight_transposed:  # BLAS writes row-major arrays: the gradient goes in as grad_z^T x
+            self._weight_product = _into_transposed
         # dL/dx goes back in the layout of x, so that the layer below finds its gradient like its output.
         if _is_transposed(self._input):
             self._grad_input = np.empty((self.inputs, rows), dtype=dtype).T

@@ -37,12 +37,14 @@ def test_every_group_has_its_builtins() -> None:
         ("leaky-relu", "sigmoid", "cross-entropy"),  # cross-entropy without its fused partner
     ],
 )
-@pytest.mark.parametrize("layout", ["rows-first", "transposed"])
+@pytest.mark.parametrize("layout", ["rows-first", "transposed", "transposed-weights"])
 def test_whole_network_gradient_matches_finite_differences(
     hidden: str, output: str, loss: str, layout: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if layout == "transposed":  # every layer keeps (units, rows) buffers, as large layers do when training
         monkeypatch.setattr(layers, "TRANSPOSE_FROM", 0)
+    if layout == "transposed-weights":  # and (units, inputs) weights in memory, as wide layers do
+        monkeypatch.setattr(layers, "TRANSPOSED_WEIGHT_FROM_UNITS", 1)
     model = Sequential(
         6,
         [
@@ -56,6 +58,7 @@ def test_whole_network_gradient_matches_finite_differences(
     )
     check_model_gradients(model, np.random.default_rng(4))
     assert all(layer._a.flags.f_contiguous != (layout == "rows-first") for layer in model.layers)
+    assert all(layer.weight.flags.f_contiguous == (layout == "transposed-weights") for layer in model.layers)
 
 
 def test_a_wrong_gradient_is_caught() -> None:

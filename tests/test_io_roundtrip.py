@@ -23,6 +23,7 @@ from netkit.io import (
     save_model,
 )
 from netkit.model import Sequential
+from netkit.plugins import layers
 from netkit.registry import default_registry
 from netkit.training import History, Trainer
 
@@ -162,7 +163,10 @@ def test_plain_pickle_reads_the_weights_without_numpy_globals(tmp_path: Path) ->
     assert data["history"]["epochs"] == [attrs.asdict(record) for record in model_file.history.epochs]
 
 
-def test_resume_equals_uninterrupted_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize("weights", ["row-major", "transposed"])
+def test_resume_equals_uninterrupted_run(tmp_path: Path, weights: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if weights == "transposed":  # as wide layers keep their weights in memory
+        monkeypatch.setattr(layers, "TRANSPOSED_WEIGHT_FROM_UNITS", 16)
     images, labels = synthetic_data()
     validation = (images[:100], labels[:100])
     for optimizer in OPTIMIZERS:
@@ -181,6 +185,33 @@ def test_resume_equals_uninterrupted_run(tmp_path: Path) -> None:
             assert resumed.history.iteration_loss == uninterrupted.history.iteration_loss, label
             assert untimed(resumed.history) == untimed(uninterrupted.history), label
             assert [record.epoch for record in resumed.history.epochs] == [1, 2, 3], label
+            assert resumed.model.layers[0].weight.flags.f_contiguous == (weights == "transposed"), label
+
+
+@pytest.mark.parametrize("extension", MODEL_EXTENSIONS)
+def test_files_do_not_depend_on_how_weights_sit_in_memory(
+    tmp_path: Path, extension: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Weights and parameter-shaped optimizer state are stored in one order, whatever the memory layout."""
+    monkeypatch.setattr(layers, "TRANSPOSED_WEIGHT_FROM_UNITS", 16)
+    for optimizer in ("momentum", "adam"):
+        written = trained_model_file(optimizer)
+        assert written.model.layers[0].weight.flags.f_contiguous
+        path = save_model(written, tmp_path / f"{optimizer}{extension}")
+        with monkeypatch.context() as rows_first:
+            rows_first.setattr(layers, "TRANSPOSED_WEIGHT_FROM_UNITS", 10**9)
+            read = load_model(path)
+        assert read.model.layers[0].weight.flags.c_contiguous
+        for key, state in written.optimizer_state.items():
+            if isinstance(state, np.ndarray):
+                ours, theirs = written.model._views_of(state), read.model._views_of(read.optimizer_state[key])
+                for our_views, their_views in zip(ours, theirs, strict=True):
+                    for name, view in our_views.items():
+                        assert np.array_equal(their_views[name], view), f"{optimizer} {key} {name}"
+        assert np.array_equal(read.model.parameters, written.model.to_file_order(written.model.parameters))
+        # The same numbers; only BLAS's summation order may differ between the layouts.
+        images = synthetic_data(20)[0]
+        np.testing.assert_allclose(read.model.predict_proba(images), written.model.predict_proba(images), rtol=1e-5)
 
 
 def test_from_trainer_is_a_snapshot(tmp_path: Path) -> None:

@@ -96,7 +96,13 @@ def _encode_optimizer(model_file: ModelFile) -> dict[str, Any] | None:
         config = to_json_value(registry.spec_of("optimizers", model_file.optimizer), "the optimizer config")
     except NetkitError as exc:
         raise ModelFileError(f"cannot describe the optimizer: {exc}") from None
-    arrays = {key: value for key, value in model_file.optimizer_state.items() if isinstance(value, np.ndarray)}
+    model = model_file.model
+    arrays = {
+        # State shaped like the parameters is saved in file order, whatever the memory layout of the weights.
+        key: model.to_file_order(value) if value.shape == model.parameters.shape else value
+        for key, value in model_file.optimizer_state.items()
+        if isinstance(value, np.ndarray)
+    }
     for key, array in arrays.items():
         if array.dtype.kind not in ARRAY_KINDS:
             raise ModelFileError(f"optimizer state {key!r} is a {array.dtype} array; only numbers can be saved")
@@ -257,6 +263,8 @@ def _decode_optimizer(saved: Any, model: Sequential) -> tuple[Optimizer | None, 
                 raise ModelFileError(
                     f"optimizer state {key!r} has shape {array.shape} but this model needs {reference.shape}"
                 )
+            if array.shape == model.parameters.shape:
+                state[key] = model.from_file_order(array)
     try:
         probe.load_state(dict(state))
     except (KeyError, ValueError, TypeError, IndexError, OverflowError) as exc:
