@@ -19,8 +19,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from .batching import BatchSource
-from .data.dataset import one_hot
-from .errors import TrainingDiverged
+from .data.dataset import check_labels
+from .errors import ConfigError, TrainingDiverged
 from .evaluation import evaluate
 from .model import Sequential
 from .protocols import Optimizer
@@ -104,8 +104,12 @@ class Trainer:
         if epochs < 1:
             raise ValueError(f"epochs must be at least 1. Received: epochs={epochs!r}")
         images = self.model.check_input(images)
-        targets = one_hot(np.asarray(labels, dtype=np.int64), self.model.output_size)
-        batches = BatchSource(images, targets, self.optimizer.samples_per_step(images.shape[0]))
+        labels = np.asarray(labels, dtype=np.int64)
+        check_labels(labels, self.model.output_size)
+        if labels.shape != (images.shape[0],):
+            raise ConfigError(f"expected one label per image ({images.shape[0]}), got shape {labels.shape}")
+        batch_size = self.optimizer.samples_per_step(images.shape[0])
+        batches = BatchSource(images, labels, self.model.output_size, batch_size)
         for callback in callbacks:
             callback.on_train_begin(self, epochs, batches.steps_per_epoch)
         single_thread = batches.batch_size * self.model.parameter_count < SINGLE_THREAD_BELOW

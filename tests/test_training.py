@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from netkit.data import Dataset, split_validation
-from netkit.errors import TrainingDiverged
+from netkit.errors import ConfigError, DatasetError, TrainingDiverged
 from netkit.evaluation import evaluate
 from netkit.model import Sequential
 from netkit.registry import default_registry
@@ -137,6 +137,15 @@ def test_epochs_must_be_positive() -> None:
     images, labels = _toy(np.random.default_rng(6))
     with pytest.raises(ValueError, match="epochs must be at least 1"):
         Trainer(_toy_model(), default_registry().create("optimizers", "mini-batch")).fit(images, labels, 0)
+
+
+def test_labels_must_match_the_images_and_the_classes() -> None:
+    images, labels = _toy(np.random.default_rng(6))
+    trainer = Trainer(_toy_model(), default_registry().create("optimizers", "mini-batch"))
+    with pytest.raises(ConfigError, match="one label per image"):
+        trainer.fit(images, labels[:-1], 1)
+    with pytest.raises(DatasetError, match="labels must lie in"):
+        trainer.fit(images, labels + 100, 1)
 
 
 # Measured: 94.59% with these seeds (94.03-94.59% over seeds 0-3); batch 32 at lr 0.5 gives 94.22%.

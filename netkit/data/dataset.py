@@ -71,10 +71,15 @@ def split_validation(
     return Split(images[kept], labels[kept], images[held_out], labels[held_out])
 
 
-def one_hot(labels: LabelArray, n_classes: int) -> FloatArray:
-    """Rows of float32 with a 1 at each label's column."""
+def check_labels(labels: LabelArray, n_classes: int) -> None:
+    """A clear error unless every label is a class number in [0, n_classes)."""
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
         raise DatasetError(f"labels must lie in [0, {n_classes}), got [{labels.min()}, {labels.max()}]")
+
+
+def one_hot(labels: LabelArray, n_classes: int) -> FloatArray:
+    """Rows of float32 with a 1 at each label's column."""
+    check_labels(labels, n_classes)
     encoded = np.zeros((labels.shape[0], n_classes), dtype=np.float32)
     encoded[np.arange(labels.shape[0]), labels] = 1.0
     return encoded
