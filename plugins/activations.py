@@ -39,8 +39,8 @@ def _bool_strides(like: FloatArray) -> tuple[int, ...]:
 
 
 def _like(buffer: FloatArray, like: FloatArray) -> FloatArray:
-    """``buffer`` if it has ``like``'s shape and dtype, else a new array that has."""
-    if buffer.shape == like.shape and buffer.dtype == like.dtype:
+    """``buffer`` if it has ``like``'s shape, dtype and strides, else a new array that has."""
+    if buffer.shape == like.shape and buffer.strides == like.strides and buffer.dtype == like.dtype:
         return buffer
     return np.empty_like(like)
 

@@ -170,8 +170,8 @@ class Dense:
         self._backward_buffers_for = self._a
 
     def forward(self, x: FloatArray, training: bool) -> FloatArray:
-        if x.shape[0] != self._z.shape[0] or training != self._training:
-            self._allocate_forward(x.shape[0], training)
+        if len(x) != len(self._z) or training != self._training:
+            self._allocate_forward(len(x), training)
         self._input = x
         z = self._forward_product(x, self.weight, self._z)
         np.add(z, self.bias, z)
