@@ -1,10 +1,12 @@
 """The hand-tuned reference: the same mini-batch training written as one flat NumPy loop, no plugins.
 
 It does what a netkit step does (forward, the loss value, backward, one SGD update over a flat parameter
-vector) with every trick netkit uses and nothing in between: 0-d constants, positional ``out`` buffers,
-the learning rate folded into the output delta, and, for wide layers at small batches, (units, rows)
-buffers. It gathers each batch on the main thread with ``np.take(..., mode="clip")``. netkit's s/epoch over
-this loop's is the price of the plugin boundaries; this loop's GFLOP/s is what NumPy allows on the machine.
+vector) with every trick netkit uses and nothing in between: 0-d constants, positional ``out`` buffers, the
+learning rate folded into the output delta, and, for wide layers at small batches, (units, rows) buffers. Its
+weights stay (inputs, units) in memory: netkit's transposed storage of 512+ unit layers is left out, which is
+part of why netkit is faster on the 800-800 net. It gathers each batch on the main thread with ``np.take(...,
+mode="clip")``. netkit's s/epoch over this loop's is the price of the plugin boundaries; this loop's GFLOP/s
+is what NumPy allows on the machine.
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ from threadpoolctl import threadpool_limits
 
 from netkit.model import Sequential
 
+# netkit's own rules, so that both run the same BLAS threads and activation-buffer layouts.
+from netkit.plugins.layers import TRANSPOSE_FROM, TRANSPOSE_MAX_ROWS  # type: ignore[import-not-found]  # mypy misses the package-dir mapping
+from netkit.training import SINGLE_THREAD_BELOW
+
 Array = npt.NDArray[np.float32]
 
 # The C functions behind np.dot/np.vdot, without the __array_function__ dispatcher (as netkit's backend).
@@ -25,9 +31,6 @@ vdot = getattr(np.vdot, "_implementation", np.vdot)
 
 HALF, ZERO, EPSILON = (np.array(value, dtype=np.float32) for value in (0.5, 0.0, 1e-7))
 EXP_FLOOR = np.array(-80.0, dtype=np.float32)
-# The same rules as netkit's Trainer and dense layer, so that both run the same BLAS configuration.
-SINGLE_THREAD_BELOW = 20_000_000
-TRANSPOSE_FROM, TRANSPOSE_MAX_ROWS = 8_000_000, 256
 
 
 class NumpyLoop:

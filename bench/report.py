@@ -194,7 +194,8 @@ def _training_tables(results: dict[str, Any]) -> list[str]:
         "'vs 1 thr' against PyTorch on one thread. 'others busy': cores other processes kept busy meanwhile.",
         "netkit thr: the BLAS threads netkit's Trainer chose for the case (it decides per model and batch).",
         "NumPy loop: the same training written as one flat NumPy loop with netkit's tricks and no plugins "
-        "(bench/numpy_loop.py, same weights, threads and layouts); 'netkit/loop' is the cost of netkit's structure.",
+        "(bench/numpy_loop.py, same weights, threads and buffer layouts); 'netkit/loop' is the cost of "
+        "netkit's structure.",
         "",
         "Throughput (samples/s from the min epoch) and test accuracy (10,000 images, netkit.evaluation) "
         "after the timed epochs",
