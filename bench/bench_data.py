@@ -20,9 +20,11 @@ import time
 from pathlib import Path
 
 PROBE = r"""
-import json, os, sys, time, resource
+import json, os, sys, time
 from pathlib import Path
 import numpy as np
+sys.path.insert(0, sys.argv[4])  # the bench folder
+from probes import peak_rss_mb
 import netkit.data.imagefolder as imagefolder
 from netkit.data.decoded import DecodedCache
 from netkit.data.idxset import match_folder, read_dataset
@@ -41,20 +43,14 @@ else:
     dataset = PngFolder(path=str(target), preprocess=preprocess, cache=cache == "cache").load()
     count = len(dataset.train_images) + len(dataset.test_images)
 seconds = time.perf_counter() - start
-# VmHWM, not ru_maxrss: Linux carries the parent's high-water mark into ru_maxrss across exec.
-status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
-if "VmHWM" in status:
-    peak = int(status["VmHWM"].split()[0]) / 1024
-else:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"seconds": seconds, "count": count, "peak_mb": peak}))
+print(json.dumps({"seconds": seconds, "count": count, "peak_mb": peak_rss_mb()}))
 """
 
 
 def probe(kind: str, target: Path, extra: str, cache_home: Path) -> dict[str, float]:
     environment = {**os.environ, "XDG_CACHE_HOME": str(cache_home)}
     result = subprocess.run(
-        [sys.executable, "-c", PROBE, kind, str(target), extra],
+        [sys.executable, "-c", PROBE, kind, str(target), extra, str(Path(__file__).resolve().parent)],
         check=True,
         capture_output=True,
         text=True,
