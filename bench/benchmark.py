@@ -43,6 +43,7 @@ from report import print_report
 from targets import check_targets, target_rows
 from threadpoolctl import threadpool_info
 
+from netkit.data.dataset import one_hot
 from netkit.evaluation import evaluate
 from netkit.model import Sequential
 from netkit.registry import default_registry
@@ -97,7 +98,7 @@ class LoopSession:
         self.model = build_model(case)
         self.loop = NumpyLoop(self.model, case.activation, case.learning_rate, case.batch_size)
         self.images = data.train_images[: case.rows]
-        self.targets = np.eye(self.model.output_size, dtype=np.float32)[data.train_labels[: case.rows]]
+        self.targets = one_hot(data.train_labels[: case.rows], self.model.output_size)
         self.rng = np.random.default_rng(SEED)
 
     def epoch(self) -> float:

@@ -112,7 +112,7 @@ class Trainer:
         batches = BatchSource(images, labels, self.model.output_size, batch_size)
         for callback in callbacks:
             callback.on_train_begin(self, epochs, batches.steps_per_epoch)
-        single_thread = batches.batch_size * self.model.parameter_count < SINGLE_THREAD_BELOW
+        single_thread = batch_size * self.model.parameter_count < SINGLE_THREAD_BELOW
         threads: AbstractContextManager[Any] = (
             threadpool_limits(limits=1, user_api="blas") if single_thread else nullcontext()
         )
