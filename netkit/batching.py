@@ -16,6 +16,7 @@ import itertools
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 
+import attrs
 import numpy as np
 
 from .data.dataset import one_hot
@@ -28,7 +29,16 @@ CHUNK_ROWS = 2048
 FIRST_PIECE_BATCHES = 4
 
 Batch = tuple[FloatArray, FloatArray, FloatArray]
-Piece = tuple[FloatArray, FloatArray]
+Piece = tuple[int, int]  # a gathered piece: its buffer slot and its row count
+
+
+@attrs.frozen
+class _Buffers:
+    """What a source gathers into, kept for the next source on same-shaped data (see ``recycle``)."""
+
+    gradients: dict[int, FloatArray]  # one per batch size that occurs: the full one and the epoch's last
+    slots: list[tuple[FloatArray, LabelArray, FloatArray]]  # two chunks of (images, labels, one-hot targets)
+    batches: list[list[Batch]]  # each slot's full batches as views, made once rather than sliced every step
 
 
 class BatchSource:
@@ -37,39 +47,69 @@ class BatchSource:
     ``labels`` must be integers in [0, classes) (``Trainer.fit`` checks them).
     """
 
-    def __init__(self, images: FloatArray, labels: LabelArray, classes: int, batch_size: int) -> None:
+    def __init__(
+        self,
+        images: FloatArray,
+        labels: LabelArray,
+        classes: int,
+        batch_size: int,
+        recycle: BatchSource | None = None,
+    ) -> None:
+        """``recycle``: a source whose buffers this one may take over if they fit (see ``Trainer.fit``)."""
         self.images, self.labels, self.classes, self.batch_size = images, labels, classes, batch_size
         n = images.shape[0]
-        # One gradient buffer per batch size that occurs: the full one and the epoch's last, smaller one.
-        self._gradients = {
-            rows: np.empty((rows, classes), dtype=images.dtype) for rows in {batch_size, n % batch_size or batch_size}
-        }
         self._class_numbers = np.arange(classes, dtype=labels.dtype)
         self._all_targets: FloatArray | None = None
         self._chunk_rows = min(n, max(1, CHUNK_ROWS // batch_size) * batch_size)
         self._first_rows = min(self._chunk_rows, FIRST_PIECE_BATCHES * batch_size)
-        self._buffers = [
+        self._layout = (n, images.shape[1], images.dtype, labels.dtype, classes, batch_size)
+        self._buffers: _Buffers
+        if recycle is not None and recycle._layout == self._layout:
+            # Fresh buffers cost page faults and zeroing on first touch: about 1 ms an MNIST epoch when
+            # ``fit`` is called one epoch at a time.
+            self._buffers = recycle._buffers
+        else:
+            self._buffers = self._new_buffers()
+
+    def _new_buffers(self) -> _Buffers:
+        images, labels, n, size, rows = (
+            self.images,
+            self.labels,
+            self.images.shape[0],
+            self.batch_size,
+            self._chunk_rows,
+        )
+        gradients = {rows: np.empty((rows, self.classes), dtype=images.dtype) for rows in {size, n % size or size}}
+        slots = [
             (
-                np.empty((self._chunk_rows, images.shape[1]), dtype=images.dtype),
-                np.empty((self._chunk_rows, 1), dtype=labels.dtype),
-                np.empty((self._chunk_rows, classes), dtype=images.dtype),
+                np.empty((rows, images.shape[1]), dtype=images.dtype),
+                np.empty((rows, 1), dtype=labels.dtype),
+                np.empty((rows, self.classes), dtype=images.dtype),
             )
-            for _ in range(2 if batch_size < n else 0)
+            for _ in range(2 if size < n else 0)
         ]
+        batches = [
+            [
+                (slot_images[o : o + size], targets[o : o + size], gradients[size])
+                for o in range(0, rows - size + 1, size)
+            ]
+            for slot_images, _, targets in slots
+        ]
+        return _Buffers(gradients, slots, batches)
 
     @property
     def steps_per_epoch(self) -> int:
         return int(-(-self.images.shape[0] // self.batch_size))
 
     def _gather(self, rows: np.ndarray, slot: int) -> Piece:
-        image_buffer, label_buffer, target_buffer = self._buffers[slot]
+        image_buffer, label_buffer, target_buffer = self._buffers.slots[slot]
         count = rows.shape[0]
-        images, labels, targets = image_buffer[:count], label_buffer[:count], target_buffer[:count]
+        labels = label_buffer[:count]
         # mode="clip" skips a bounds check per call; the rows come from a permutation, so all are valid.
-        self.images.take(rows, 0, images, "clip")
+        self.images.take(rows, 0, image_buffer[:count], "clip")
         self.labels.take(rows, None, labels.reshape(-1), "clip")
-        np.equal(labels, self._class_numbers, targets)  # one-hot: a column per class, 1.0 where it matches
-        return images, targets
+        np.equal(labels, self._class_numbers, target_buffer[:count])  # one-hot: 1.0 in the label's column
+        return slot, count
 
     def epoch(self, rng: np.random.Generator, helper: ThreadPoolExecutor | None = None) -> Iterator[Batch]:
         """The batches of one epoch in the order ``rng`` shuffles; ``helper``, if given, gathers ahead."""
@@ -77,19 +117,19 @@ class BatchSource:
         if size >= n:  # full batch: the order does not change the gradient, so skip the gather
             if self._all_targets is None:
                 self._all_targets = one_hot(self.labels, self.classes)
-            yield self.images, self._all_targets, self._gradients[n]
+            yield self.images, self._all_targets, self._buffers.gradients[n]
             return
         order = rng.permutation(n)
         bounds = [0, *range(self._first_rows, n, self._chunk_rows), n]
         pieces = [order[start:stop] for start, stop in itertools.pairwise(bounds)]
         gathered = self._gathered_ahead(pieces, helper) if helper is not None else self._gathered(pieces)
-        for images, targets in gathered:
-            gradient = self._gradients[size]
-            for offset in range(0, images.shape[0], size):
-                batch_images = images[offset : offset + size]
-                if batch_images.shape[0] != size:  # the epoch's last, short batch
-                    gradient = self._gradients[batch_images.shape[0]]
-                yield batch_images, targets[offset : offset + size], gradient
+        for slot, count in gathered:
+            full = count // size
+            yield from itertools.islice(self._buffers.batches[slot], full)
+            if full * size < count:  # the epoch's last, short batch
+                images, _, targets = self._buffers.slots[slot]
+                start = full * size
+                yield images[start:count], targets[start:count], self._buffers.gradients[count - start]
 
     def _gathered(self, pieces: list[np.ndarray]) -> Iterator[Piece]:
         for piece in pieces:

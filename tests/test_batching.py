@@ -44,3 +44,29 @@ def test_full_batch_hands_out_the_data_itself() -> None:
     assert images is source.images
     assert np.array_equal(targets, np.eye(10, dtype=np.float32)[np.arange(ROWS) % 10])
     assert gradient.shape == (ROWS, 10)
+
+
+def _rows_of(source: BatchSource, seed: int) -> list[list[int]]:
+    return [images[:, 0].astype(int).tolist() for images, _, _ in source.epoch(np.random.default_rng(seed))]
+
+
+def test_a_source_takes_over_the_buffers_of_one_on_same_shaped_data() -> None:
+    first = _source(32)
+    _rows_of(first, 1)
+    second = BatchSource(first.images + ROWS, first.labels, 10, 32, recycle=first)
+    assert second._buffers is first._buffers  # no fresh pages to fault in
+    assert _rows_of(second, 7) == [[row + ROWS for row in rows] for rows in _expected_rows(7, 32)]
+
+
+@pytest.mark.parametrize(
+    ("rows", "columns", "batch_size"),
+    [(ROWS - 1, 3, 32), (ROWS, 4, 32), (ROWS, 3, 16)],
+    ids=["rows", "columns", "batch"],
+)
+def test_a_source_makes_its_own_buffers_when_the_shapes_differ(rows: int, columns: int, batch_size: int) -> None:
+    first = _source(32)
+    images = np.repeat(np.arange(rows, dtype=np.float32)[:, None], columns, axis=1)
+    second = BatchSource(images, np.arange(rows, dtype=np.int64) % 10, 10, batch_size, recycle=first)
+    assert second._buffers is not first._buffers
+    order = np.random.default_rng(3).permutation(rows)
+    assert _rows_of(second, 3) == [order[s : s + batch_size].tolist() for s in range(0, rows, batch_size)]

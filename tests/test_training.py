@@ -123,6 +123,37 @@ def test_same_seed_same_run() -> None:
     np.testing.assert_array_equal(runs[0], runs[1])
 
 
+def test_fitting_an_epoch_at_a_time_equals_one_fit() -> None:
+    """Later fits reuse the first one's batch buffers; the run must not notice."""
+    images, labels = _toy(np.random.default_rng(4), n=5000)
+    trainers = [
+        Trainer(_toy_model(seed=9), default_registry().create("optimizers", "mini-batch"), np.random.default_rng(1))
+        for _ in range(2)
+    ]
+    trainers[0].fit(images, labels, 3)
+    for _ in range(3):
+        trainers[1].fit(images, labels, 1)
+    np.testing.assert_array_equal(trainers[0].model.parameters, trainers[1].model.parameters)
+    assert trainers[0].history.iteration_loss == trainers[1].history.iteration_loss
+
+
+def test_a_later_fit_trains_on_its_own_data() -> None:
+    """Same-shaped new data reuses the buffers, yet every batch comes from the new arrays."""
+    images, labels = _toy(np.random.default_rng(4), n=5000)
+    other_images, other_labels = _toy(np.random.default_rng(8), n=5000)
+    fresh, reused = (
+        Trainer(_toy_model(seed=9), default_registry().create("optimizers", "mini-batch"), np.random.default_rng(1))
+        for _ in range(2)
+    )
+    fresh.fit(other_images, other_labels, 1)
+    start = reused.model.parameters.copy()
+    reused.fit(images, labels, 1)
+    np.copyto(reused.model.parameters, start)  # back to the start, but with the first fit's buffers in place
+    reused.rng = np.random.default_rng(1)
+    reused.fit(other_images, other_labels, 1)
+    np.testing.assert_array_equal(reused.model.parameters, fresh.model.parameters)
+
+
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # the overflow is the point
 def test_divergence_stops_with_a_clear_error() -> None:
     images, labels = _toy(np.random.default_rng(5))
