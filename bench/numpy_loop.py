@@ -19,7 +19,8 @@ from threadpoolctl import threadpool_limits
 
 from netkit.model import Sequential
 
-# netkit's own rules, so that both run the same BLAS threads and activation-buffer layouts.
+# netkit's own rules, so that both run the same BLAS threads, activation-buffer layouts and softmax sums.
+from netkit.plugins.activations import REPEATED_ROW_VALUES_UP_TO  # type: ignore[import-not-found]
 from netkit.plugins.layers import TRANSPOSE_FROM, TRANSPOSE_MAX_ROWS  # type: ignore[import-not-found]  # mypy misses the package-dir mapping
 from netkit.training import SINGLE_THREAD_BELOW
 
@@ -65,8 +66,10 @@ class NumpyLoop:
         self.a = [self._buffer(n, t) for n, t in zip(self.sizes[1:], self.transposed, strict=True)]
         self.grad_z = [self._buffer(n, t) for n, t in zip(self.sizes[1:], self.transposed, strict=True)]
         self.masks = [np.empty_like(z, dtype=bool) for z in self.z]
-        self.row_sums = np.empty((batch_size, 1), dtype=np.float32)
-        self.class_ones = np.ones((self.sizes[-1], 1), dtype=np.float32)
+        # Each row's sum in every column for few classes, as netkit's softmax: the division is then elementwise.
+        sum_columns = self.sizes[-1] if self.sizes[-1] <= REPEATED_ROW_VALUES_UP_TO else 1
+        self.row_sums = np.empty((batch_size, sum_columns), dtype=np.float32)
+        self.class_ones = np.ones((self.sizes[-1], sum_columns), dtype=np.float32)
         self.batch_ones = np.ones(batch_size, dtype=np.float32)
         self.logs = np.empty((batch_size, self.sizes[-1]), dtype=np.float32)
         self.losses: list[float] = []
@@ -89,7 +92,7 @@ class NumpyLoop:
             np.add(z, bias, z)
             if index == last:  # softmax, shifted by the batch maximum, floored above the subnormals
                 np.subtract(z, np.maximum.reduce(z, None), a)
-                np.fmax(a, EXP_FLOOR, a)
+                np.maximum(a, EXP_FLOOR, out=a)
                 np.exp(a, a)
                 dot(a, self.class_ones, self.row_sums)
                 np.divide(a, self.row_sums, a)

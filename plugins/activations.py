@@ -31,6 +31,9 @@ _EXP_FLOOR = np.array(-80.0, dtype=np.float32)
 # ... and a row whose maximum lies more than 40 below the batch maximum (row sum below e^-40) is recomputed
 # with its own maximum, so the floor only touches probabilities below e^-40 (4e-18) of their row's largest.
 _SMALLEST_ROW_SUM = float(np.exp(-40.0))
+# Softmax over at most this many classes keeps each row's sum in every column (see ``Softmax._buffers``);
+# beyond it the ones-matrix product costs more than dividing by a column (measured at 32 classes).
+REPEATED_ROW_VALUES_UP_TO = 16
 
 
 ScratchT = TypeVar("ScratchT", bound=np.ndarray[Any, Any])
@@ -161,32 +164,37 @@ class Softmax(_Elementwise):
 
     init: ClassVar[str] = "xavier"
     _row_values: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
+    _row_max: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _ones: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
 
     def _buffers(self, like: FloatArray) -> tuple[FloatArray, FloatArray]:
         row_values, ones = self._row_values, self._ones
         if row_values.shape[0] == like.shape[0] and ones.shape[0] == like.shape[1] and ones.dtype == like.dtype:
             return row_values, ones  # the usual case, checked with as few look-ups as possible
-        self._row_values = np.empty((like.shape[0], 1), dtype=like.dtype)
-        self._ones = np.ones((like.shape[1], 1), dtype=like.dtype)
+        # With few classes, a product with a ones matrix puts each row's sum in every column, so that the
+        # division after it is an elementwise one: at 32 x 10 that saves 0.8 us over dividing by a column.
+        columns = like.shape[1] if like.shape[1] <= REPEATED_ROW_VALUES_UP_TO else 1
+        self._row_values = np.empty((like.shape[0], columns), dtype=like.dtype)
+        self._row_max = np.empty((like.shape[0], 1), dtype=like.dtype)
+        self._ones = np.ones((like.shape[1], columns), dtype=like.dtype)
         return self._row_values, self._ones
 
     def forward(self, z: FloatArray, out: FloatArray) -> FloatArray:
-        row_values, ones = self._buffers(z)
+        row_sums, ones = self._buffers(z)
         # Any per-row shift leaves softmax unchanged; shifting by the batch maximum (one scalar) keeps exp
         # from overflowing and costs a third of a per-row maximum on small batches.
         np.subtract(z, np.maximum.reduce(z, None), out)
-        np.fmax(out, _EXP_FLOOR, out)
+        np.maximum(out, _EXP_FLOOR, out=out)  # unlike np.fmax, keeps a NaN a NaN: a diverged net must show
         np.exp(out, out)
-        dot(out, ones, row_values)  # row sums as a matrix-vector product: one BLAS call
-        if not np.minimum.reduce(row_values, None) > _SMALLEST_ROW_SUM:
-            # A row far below the batch maximum: shift each row by its own maximum instead.
-            np.maximum.reduce(z, 1, None, row_values.reshape(-1))  # type: ignore[call-overload]
-            np.subtract(z, row_values, out)
-            np.fmax(out, _EXP_FLOOR, out)
+        dot(out, ones, row_sums)  # row sums as a matrix product: one BLAS call
+        if not np.minimum.reduce(row_sums, None) > _SMALLEST_ROW_SUM:
+            # A row far below the batch maximum (or a NaN): shift each row by its own maximum instead.
+            np.maximum.reduce(z, 1, None, self._row_max.reshape(-1))  # type: ignore[call-overload]
+            np.subtract(z, self._row_max, out)
+            np.maximum(out, _EXP_FLOOR, out=out)
             np.exp(out, out)
-            dot(out, ones, row_values)
-        return np.divide(out, row_values, out)
+            dot(out, ones, row_sums)
+        return np.divide(out, row_sums, out)
 
     def backward(self, z: FloatArray, a: FloatArray, grad: FloatArray, out: FloatArray) -> FloatArray:
         row_values, ones = self._buffers(a)

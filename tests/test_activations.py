@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from netkit.plugins.activations import Sigmoid, Softmax
+from netkit.plugins.activations import REPEATED_ROW_VALUES_UP_TO, Sigmoid, Softmax
 
 
 def _reference_softmax(z: np.ndarray) -> np.ndarray:
@@ -35,3 +36,25 @@ def test_sigmoid_saturates_without_overflow_warnings() -> None:
     with np.errstate(all="raise"):
         a = Sigmoid().forward(z, np.empty_like(z))
     np.testing.assert_allclose(a, [[0.0, 0.0, 0.5, 1.0, 1.0]], atol=1e-7)
+
+
+def test_softmax_keeps_a_nan_row_nan() -> None:
+    """A diverged net must show in the loss, not turn into a uniform distribution."""
+    z = np.array([[np.nan, 1.0, 2.0], [0.0, 1.0, 2.0]], dtype=np.float32)
+    with np.errstate(invalid="ignore"):
+        a = Softmax().forward(z, np.empty_like(z))
+    assert np.all(np.isnan(a[0]))
+    np.testing.assert_allclose(a[1], _reference_softmax(z[1:])[0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("classes", [3, REPEATED_ROW_VALUES_UP_TO, REPEATED_ROW_VALUES_UP_TO + 1, 40])
+def test_softmax_forward_and_backward_for_few_and_many_classes(classes: int) -> None:
+    """Row sums kept in every column (few classes) or in one column (many) give the same answers."""
+    rng = np.random.default_rng(classes)
+    z = (rng.standard_normal((7, classes)) * 3).astype(np.float32)
+    grad = rng.standard_normal((7, classes)).astype(np.float32)
+    softmax = Softmax()
+    a = softmax.forward(z, np.empty_like(z)).copy()
+    np.testing.assert_allclose(a, _reference_softmax(z), rtol=1e-5)
+    expected = a * (grad - (grad * a).sum(axis=1, keepdims=True))  # the Jacobian-vector product
+    np.testing.assert_allclose(softmax.backward(z, a, grad, np.empty_like(z)), expected, rtol=1e-4, atol=1e-6)
