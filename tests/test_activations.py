@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from netkit.plugins.activations import REPEATED_ROW_VALUES_UP_TO, Sigmoid, Softmax
+from netkit.plugins.activations import REPEATED_ROW_VALUES_UP_TO, ReLU, Sigmoid, Softmax
 
 
 def _reference_softmax(z: np.ndarray) -> np.ndarray:
@@ -58,3 +58,17 @@ def test_softmax_forward_and_backward_for_few_and_many_classes(classes: int) -> 
     np.testing.assert_allclose(a, _reference_softmax(z), rtol=1e-5)
     expected = a * (grad - (grad * a).sum(axis=1, keepdims=True))  # the Jacobian-vector product
     np.testing.assert_allclose(softmax.backward(z, a, grad, np.empty_like(z)), expected, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("activation", [Sigmoid(), ReLU()], ids=["sigmoid", "relu"])
+def test_backward_scratch_follows_each_new_array(activation: Sigmoid | ReLU) -> None:
+    """The scratch is kept for the array it was made for; a different array (shape, layout) gets its own."""
+    rng = np.random.default_rng(3)
+    rows_first = rng.standard_normal((6, 4)).astype(np.float32)
+    column_major = np.asfortranarray(rng.standard_normal((6, 4)).astype(np.float32))
+    short = rng.standard_normal((2, 4)).astype(np.float32)
+    for z in (rows_first, short, column_major, rows_first, short):
+        a = activation.forward(z, np.empty_like(z))
+        grad = np.ones_like(z)
+        slope = a * (1 - a) if isinstance(activation, Sigmoid) else (z > 0).astype(np.float32)
+        np.testing.assert_allclose(activation.backward(z, a, grad, np.empty_like(z)), slope, rtol=1e-6)
