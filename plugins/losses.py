@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 import numpy as np
@@ -14,8 +14,23 @@ from netkit.types import FloatArray
 _NO_BUFFER = np.empty((0, 0), dtype=np.float32)
 
 
+@attrs.define(on_setattr=attrs.setters.NO_OP)
+class _BatchAveraged(WithoutOptions):
+    """The factor ``scale / rows`` as a 0-d array, made once per scale and batch size: a ufunc converts a
+    Python float on every call, which costs as much as the multiplication itself on a 32 x 10 batch."""
+
+    _factor: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
+    _factor_for: tuple[float, int, np.dtype[Any]] | None = attrs.field(default=None, init=False, repr=False, eq=False)
+
+    def _scale_per_row(self, scale: float, like: FloatArray) -> FloatArray:
+        key = (scale, like.shape[0], like.dtype)
+        if key != self._factor_for:
+            self._factor, self._factor_for = np.array(scale / like.shape[0], dtype=like.dtype), key
+        return self._factor
+
+
 @attrs.define(on_setattr=attrs.setters.NO_OP)  # validated once when built, not on each hot-path assignment
-class MeanSquaredError(WithoutOptions):
+class MeanSquaredError(_BatchAveraged):
     """Half the squared error summed over outputs, averaged over the batch: L = mean_n 1/2 ||a - y||^2.
 
     The original program's loss (with a sigmoid output); gradient dL/da = (a - y) / n.
@@ -33,8 +48,7 @@ class MeanSquaredError(WithoutOptions):
 
     def gradient(self, output: FloatArray, target: FloatArray, out: FloatArray, scale: float = 1.0) -> FloatArray:
         np.subtract(output, target, out)
-        np.multiply(out, scale / output.shape[0], out)
-        return out
+        return np.multiply(out, self._scale_per_row(scale, output), out)
 
     # With a linear output, dL/dz = dL/da.
     fused_gradient = gradient
@@ -46,7 +60,7 @@ _EPSILON = np.array(1e-7, dtype=np.float32)
 
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)
-class CrossEntropy(WithoutOptions):
+class CrossEntropy(_BatchAveraged):
     """Categorical cross-entropy L = -mean_n sum_k y_k log(a_k + 1e-7), for probability outputs (softmax).
 
     With a softmax output the Jacobian cancels: dL/dz = (a - y) / n, exact and stable, which netkit uses
@@ -66,10 +80,8 @@ class CrossEntropy(WithoutOptions):
     def gradient(self, output: FloatArray, target: FloatArray, out: FloatArray, scale: float = 1.0) -> FloatArray:
         np.add(output, _EPSILON, out)
         np.divide(target, out, out)
-        np.multiply(out, -scale / output.shape[0], out)
-        return out
+        return np.multiply(out, self._scale_per_row(-scale, output), out)
 
     def fused_gradient(self, output: FloatArray, target: FloatArray, out: FloatArray, scale: float = 1.0) -> FloatArray:
         np.subtract(output, target, out)
-        np.multiply(out, scale / output.shape[0], out)
-        return out
+        return np.multiply(out, self._scale_per_row(scale, output), out)
