@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import attrs
 import numpy as np
@@ -34,9 +35,10 @@ Piece = tuple[int, int]  # a gathered piece: its buffer slot and its row count
 
 
 @attrs.frozen
-class _Buffers:
-    """What a source gathers into, kept for the next source on same-shaped data (see ``recycle``)."""
+class BatchBuffers:
+    """What a source gathers into; a later source on same-shaped data may take them over (``recycle``)."""
 
+    layout: tuple[Any, ...]  # what must match for a reuse: rows, columns, dtypes, classes, batch and chunk sizes
     gradients: dict[int, FloatArray]  # one per batch size that occurs: the full one and the epoch's last
     slots: list[tuple[FloatArray, LabelArray, FloatArray]]  # two chunks of (images, labels, one-hot targets)
     batches: list[list[Batch]]  # each slot's full batches as views, made once rather than sliced every step
@@ -54,33 +56,24 @@ class BatchSource:
         labels: LabelArray,
         classes: int,
         batch_size: int,
-        recycle: BatchSource | None = None,
+        recycle: BatchBuffers | None = None,
     ) -> None:
-        """``recycle``: a source whose buffers this one may take over if they fit (see ``Trainer.fit``)."""
+        """``recycle``: another source's ``buffers``, taken over if they fit (see ``Trainer.fit``)."""
         self.images, self.labels, self.classes, self.batch_size = images, labels, classes, batch_size
         n = images.shape[0]
         self._class_numbers = np.arange(classes, dtype=labels.dtype)
         self._all_targets: FloatArray | None = None
         self._chunk_rows = min(n, max(1, CHUNK_ROWS // batch_size) * batch_size)
         self._first_rows = min(self._chunk_rows, FIRST_PIECE_BATCHES * batch_size)
-        self._layout = (n, images.shape[1], images.dtype, labels.dtype, classes, batch_size, self._chunk_rows)
-        self._buffers: _Buffers
-        if recycle is not None and recycle._layout == self._layout:
-            # Fresh buffers cost page faults and zeroing on first touch: about 1 ms an MNIST epoch when
-            # ``fit`` is called one epoch at a time.
-            self._buffers = recycle._buffers
-        else:
-            self._buffers = self._new_buffers()
+        layout = (n, images.shape[1], images.dtype, labels.dtype, classes, batch_size, self._chunk_rows)
+        # Fresh buffers cost page faults and zeroing on first touch: about 1 ms an MNIST epoch when ``fit``
+        # is called one epoch at a time.
+        self.buffers = recycle if recycle is not None and recycle.layout == layout else self._new_buffers(layout)
 
-    def _new_buffers(self) -> _Buffers:
-        images, labels, n, size, rows = (
-            self.images,
-            self.labels,
-            self.images.shape[0],
-            self.batch_size,
-            self._chunk_rows,
-        )
-        gradients = {rows: np.empty((rows, self.classes), dtype=images.dtype) for rows in {size, n % size or size}}
+    def _new_buffers(self, layout: tuple[Any, ...]) -> BatchBuffers:
+        images, labels, size, rows = self.images, self.labels, self.batch_size, self._chunk_rows
+        n = images.shape[0]
+        gradients = {count: np.empty((count, self.classes), images.dtype) for count in {size, n % size or size}}
         slots = [
             (
                 np.empty((rows, images.shape[1]), dtype=images.dtype),
@@ -91,19 +84,19 @@ class BatchSource:
         ]
         batches = [
             [
-                (slot_images[o : o + size], targets[o : o + size], gradients[size])
-                for o in range(0, rows - size + 1, size)
+                (slot_images[start : start + size], targets[start : start + size], gradients[size])
+                for start in range(0, rows - size + 1, size)
             ]
             for slot_images, _, targets in slots
         ]
-        return _Buffers(gradients, slots, batches)
+        return BatchBuffers(layout, gradients, slots, batches)
 
     @property
     def steps_per_epoch(self) -> int:
         return int(-(-self.images.shape[0] // self.batch_size))
 
     def _gather(self, rows: np.ndarray, slot: int) -> Piece:
-        image_buffer, label_buffer, target_buffer = self._buffers.slots[slot]
+        image_buffer, label_buffer, target_buffer = self.buffers.slots[slot]
         count = rows.shape[0]
         labels = label_buffer[:count]
         # mode="clip" skips a bounds check per call; the rows come from a permutation, so all are valid.
@@ -118,18 +111,18 @@ class BatchSource:
         if size >= n:  # full batch: the order does not change the gradient, so skip the gather
             if self._all_targets is None:
                 self._all_targets = one_hot(self.labels, self.classes)
-            yield self.images, self._all_targets, self._buffers.gradients[n]
+            yield self.images, self._all_targets, self.buffers.gradients[n]
             return
         order = rng.permutation(n)
         pieces = [order[start:stop] for start, stop in itertools.pairwise(self._piece_bounds())]
         gathered = self._gathered_ahead(pieces, helper) if helper is not None else self._gathered(pieces)
         for slot, count in gathered:
             full = count // size
-            yield from itertools.islice(self._buffers.batches[slot], full)
+            yield from itertools.islice(self.buffers.batches[slot], full)
             if full * size < count:  # the epoch's last, short batch
-                images, _, targets = self._buffers.slots[slot]
+                images, _, targets = self.buffers.slots[slot]
                 start = full * size
-                yield images[start:count], targets[start:count], self._buffers.gradients[count - start]
+                yield images[start:count], targets[start:count], self.buffers.gradients[count - start]
 
     def _piece_bounds(self) -> list[int]:
         """Where the epoch's pieces start and end: a few batches first, then each piece twice the last, up to
@@ -146,12 +139,9 @@ class BatchSource:
             yield self._gather(piece, 0)
 
     def _gathered_ahead(self, pieces: list[np.ndarray], helper: ThreadPoolExecutor) -> Iterator[Piece]:
-        # The first piece is gathered here while the helper starts on the second: a thread's first task
-        # also waits for the thread to start (about 0.3 ms in all).
-        upcoming: list[Future[Piece]] = [helper.submit(self._gather, piece, 1) for piece in pieces[1:2]]
-        yield self._gather(pieces[0], 0)
-        for number in range(1, len(pieces)):
-            piece = upcoming.pop().result()
+        pending: Future[Piece] = helper.submit(self._gather, pieces[0], 0)
+        for number in range(len(pieces)):
+            piece = pending.result()
             if number + 1 < len(pieces):  # fill the other buffer while this one is consumed
-                upcoming.append(helper.submit(self._gather, pieces[number + 1], (number + 1) % 2))
+                pending = helper.submit(self._gather, pieces[number + 1], (number + 1) % 2)
             yield piece

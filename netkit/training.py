@@ -19,7 +19,7 @@ import attrs
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from .batching import BatchSource
+from .batching import BatchBuffers, BatchSource
 from .data.dataset import check_labels
 from .errors import ConfigError, TrainingDiverged
 from .evaluation import evaluate
@@ -91,8 +91,8 @@ class Trainer:
     optimizer: Optimizer
     rng: np.random.Generator = attrs.field(factory=lambda: np.random.default_rng(0))
     history: History = attrs.field(factory=History)
-    # The last fit's batch buffers, taken over by the next fit on same-shaped data (``fit`` one epoch at a time).
-    _batches: BatchSource | None = attrs.field(default=None, init=False, repr=False)
+    # The last fit's batch buffers (not its data), taken over by the next fit on same-shaped data.
+    _batch_buffers: BatchBuffers | None = attrs.field(default=None, init=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         self.optimizer.bind(self.model.parameters, self.model.gradients)
@@ -118,7 +118,8 @@ class Trainer:
         if labels.shape != (images.shape[0],):
             raise ConfigError(f"expected one label per image ({images.shape[0]}), got shape {labels.shape}")
         batch_size = self.optimizer.samples_per_step(images.shape[0])
-        batches = self._batches = BatchSource(images, labels, self.model.output_size, batch_size, self._batches)
+        batches = BatchSource(images, labels, self.model.output_size, batch_size, self._batch_buffers)
+        self._batch_buffers = batches.buffers
         for callback in callbacks:
             callback.on_train_begin(self, epochs, batches.steps_per_epoch)
         single_thread = batch_size * self.model.parameter_count < SINGLE_THREAD_BELOW

@@ -53,8 +53,8 @@ def _rows_of(source: BatchSource, seed: int) -> list[list[int]]:
 def test_a_source_takes_over_the_buffers_of_one_on_same_shaped_data() -> None:
     first = _source(32)
     _rows_of(first, 1)
-    second = BatchSource(first.images + ROWS, first.labels, 10, 32, recycle=first)
-    assert second._buffers is first._buffers  # no fresh pages to fault in
+    second = BatchSource(first.images + ROWS, first.labels, 10, 32, recycle=first.buffers)
+    assert second.buffers is first.buffers  # no fresh pages to fault in
     assert _rows_of(second, 7) == [[row + ROWS for row in rows] for rows in _expected_rows(7, 32)]
 
 
@@ -66,8 +66,8 @@ def test_a_source_takes_over_the_buffers_of_one_on_same_shaped_data() -> None:
 def test_a_source_makes_its_own_buffers_when_the_shapes_differ(rows: int, columns: int, batch_size: int) -> None:
     first = _source(32)
     images = np.repeat(np.arange(rows, dtype=np.float32)[:, None], columns, axis=1)
-    second = BatchSource(images, np.arange(rows, dtype=np.int64) % 10, 10, batch_size, recycle=first)
-    assert second._buffers is not first._buffers
+    second = BatchSource(images, np.arange(rows, dtype=np.int64) % 10, 10, batch_size, recycle=first.buffers)
+    assert second.buffers is not first.buffers
     order = np.random.default_rng(3).permutation(rows)
     assert _rows_of(second, 3) == [order[s : s + batch_size].tolist() for s in range(0, rows, batch_size)]
 

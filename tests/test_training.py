@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 
@@ -152,6 +155,16 @@ def test_a_later_fit_trains_on_its_own_data() -> None:
     reused.rng = np.random.default_rng(1)
     reused.fit(other_images, other_labels, 1)
     np.testing.assert_array_equal(reused.model.parameters, fresh.model.parameters)
+
+
+def test_a_trainer_keeps_its_batch_buffers_but_not_the_data() -> None:
+    images, labels = _toy(np.random.default_rng(4), n=5000)
+    trainer = Trainer(_toy_model(), default_registry().create("optimizers", "mini-batch"))
+    trainer.fit(images, labels, 1)
+    data = weakref.ref(images)
+    del images
+    gc.collect()
+    assert data() is None
 
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # the overflow is the point
