@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,11 @@ from click.core import ParameterSource
 from rich.console import Console
 from rich.text import Text
 
-from netkit.errors import ConfigError
+from netkit.errors import ConfigError, NetkitError
 from netkit.evaluation import evaluate
+from netkit.keepbest import KeepBest
+from netkit.pitfalls import LearningWarning
+from netkit.recipe import augmentation_specs
 from netkit.training import Callback
 
 from . import formatting as fmt
@@ -25,17 +29,20 @@ from .options import (
     PositiveFloat,
     ValidationSize,
     data_dir_option,
+    installed,
     no_download_option,
     optimizer_defaults,
     plugin_option,
 )
-from .train_output import PlainLines, interrupt_message, result_record, summary
+from .train_output import PlainLines, held_note, interrupt_message, result_record, summary
 from .training_run import (
     Checkpoint,
     Run,
     RunRequest,
     check_output,
+    check_setup,
     contradictions,
+    keeper_for,
     new_run,
     open_resumed,
     optimizer_spec,
@@ -133,6 +140,55 @@ Seeds: weights from [seed, 0], the validation split from [seed, 1], batch order 
 )
 @no_download_option
 @click.option(
+    "--augment",
+    metavar="NAME[:KEY=VALUE,...],...",
+    default=None,
+    cls=DynamicHelpOption,
+    more=installed("augmentations"),
+    help="Random transforms of the training images, e.g. shift:pixels=2,rotate:degrees=10,scale "
+    "(never of validation or test images).",
+)
+@plugin_option(
+    "--schedule",
+    group="schedules",
+    default=None,
+    help="Learning-rate schedule, epoch by epoch, e.g. cosine or step:every=5,factor=0.5 [default: a constant rate].",
+)
+@click.option(
+    "--dropout",
+    type=click.FloatRange(min=0, max=1, max_open=True),
+    default=0.0,
+    show_default=True,
+    help="Dropout rate after each hidden layer (0: none).",
+)
+@click.option(
+    "--input-dropout",
+    type=click.FloatRange(min=0, max=1, max_open=True),
+    default=0.0,
+    show_default=True,
+    help="Dropout rate of the input pixels (0: none).",
+)
+@click.option(
+    "--keep",
+    type=click.Choice(["best", "last"]),
+    default=None,
+    help="What --out holds: the epoch with the lowest validation loss, or the last "
+    "[default: best with a validation set, else last].",
+)
+@click.option(
+    "--patience",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop after this many epochs without a lower validation loss, keeping the best epoch.",
+)
+@click.option(
+    "--min-delta",
+    type=click.FloatRange(min=0),
+    default=0.0,
+    show_default=True,
+    help="How much lower a validation loss must be to count as better (for --keep best and --patience).",
+)
+@click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=Path("model.h5"),
@@ -176,23 +232,44 @@ def train(**options: Any) -> None:
         out=options["out"],
         format=options["file_format"],
         explicit=explicit,
+        augment=options["augment"],
+        schedule=options["schedule"],
+        dropout=options["dropout"],
+        input_dropout=options["input_dropout"],
+        keep=options["keep"],
+        patience=options["patience"],
+        min_delta=options["min_delta"],
+        epochs=options["epochs"],
     )
+    if not request.validation and (request.keep == "best" or request.patience is not None):
+        raise click.UsageError("--keep best and --patience need a validation set; drop --validation 0")
     if not options["resume"]:
-        try:  # --batch-size with full-batch, or --lr against the spec's own learning rate
+        try:  # --batch-size with full-batch, --lr against the spec's own learning rate, a bad --augment
             optimizer_spec(request)
-        except ConfigError as exc:
+            augmentation_specs(request.augment)
+            check_setup(request)
+        except NetkitError as exc:
             raise click.UsageError(str(exc)) from None
     file_format = output_format(request.out, request.format)
     check_output(request.out, options["resume"], options["reset"])
     started = time.perf_counter()
-    run = _prepare(request, options["resume"], options["data_dir"], not options["no_download"])
-    _train(run, request, file_format, options["epochs"], options["as_json"], options["quiet"], started)
+    run, keeper = _prepare(request, options["resume"], options["data_dir"], not options["no_download"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", LearningWarning)
+        warnings.showwarning = _print_warning
+        _train(run, request, file_format, options["epochs"], options["as_json"], options["quiet"], started, keeper)
 
 
-def _prepare(request: RunRequest, resume: bool, data_dir: Path | None, download: bool) -> Run:
+def _print_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+    """Warnings for set-ups that cannot learn, as one line on stderr (the live view keeps them above it)."""
+    click.echo(f"netkit: warning: {message}", err=True)
+
+
+def _prepare(request: RunRequest, resume: bool, data_dir: Path | None, download: bool) -> tuple[Run, KeepBest | None]:
     if not resume:
-        return new_run(request, load_dataset(request.dataset, data_dir, download))
-    model_file, trainer = open_resumed(request.out)
+        run = new_run(request, load_dataset(request.dataset, data_dir, download))
+        return run, keeper_for(run.training, run.trainer, None)
+    model_file, trainer, held = open_resumed(request.out)
     conflicts = contradictions(request, model_file, trainer)
     if conflicts:
         raise ConfigError(
@@ -200,7 +277,8 @@ def _prepare(request: RunRequest, resume: bool, data_dir: Path | None, download:
             f"{'; '.join(conflicts)}. Drop them, or start over with --reset"
         )
     dataset_spec = str(model_file.training.get("dataset", request.dataset))
-    return resumed_run(request, model_file, trainer, load_dataset(dataset_spec, data_dir, download))
+    run = resumed_run(request, model_file, trainer, load_dataset(dataset_spec, data_dir, download))
+    return run, keeper_for(run.training, run.trainer, held)
 
 
 def _describe(run: Run) -> str:
@@ -214,12 +292,19 @@ def _describe(run: Run) -> str:
 
 
 def _train(
-    run: Run, request: RunRequest, file_format: str, epochs: int, as_json: bool, quiet: bool, started: float
+    run: Run,
+    request: RunRequest,
+    file_format: str,
+    epochs: int,
+    as_json: bool,
+    quiet: bool,
+    started: float,
+    keeper: KeepBest | None,
 ) -> None:
-    checkpoint = Checkpoint(request.out, run.training, file_format)
+    checkpoint = Checkpoint(request.out, run.training, file_format, keeper)
     console = Console(highlight=False)
     live: LiveView | None = None
-    callbacks: list[Callback] = [checkpoint]
+    callbacks: list[Callback] = [checkpoint] if keeper is None else [keeper, checkpoint]
     if not (as_json or quiet):
         if console.is_terminal:
             title = Text.assemble(("netkit train ", "bold"), (repr(run.trainer.model), "bold cyan"))
@@ -240,13 +325,16 @@ def _train(
         if live is not None:
             live.close()  # give the terminal back before the error message
         raise
+    if keeper is not None:  # the model the file holds, the one the test accuracy is about
+        keeper.restore(trainer.model)
+    held = checkpoint.held_epoch or trainer.epochs_done
     scores = evaluate(trainer.model, run.dataset.test_images, run.dataset.test_labels)
     if as_json:
         click.echo(json.dumps(result_record(run, request, file_format, scores), indent=2))
     elif live is None:
         click.echo(
             f"test accuracy {fmt.percent(scores.accuracy)} on {scores.n:,} images · {trainer.model} · "
-            f"{fmt.plural(trainer.epochs_done, 'epoch')} · saved {request.out}"
+            f"{fmt.plural(trainer.epochs_done, 'epoch')} · saved {request.out}{held_note(trainer, held, keeper)}"
         )
     else:
-        live.finish(summary(run, request, file_format, scores, time.perf_counter() - started))
+        live.finish(summary(run, request, file_format, scores, time.perf_counter() - started, held, keeper))

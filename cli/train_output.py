@@ -9,6 +9,7 @@ import click
 from rich.panel import Panel
 
 from netkit.evaluation import Evaluation
+from netkit.keepbest import KeepBest
 from netkit.training import Callback, EpochRecord, Trainer
 
 from . import formatting as fmt
@@ -43,15 +44,37 @@ def result_record(run: Run, request: RunRequest, file_format: str, scores: Evalu
         "test_accuracy": scores.accuracy,
         "test_loss": scores.loss,
         "test_n": scores.n,
+        "held_epoch": run.training.get("held_epoch", trainer.epochs_done),
     }
 
 
-def summary(run: Run, request: RunRequest, file_format: str, scores: Evaluation, wall: float) -> Panel:
+def held_note(trainer: Trainer, held: int, keeper: KeepBest | None) -> str:
+    """`` (epoch 8 of 10: the lowest validation loss)``, or nothing when the file holds the last epoch."""
+    note = ""
+    if keeper is not None and keeper.stopped_at is not None:
+        note = f" · stopped early: no lower validation loss in {fmt.plural(keeper.patience or 0, 'epoch')}"
+    if keeper is not None and held != trainer.epochs_done:
+        note = f" (epoch {held} of {trainer.epochs_done}: the lowest validation loss){note}"
+    return note
+
+
+def summary(
+    run: Run,
+    request: RunRequest,
+    file_format: str,
+    scores: Evaluation,
+    wall: float,
+    held: int | None = None,
+    keeper: KeepBest | None = None,
+) -> Panel:
     history = run.trainer.history
     run_epochs = history.epochs[run.resumed_from :]
-    best = fmt.best_epoch(history.epochs)
+    held = held or run.trainer.epochs_done
+    # The best epoch is the one --keep best keeps: the lowest validation loss.
+    best = next((record for record in history.epochs if keeper is not None and record.epoch == keeper.best_epoch), None)
+    best = best or fmt.best_epoch(history.epochs)
     best_text = (
-        f"{best.epoch} (val acc {fmt.percent(best.val_accuracy)}, val loss {fmt.loss(best.val_loss)})"
+        f"{best.epoch} (val loss {fmt.loss(best.val_loss)}, val acc {fmt.percent(best.val_accuracy)})"
         if best is not None
         else "— (no validation set)"
     )
@@ -68,7 +91,11 @@ def summary(run: Run, request: RunRequest, file_format: str, scores: Evaluation,
                 "time",
                 f"{timing}, {fmt.seconds(wall)} in all",
             ),
-            ("saved", f"{request.out} ({file_format}, {fmt.plural(run.trainer.epochs_done, 'epoch')} in its history)"),
+            (
+                "saved",
+                f"{request.out} ({file_format}, epoch {held} of the {fmt.plural(run.trainer.epochs_done, 'epoch')} "
+                f"in its history{held_note(run.trainer, held, keeper) and ': the lowest validation loss'})",
+            ),
         ],
         title="trained " + repr(run.trainer.model),
     )

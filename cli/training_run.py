@@ -17,7 +17,10 @@ import numpy as np
 from netkit.data import Dataset, split_validation
 from netkit.errors import ConfigError, ModelFileError
 from netkit.io import ModelFile, load_model, model_format, save_model
+from netkit.keepbest import KeepBest, snapshot
 from netkit.model import Sequential
+from netkit.pitfalls import setup_problems
+from netkit.recipe import attach, augmentation_specs, schedule_spec
 from netkit.registry import default_registry, parse_spec
 from netkit.training import Callback, EpochRecord, Trainer
 from netkit.types import FloatArray, LabelArray
@@ -40,6 +43,14 @@ class RunRequest:
     out: Path
     format: str | None
     explicit: frozenset[str] = frozenset()
+    augment: str | None = None
+    schedule: str | None = None
+    dropout: float = 0.0
+    input_dropout: float = 0.0
+    keep: str | None = None  # best or last; None: best when there is a validation set
+    patience: int | None = None
+    min_delta: float = 0.0
+    epochs: int = 10
 
 
 @attrs.frozen
@@ -103,6 +114,18 @@ def optimizer_spec(request: RunRequest) -> dict[str, Any]:
     return {"type": name, **config}
 
 
+def check_setup(request: RunRequest) -> None:
+    """Refuse a network that cannot learn (cross-entropy over sigmoid outputs); lesser problems are warned
+    about when training starts (see :mod:`netkit.pitfalls`)."""
+    hidden = [{"type": "dense", "units": 2, "activation": request.activation} for _ in request.layers]
+    probe = Sequential(
+        2, [*hidden, {"type": "dense", "units": 2, "activation": request.output_activation}], request.loss
+    )
+    for problem in setup_problems(probe):
+        if problem.wrong:
+            raise ConfigError(problem.message)
+
+
 def _build(group: str, spec: str | dict[str, Any]) -> Any:
     try:
         return default_registry().create(group, spec)
@@ -112,10 +135,11 @@ def _build(group: str, spec: str | dict[str, Any]) -> Any:
 
 def new_run(request: RunRequest, dataset: Dataset) -> Run:
     """A fresh model for ``dataset``: hidden layers as asked, one output unit per class."""
-    layers = [
-        {"type": "dense", "units": units, "activation": _canonical("activations", request.activation)}
-        for units in request.layers
-    ]
+    layers: list[dict[str, Any]] = [{"type": "dropout", "rate": request.input_dropout}] if request.input_dropout else []
+    for units in request.layers:
+        layers.append({"type": "dense", "units": units, "activation": _canonical("activations", request.activation)})
+        if request.dropout:
+            layers.append({"type": "dropout", "rate": request.dropout})
     layers.append(
         {
             "type": "dense",
@@ -132,11 +156,23 @@ def new_run(request: RunRequest, dataset: Dataset) -> Run:
         "seed": request.seed,
         "validation": request.validation,
         "layers": list(request.layers),
-        "activation": layers[0]["activation"] if request.layers else None,
+        "activation": _canonical("activations", request.activation) if request.layers else None,
         "output_activation": layers[-1]["activation"],
         "loss": loss,
         "optimizer": default_registry().spec_of("optimizers", optimizer),
     }
+    extras = {
+        "augment": augmentation_specs(request.augment),
+        "schedule": schedule_spec(request.schedule, request.epochs),
+        "dropout": request.dropout,
+        "input_dropout": request.input_dropout,
+    }
+    training.update({key: value for key, value in extras.items() if value})
+    if request.validation and request.keep != "last":
+        training["keep"] = "best"
+    if request.patience is not None:
+        training["patience"], training["min_delta"] = request.patience, request.min_delta
+    attach(trainer, training)
     return _with_data(trainer, training, dataset, 0)
 
 
@@ -150,9 +186,23 @@ def _with_data(trainer: Trainer, training: dict[str, Any], dataset: Dataset, don
     return Run(trainer, training, dataset, split.train_images, split.train_labels, pair, done)
 
 
-def open_resumed(out: Path) -> tuple[ModelFile, Trainer]:
+def open_resumed(out: Path) -> tuple[ModelFile, Trainer, FloatArray]:
+    """The file, a trainer continuing it, and the parameters the file's model holds (the kept epoch's)."""
     model_file = load_model(out)
-    return model_file, model_file.to_trainer()
+    held = model_file.model.parameters.copy()
+    return model_file, model_file.to_trainer(), held
+
+
+def keeper_for(training: dict[str, Any], trainer: Trainer, held: FloatArray | None) -> KeepBest | None:
+    """The best-epoch keeper a run's options ask for (``keep: best`` or a patience), picked up where the
+    history ends when resuming; None when the file simply holds the last epoch."""
+    patience = training.get("patience")
+    if training.get("keep") != "best" and patience is None:
+        return None
+    keeper = KeepBest(patience, float(training.get("min_delta") or 0.0))
+    if trainer.history.epochs:
+        keeper.resume(trainer.history.epochs, held)
+    return keeper
 
 
 def resumed_run(request: RunRequest, model_file: ModelFile, trainer: Trainer, dataset: Dataset) -> Run:
@@ -164,6 +214,7 @@ def resumed_run(request: RunRequest, model_file: ModelFile, trainer: Trainer, da
             f"{trainer.model.output_size}"
         )
     training = dict(model_file.training) or saved_training(request, trainer)
+    attach(trainer, training)
     return _with_data(trainer, training, dataset, trainer.epochs_done)
 
 
@@ -184,8 +235,9 @@ def contradictions(request: RunRequest, model_file: ModelFile, trainer: Trainer)
             flag = flag or "--" + name.replace("_", "-")
             found.append(f"{flag} {_show(given)} (the file has {_show(stored)})")
 
-    differ("layers", list(request.layers), model.sizes[1:-1])
-    activations = [getattr(layer, "activation", None) for layer in model.layers]
+    weighted = [layer for layer in model.layers if layer.parameter_shapes()]  # not dropout
+    differ("layers", list(request.layers), [getattr(layer, "units", None) for layer in weighted[:-1]])
+    activations = [getattr(layer, "activation", None) for layer in weighted]
     if len(activations) > 1 and activations[0] is not None:
         stored = registry.spec_of("activations", activations[0])
         differ("activation", _canonical("activations", request.activation), stored)
@@ -203,6 +255,13 @@ def contradictions(request: RunRequest, model_file: ModelFile, trainer: Trainer)
     differ("batch_size", request.batch_size, optimizer.get("batch_size"))
     for option in ("dataset", "seed", "validation"):
         differ(option, getattr(request, option), saved.get(option))
+    differ("augment", augmentation_specs(request.augment), saved.get("augment") or [])
+    differ("schedule", schedule_spec(request.schedule, request.epochs), saved.get("schedule"))
+    differ("dropout", request.dropout, saved.get("dropout") or 0.0)
+    differ("input_dropout", request.input_dropout, saved.get("input_dropout") or 0.0)
+    differ("keep", request.keep, saved.get("keep") or "last")
+    differ("patience", request.patience, saved.get("patience"))
+    differ("min_delta", request.min_delta, saved.get("min_delta") or 0.0)
     return found
 
 
@@ -211,17 +270,24 @@ def _show(value: Any) -> str:
         options = ",".join(f"{key}={item}" for key, item in value.items() if key != "type")
         return f"{value.get('type')}:{options}" if options else str(value.get("type"))
     if isinstance(value, list):
-        return ",".join(map(str, value)) or "none"
+        return ",".join(_show(item) for item in value) or "none"
     return str(value)
 
 
 class Checkpoint(Callback):
-    """Saves the trainer after every epoch (atomically), so an interrupted run loses at most one epoch."""
+    """Saves the trainer after every epoch (atomically), so an interrupted run loses at most one epoch.
 
-    def __init__(self, out: Path, training: dict[str, Any], file_format: str) -> None:
-        self.out, self.training, self.file_format = out, training, file_format
+    With a ``keeper`` (keep best), the file's model is the best epoch so far and the last epoch's parameters
+    ride along for ``--resume``. The keeper must come before the checkpoint in the callbacks.
+    """
+
+    def __init__(self, out: Path, training: dict[str, Any], file_format: str, keeper: KeepBest | None = None) -> None:
+        self.out, self.training, self.file_format, self.keeper = out, training, file_format, keeper
         self.saved_epoch: int | None = None
+        self.held_epoch: int | None = None
 
     def on_epoch_end(self, trainer: Trainer, record: EpochRecord) -> None:
-        save_model(ModelFile.from_trainer(trainer, self.training), self.out, format=self.file_format)
+        model_file = snapshot(trainer, self.training, self.keeper)
+        save_model(model_file, self.out, format=self.file_format)
         self.saved_epoch = record.epoch
+        self.held_epoch = model_file.training["held_epoch"]

@@ -7,13 +7,17 @@ are plain slices (views, no copy). The batches and their order are exactly those
 at a time, with or without the helper. Targets are one-hot rows made from the gathered labels, piece by
 piece: the whole training set is never encoded.
 
-This is the one place where a per-batch transform (data augmentation) would sit.
+Data augmentation sits here too: with an ``augment`` function, each gathered piece of rows is transformed as
+it is gathered (on the helper thread when there is one), each sample with its own random draw. A piece holds
+several batches, so the transform's NumPy calls are paid per piece rather than per batch. Its random numbers
+come from a generator seeded from the run's generator at the start of each epoch, so a resumed run draws
+the same transforms. Only training batches come from here: validation and test images are never augmented.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -32,6 +36,8 @@ FIRST_PIECE_BATCHES = 4
 
 Batch = tuple[FloatArray, FloatArray, FloatArray]
 Piece = tuple[int, int]  # a gathered piece: its buffer slot and its row count
+# Transforms rows of images with a generator, writing into ``out`` (see netkit.augmentation.Augmenter).
+Augment = Callable[[FloatArray, np.random.Generator, FloatArray], FloatArray]
 
 
 @attrs.frozen
@@ -57,9 +63,13 @@ class BatchSource:
         classes: int,
         batch_size: int,
         recycle: BatchBuffers | None = None,
+        augment: Augment | None = None,
     ) -> None:
-        """``recycle``: another source's ``buffers``, taken over if they fit (see ``Trainer.fit``)."""
+        """``recycle``: another source's ``buffers``, taken over if they fit (see ``Trainer.fit``);
+        ``augment``: a transform for every training image (none by default)."""
         self.images, self.labels, self.classes, self.batch_size = images, labels, classes, batch_size
+        self.augment = augment
+        self._augment_rng: np.random.Generator | None = None
         n = images.shape[0]
         self._class_numbers = np.arange(classes, dtype=labels.dtype)
         self._all_targets: FloatArray | None = None
@@ -103,6 +113,8 @@ class BatchSource:
         self.images.take(rows, 0, image_buffer[:count], "clip")
         self.labels.take(rows, None, labels.reshape(-1), "clip")
         np.equal(labels, self._class_numbers, target_buffer[:count])  # one-hot: 1.0 in the label's column
+        if self.augment is not None and self._augment_rng is not None:
+            self.augment(image_buffer[:count], self._augment_rng, image_buffer[:count])
         return slot, count
 
     def epoch(self, rng: np.random.Generator, helper: ThreadPoolExecutor | None = None) -> Iterator[Batch]:
@@ -111,9 +123,14 @@ class BatchSource:
         if size >= n:  # full batch: the order does not change the gradient, so skip the gather
             if self._all_targets is None:
                 self._all_targets = one_hot(self.labels, self.classes)
-            yield self.images, self._all_targets, self.buffers.gradients[n]
+            images = self.images
+            if self.augment is not None:
+                images = self.augment(self.images, _augmentation_generator(rng), np.empty_like(self.images))
+            yield images, self._all_targets, self.buffers.gradients[n]
             return
         order = rng.permutation(n)
+        if self.augment is not None:
+            self._augment_rng = _augmentation_generator(rng)
         pieces = [order[start:stop] for start, stop in itertools.pairwise(self._piece_bounds())]
         gathered = self._gathered_ahead(pieces, helper) if helper is not None else self._gathered(pieces)
         for slot, count in gathered:
@@ -145,3 +162,9 @@ class BatchSource:
             if number + 1 < len(pieces):  # fill the other buffer while this one is consumed
                 pending = helper.submit(self._gather, pieces[number + 1], (number + 1) % 2)
             yield piece
+
+
+def _augmentation_generator(rng: np.random.Generator) -> np.random.Generator:
+    """A generator for one epoch's transforms, seeded from the run's: its own stream, since the helper thread
+    draws from it while the training loop may draw from the run's generator (dropout)."""
+    return np.random.default_rng(rng.integers(2**63))

@@ -202,10 +202,16 @@ class Sequential:
             raise ConfigError(f"model config lacks {exc.args[0]!r}") from None
 
     def __repr__(self) -> str:
-        activations = []
-        for layer in self.layers:
+        # Layers without parameters (dropout) change no size: they are named after the activations.
+        names, extras = [], []
+        sizes = [self.input_size]
+        for layer, size in zip(self.layers, self.sizes[1:], strict=True):
             activation = getattr(layer, "activation", None)
+            if not layer.parameter_shapes():
+                extras.append(layer.describe())
+                continue
+            sizes.append(size)
             name = self.registry.name_of("activations", activation) if activation is not None else "?"
-            if name not in activations:
-                activations.append(name)
-        return "-".join(map(str, self.sizes)) + f" ({', '.join(activations)})"
+            if name not in names:
+                names.append(name)
+        return "-".join(map(str, sizes)) + f" ({', '.join(names + list(dict.fromkeys(extras)))})"

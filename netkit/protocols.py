@@ -136,6 +136,14 @@ class Optimizer(Configurable, Protocol):
 
 
 @runtime_checkable
+class Schedule(Configurable, Protocol):
+    """The learning rate of each epoch: ``rate(base, epoch)`` for the 0-based ``epoch``, given the
+    optimiser's own rate ``base``. The trainer sets it before the epoch and restores ``base`` after."""
+
+    def rate(self, base: float, epoch: int) -> float: ...
+
+
+@runtime_checkable
 class DatasetLoader(Configurable, Protocol):
     """Finds (and, if allowed, downloads) a dataset and returns it as arrays; see :mod:`netkit.data`."""
 

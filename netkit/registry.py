@@ -29,6 +29,8 @@ GROUPS: dict[str, str] = {
     "losses": "netkit.losses",
     "optimizers": "netkit.optimizers",
     "datasets": "netkit.datasets",
+    "augmentations": "netkit.augmentations",
+    "schedules": "netkit.schedules",
 }
 
 
@@ -39,6 +41,8 @@ KINDS: dict[str, str] = {
     "losses": "loss",
     "optimizers": "optimizer",
     "datasets": "dataset",
+    "augmentations": "augmentation",
+    "schedules": "schedule",
 }
 
 

@@ -14,13 +14,14 @@ A plugin class whose constructor needs options sets ``conformance_config`` (a cl
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .model import Sequential
-from .protocols import Activation, Layer, Loss, Optimizer
+from .protocols import Activation, Layer, Loss, Optimizer, Schedule
 from .registry import Registry, default_registry
 from .types import Config, FloatArray
 
@@ -134,11 +135,17 @@ def check_layer(layer: Layer, rng: np.random.Generator | None = None, input_size
         array[...] = rng.standard_normal(array.shape) * 0.5
     x = rng.standard_normal((4, input_size))
     weights = rng.standard_normal((4, output_size))
+    use_generator = getattr(layer, "use_generator", None)
+
+    def forward() -> FloatArray:
+        if use_generator is not None:  # a layer that draws random numbers (dropout): the same draw every time
+            use_generator(np.random.default_rng(11))
+        return layer.forward(x, True)
 
     def loss() -> float:
-        return float(np.sum(weights * layer.forward(x, True)))
+        return float(np.sum(weights * forward()))
 
-    output = layer.forward(x, True)
+    output = forward()
     assert output.shape == (4, output_size), f"forward gave {output.shape}, expected {(4, output_size)}"
     input_gradient = layer.backward(weights.copy())
     assert input_gradient is not None, "backward must return dL/dx when needs_input_gradient is true"
@@ -192,6 +199,33 @@ def check_optimizer(optimizer: Optimizer) -> None:
     check_config_round_trip(optimizer)
 
 
+def check_augmentation(augmentation: Any, side: int = 28) -> None:
+    """Keeps shape and float32, stays finite, draws reproducibly from its generator, config round-trips."""
+    from .augmentation import Augmenter
+
+    rng = np.random.default_rng(0)
+    images = rng.uniform(0, 1, (6, side * side)).astype(np.float32)
+    augmenter = Augmenter([augmentation])
+    first = augmenter(images.copy(), np.random.default_rng(5))
+    assert first.shape == images.shape and first.dtype == np.float32, "an augmentation must keep shape and float32"
+    assert np.all(np.isfinite(first)), "an augmentation produced NaN or infinite pixels"
+    again = augmenter(images.copy(), np.random.default_rng(5))
+    np.testing.assert_array_equal(first, again, err_msg="the same generator state must give the same images")
+    out = np.empty_like(images)
+    assert augmenter(images, np.random.default_rng(5), out) is out, "with out given, the result goes there"
+    check_config_round_trip(augmentation)
+
+
+def check_schedule(schedule: Schedule) -> None:
+    """A positive, finite rate for every epoch, proportional to the base rate; config round-trips."""
+    for epoch in range(30):
+        rate = schedule.rate(0.5, epoch)
+        assert math.isfinite(rate) and rate >= 0, f"rate(0.5, {epoch}) gave {rate!r}"
+        assert math.isclose(schedule.rate(1.0, epoch) * 0.5, rate, rel_tol=1e-12), "rate must scale with the base"
+    assert schedule.rate(0.5, 0) > 0, "the first epoch must be able to learn"
+    check_config_round_trip(schedule)
+
+
 def sample_instance(cls: type) -> Any:
     """An instance built from the class's ``conformance_config`` (or an empty config)."""
     config: Config = dict(getattr(cls, "conformance_config", {}))
@@ -210,5 +244,9 @@ def check_plugin(group: str, cls: type, registry: Registry | None = None) -> Non
         check_layer(instance)
     elif group == "optimizers":
         check_optimizer(instance)
+    elif group == "augmentations":
+        check_augmentation(instance)
+    elif group == "schedules":
+        check_schedule(instance)
     else:
         check_config_round_trip(instance)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import time
+import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
@@ -19,12 +20,13 @@ import attrs
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from .batching import BatchBuffers, BatchSource
+from .batching import Augment, BatchBuffers, BatchSource
 from .data.dataset import check_labels
 from .errors import ConfigError, TrainingDiverged
 from .evaluation import evaluate
 from .model import Sequential
-from .protocols import Optimizer
+from .pitfalls import LearningWarning, history_problems, setup_problems
+from .protocols import Optimizer, Schedule
 from .types import FloatArray, LabelArray
 
 # Steps smaller than this (rows per step x parameters, about a sixth of the FLOPs) run on one BLAS thread:
@@ -49,6 +51,8 @@ class EpochRecord:
     val_accuracy: float | None
     seconds: float
     samples_per_second: float
+    # The rate the optimiser stepped with in this epoch (a schedule changes it); None in older files.
+    learning_rate: float | None = None
 
 
 @attrs.define
@@ -85,12 +89,21 @@ class Callback:
 
 @attrs.define(eq=False)
 class Trainer:
-    """Trains ``model`` with ``optimizer``; ``rng`` shuffles the batches; ``history`` grows with each epoch."""
+    """Trains ``model`` with ``optimizer``; ``rng`` shuffles the batches; ``history`` grows with each epoch.
+
+    Optional: ``augment`` transforms every training image (see :mod:`netkit.augmentation`); ``schedule`` sets
+    the learning rate of each epoch from the optimiser's own (a ``netkit.schedules`` plugin). Layers that
+    draw random numbers while training (dropout) get a generator seeded from ``rng`` at every epoch.
+    """
 
     model: Sequential
     optimizer: Optimizer
     rng: np.random.Generator = attrs.field(factory=lambda: np.random.default_rng(0))
     history: History = attrs.field(factory=History)
+    augment: Augment | None = None
+    schedule: Schedule | None = None
+    # Set by a callback (early stopping): the current fit ends after the epoch in progress.
+    stop_requested: bool = attrs.field(default=False, init=False)
     # The last fit's batch buffers (not its data), taken over by the next fit on same-shaped data.
     _batch_buffers: BatchBuffers | None = attrs.field(default=None, init=False, repr=False)
 
@@ -100,6 +113,10 @@ class Trainer:
     @property
     def epochs_done(self) -> int:
         return len(self.history.epochs)
+
+    @property
+    def _random_layers(self) -> list[Any]:
+        return [layer for layer in self.model.layers if callable(getattr(layer, "use_generator", None))]
 
     def fit(
         self,
@@ -118,7 +135,7 @@ class Trainer:
         if labels.shape != (images.shape[0],):
             raise ConfigError(f"expected one label per image ({images.shape[0]}), got shape {labels.shape}")
         batch_size = self.optimizer.samples_per_step(images.shape[0])
-        batches = BatchSource(images, labels, self.model.output_size, batch_size, self._batch_buffers)
+        batches = BatchSource(images, labels, self.model.output_size, batch_size, self._batch_buffers, self.augment)
         self._batch_buffers = batches.buffers
         for callback in callbacks:
             callback.on_train_begin(self, epochs, batches.steps_per_epoch)
@@ -129,9 +146,14 @@ class Trainer:
         # While a step runs on one core, a helper thread gathers the next batches on the other. When BLAS
         # keeps both cores busy, the helper would only compete with it (784-800-800-10: 1.5% slower).
         helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netkit-batches") if single_thread else None
+        self.stop_requested = False
+        for problem in setup_problems(self.model):
+            warnings.warn(problem.message, LearningWarning, stacklevel=2)
         with threads, helper or nullcontext():
             for _ in range(epochs):
                 self._run_epoch(batches, helper, validation, callbacks)
+                if self.stop_requested:
+                    break
         for callback in callbacks:
             callback.on_train_end(self)
         return self.history
@@ -144,6 +166,12 @@ class Trainer:
         callbacks: Sequence[Callback],
     ) -> None:
         epoch = self.epochs_done + 1
+        base_rate = self.optimizer.learning_rate
+        if self.schedule is not None:
+            self.optimizer.learning_rate = self.schedule.rate(base_rate, epoch - 1)
+        rate = self.optimizer.learning_rate
+        for layer in self._random_layers:
+            layer.use_generator(np.random.default_rng(self.rng.integers(2**63)))
         for callback in callbacks:
             callback.on_epoch_begin(self, epoch)
         # Bound methods and lists looked up once: the loop below runs ~2,000 times an epoch.
@@ -167,6 +195,7 @@ class Trainer:
             for callback in callbacks:
                 callback.on_batch_end(self, len(losses), loss)
         train_seconds = time.perf_counter() - started
+        self.optimizer.learning_rate = base_rate  # what the optimiser's config (and a saved file) keeps
         epoch_losses = losses[first_iteration:]
         val_loss = val_accuracy = None
         if validation is not None and len(validation[1]):
@@ -179,7 +208,10 @@ class Trainer:
             val_accuracy=val_accuracy,
             seconds=time.perf_counter() - started,
             samples_per_second=batches.images.shape[0] / max(train_seconds, 1e-9),
+            learning_rate=rate,
         )
         self.history.epochs.append(record)
+        for message in history_problems(self.history.epochs, self.model.output_size):
+            warnings.warn(message, LearningWarning, stacklevel=4)
         for callback in callbacks:
             callback.on_epoch_end(self, record)

@@ -59,6 +59,9 @@ class ModelFile:
     optimizer_state: dict[str, Any] = attrs.field(factory=dict)
     rng_state: dict[str, Any] | None = None
     training: dict[str, Any] = attrs.field(factory=dict)
+    # When ``model`` holds the best epoch rather than the last: the last epoch's parameters (flat, in the
+    # model's memory order), which is where ``to_trainer`` continues from.
+    resume_parameters: np.ndarray[Any, Any] | None = None
     format_name: str = FORMAT_NAME
     format_version: int = FORMAT_VERSION
     netkit_version: str = __version__
@@ -89,6 +92,9 @@ class ModelFile:
     def to_trainer(self) -> Trainer:
         """A trainer that continues this run: same model (shared), optimiser state, shuffling and history.
 
+        When the file holds the best epoch and the last epoch's ``resume_parameters``, the shared model gets
+        the latter: training continues from where it stopped, not from the best epoch.
+
         An empty ``optimizer_state`` means a fresh optimiser. Without a saved ``rng_state`` the batches are
         shuffled by ``default_rng(0)``, the :class:`~netkit.training.Trainer` default.
         """
@@ -101,6 +107,8 @@ class ModelFile:
         # A fresh instance: binding resets an optimiser, and this ModelFile may build several trainers.
         optimizer: Optimizer = registry.create("optimizers", optimizer_spec)
         rng = restore_generator(self.rng_state) if self.rng_state is not None else np.random.default_rng(0)
+        if self.resume_parameters is not None:
+            np.copyto(self.model.parameters, self.resume_parameters)
         trainer = Trainer(self.model, optimizer, rng, copy_history(self.history))
         if self.optimizer_state:  # after Trainer binds the optimiser, which resets its state
             try:

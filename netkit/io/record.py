@@ -41,6 +41,10 @@ def _annotation(field: attrs.Attribute[Any]) -> str:
 
 # Field name -> annotation ("int", "float", "float | None"): how each history column is typed.
 EPOCH_FIELDS: dict[str, str] = {field.name: _annotation(field) for field in attrs.fields(EpochRecord)}
+# Columns added after format version 1 was first written: files without them still load (as None).
+OPTIONAL_EPOCH_FIELDS = frozenset({"learning_rate"})
+# The optimizer entry's array that holds the last epoch's parameters when the model holds the best epoch.
+RESUME_PARAMETERS = "resume_parameters"
 # Array dtypes a record may hold: booleans, integers and floats (never objects, strings or records).
 ARRAY_KINDS = "biuf"
 
@@ -107,6 +111,9 @@ def _encode_optimizer(model_file: ModelFile) -> dict[str, Any] | None:
         if array.dtype.kind not in ARRAY_KINDS:
             raise ModelFileError(f"optimizer state {key!r} is a {array.dtype} array; only numbers can be saved")
     values = {key: value for key, value in model_file.optimizer_state.items() if key not in arrays}
+    if model_file.resume_parameters is not None:
+        # Resuming needs them, like the optimiser's state, so they sit beside it (and ``--slim`` drops both).
+        arrays[RESUME_PARAMETERS] = model.to_file_order(np.asarray(model_file.resume_parameters, model.dtype))
     return {"config": config, "arrays": arrays, "values": to_json_value(values, "optimizer state values")}
 
 
@@ -155,7 +162,7 @@ def decode(record: Mapping[str, Any]) -> ModelFile:
     model = _decode_model(
         expect_mapping(record.get("config"), "the model config"), expect_list(record.get("layers"), "layers")
     )
-    optimizer, optimizer_state = _decode_optimizer(record.get("optimizer"), model)
+    optimizer, optimizer_state, resume_parameters = _decode_optimizer(record.get("optimizer"), model)
     rng_state = record.get("rng_state")
     if rng_state is not None:
         restore_generator(dict(expect_mapping(rng_state, "rng_state")))
@@ -169,6 +176,7 @@ def decode(record: Mapping[str, Any]) -> ModelFile:
         optimizer_state=optimizer_state,
         rng_state=None if rng_state is None else dict(rng_state),
         training=dict(expect_mapping(record.get("training", {}), "training options")),
+        resume_parameters=resume_parameters,
         format_version=int(record["format_version"]),
         netkit_version=netkit_version,
     )
@@ -221,7 +229,11 @@ def _decode_history(history: Mapping[str, Any]) -> History:
     for number, saved in enumerate(expect_list(history.get("epochs"), "history epochs"), start=1):
         saved = expect_mapping(saved, f"history epoch record {number}")
         try:
-            fields = {name: _decode_epoch_value(saved[name], kind) for name, kind in EPOCH_FIELDS.items()}
+            fields = {
+                name: _decode_epoch_value(saved[name], kind)
+                for name, kind in EPOCH_FIELDS.items()
+                if name in saved or name not in OPTIONAL_EPOCH_FIELDS
+            }
         except KeyError as exc:
             raise ModelFileError(f"history epoch record {number} lacks {exc.args[0]!r}") from None
         except (TypeError, ValueError, OverflowError) as exc:
@@ -230,12 +242,28 @@ def _decode_history(history: Mapping[str, Any]) -> History:
     return History(records, [float(value) for value in losses])
 
 
-def _decode_optimizer(saved: Any, model: Sequential) -> tuple[Optimizer | None, dict[str, Any]]:
+def _decode_resume_parameters(arrays: dict[str, Any], model: Sequential) -> np.ndarray[Any, Any] | None:
+    if RESUME_PARAMETERS not in arrays:
+        return None
+    array = _array(arrays.pop(RESUME_PARAMETERS), "the last epoch's parameters", kinds="f")
+    if array.shape != model.parameters.shape:
+        raise ModelFileError(
+            f"the last epoch's parameters have shape {array.shape} but this model needs {model.parameters.shape}"
+        )
+    if not np.isfinite(array).all():
+        raise ModelFileError("the last epoch's parameters contain NaN or infinite values")
+    return np.asarray(model.from_file_order(array.astype(model.dtype)))
+
+
+def _decode_optimizer(
+    saved: Any, model: Sequential
+) -> tuple[Optimizer | None, dict[str, Any], np.ndarray[Any, Any] | None]:
     if saved is None:
-        return None, {}
+        return None, {}, None
     saved = expect_mapping(saved, "optimizer")
     config = expect_mapping(saved.get("config"), "the optimizer config")
-    arrays = expect_mapping(saved.get("arrays", {}), "optimizer state arrays")
+    arrays = dict(expect_mapping(saved.get("arrays", {}), "optimizer state arrays"))
+    resume_parameters = _decode_resume_parameters(arrays, model)
     state = {**expect_mapping(saved.get("values", {}), "optimizer state values"), **arrays}
     try:
         optimizer: Optimizer = model.registry.create("optimizers", config)
@@ -243,7 +271,7 @@ def _decode_optimizer(saved: Any, model: Sequential) -> tuple[Optimizer | None, 
     except (NetkitError, TypeError, ValueError) as exc:  # plugins' validators raise ValueError
         raise ModelFileError(f"its optimizer cannot be built: {exc}") from None
     if not state:  # a fresh optimiser: nothing to check
-        return optimizer, state
+        return optimizer, state, resume_parameters
     # What this optimiser's state looks like for this model; the saved one must match it key for key.
     probe.bind(np.zeros_like(model.parameters), np.zeros_like(model.parameters))
     expected = probe.state()
@@ -269,4 +297,4 @@ def _decode_optimizer(saved: Any, model: Sequential) -> tuple[Optimizer | None, 
         probe.load_state(dict(state))
     except (KeyError, ValueError, TypeError, IndexError, OverflowError) as exc:
         raise ModelFileError(f"its {kind} optimizer state cannot be loaded: {exc!r}") from None
-    return optimizer, state
+    return optimizer, state, resume_parameters
