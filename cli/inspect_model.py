@@ -125,6 +125,24 @@ def _training(model_file: ModelFile, width: int) -> Table:
     if best is not None:
         summary += f"; best val acc {fmt.percent(best.val_accuracy)} at epoch {best.epoch}"
     grid.add_row("history", summary)
+    held = training.get("held_epoch")
+    if held is not None:
+        rule = "the lowest validation loss" if training.get("keep") == "best" else "the last"
+        grid.add_row(
+            "weights", f"holds epoch {held} of {len(history.epochs)} ({rule}, --keep {training.get('keep', 'last')})"
+        )
+    extras = [
+        f"{label} {value}"
+        for label, value in (
+            ("augment", ", ".join(fmt.spec_text(spec) for spec in training.get("augment") or []) or None),
+            ("schedule", fmt.spec_text(training["schedule"]) if training.get("schedule") else None),
+            ("dropout", training.get("dropout") or None),
+            ("input dropout", training.get("input_dropout") or None),
+        )
+        if value
+    ]
+    if extras:
+        grid.add_row("recipe", " · ".join(extras))
     last = history.epochs[-1]
     grid.add_row(
         "last epoch",

@@ -290,4 +290,4 @@ class Checkpoint(Callback):
         model_file = snapshot(trainer, self.training, self.keeper)
         save_model(model_file, self.out, format=self.file_format)
         self.saved_epoch = record.epoch
-        self.held_epoch = model_file.training["held_epoch"]
+        self.held_epoch = self.training["held_epoch"] = model_file.training["held_epoch"]

@@ -164,10 +164,17 @@ def check_model_gradients(model: Sequential, rng: np.random.Generator | None = N
     x = rng.uniform(0, 1, (rows, model.input_size))
     target = np.eye(model.output_size)[rng.integers(0, model.output_size, rows)]
 
-    def loss() -> float:
-        return model.loss.value(model.forward(x, True), target)
+    random_layers = [layer for layer in model.layers if callable(getattr(layer, "use_generator", None))]
 
-    output = model.forward(x, True)
+    def forward() -> FloatArray:
+        for layer in random_layers:  # dropout: the same mask on every pass
+            layer.use_generator(np.random.default_rng(11))
+        return model.forward(x, True)
+
+    def loss() -> float:
+        return model.loss.value(forward(), target)
+
+    output = forward()
     model.backward(output, target, np.empty_like(output))
     analytic = model.gradients.copy()
     assert_gradients_close(analytic, numerical_gradient(loss, model.parameters), f"model {model}")
