@@ -164,11 +164,11 @@ def check_model_gradients(model: Sequential, rng: np.random.Generator | None = N
     x = rng.uniform(0, 1, (rows, model.input_size))
     target = np.eye(model.output_size)[rng.integers(0, model.output_size, rows)]
 
-    random_layers = [layer for layer in model.layers if callable(getattr(layer, "use_generator", None))]
+    reseeds = [getattr(layer, "use_generator", None) for layer in model.layers]
 
     def forward() -> FloatArray:
-        for layer in random_layers:  # dropout: the same mask on every pass
-            layer.use_generator(np.random.default_rng(11))
+        for use_generator in filter(None, reseeds):  # dropout: the same mask on every pass
+            use_generator(np.random.default_rng(11))
         return model.forward(x, True)
 
     def loss() -> float:

@@ -37,7 +37,7 @@ def test_warm_up_ramps_linearly_then_hands_over() -> None:
 
 
 def test_bad_schedule_options_are_refused_with_the_value() -> None:
-    with pytest.raises(Exception, match="Received: decay=1.5"):
+    with pytest.raises(Exception, match=r"Received: decay=1\.5"):
         default_registry().create("schedules", "exponential:decay=1.5")
     with pytest.raises(Exception, match="Received: every=0"):
         default_registry().create("schedules", "step:every=0")
@@ -105,7 +105,7 @@ def test_dropout_conformance_with_a_fixed_mask_and_whole_network_gradient() -> N
 
 
 def test_a_bad_dropout_rate_is_refused_with_the_value() -> None:
-    with pytest.raises(Exception, match="Received: rate=1.0"):
+    with pytest.raises(Exception, match=r"Received: rate=1\.0"):
         default_registry().create("layers", "dropout:rate=1")
 
 
