@@ -8,6 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
 from click.core import ParameterSource
 from rich.console import Console
@@ -67,6 +68,16 @@ Seeds: weights from [seed, 0], the validation split from [seed, 1], batch order 
 """
 
 
+# The default recipe, for a run that names none of --optimizer, --lr and --schedule: SGD with momentum
+# (batch 32) at this rate, decayed along a cosine over the run's epochs. Chosen by measurement on MNIST (the
+# seed net, 5 epochs, four seeds; the figures are in the README): plain mini-batch at a constant 0.5, which
+# `--optimizer mini-batch` still gives, reaches about 93.8%, this about 95.2%. Naming any of the three
+# options leaves the others at their plain defaults (mini-batch, the optimizer's own rate, constant).
+DEFAULT_OPTIMIZER = "momentum"
+DEFAULT_LEARNING_RATE = 0.1
+DEFAULT_SCHEDULE = "cosine"
+
+
 @click.command(epilog=EPILOG)
 @click.option(
     "--layers",
@@ -96,7 +107,8 @@ Seeds: weights from [seed, 0], the validation split from [seed, 1], batch order 
     group="optimizers",
     default="mini-batch",
     show_default=True,
-    help="How batches are drawn and weights move.",
+    help="How batches are drawn and weights move (with --lr and --schedule also left out: the default "
+    "recipe, see --lr).",
 )
 @click.option(
     "--batch-size",
@@ -113,7 +125,8 @@ Seeds: weights from [seed, 0], the validation split from [seed, 1], batch order 
     default=None,
     cls=DynamicHelpOption,
     more=optimizer_defaults("learning_rate"),
-    help="Learning rate.",
+    help=f"Learning rate. With none of --optimizer, --lr and --schedule given, the default recipe: "
+    f"{DEFAULT_OPTIMIZER} at {DEFAULT_LEARNING_RATE} with a {DEFAULT_SCHEDULE} schedule; otherwise",
 )
 @click.option(
     "--epochs",
@@ -152,7 +165,8 @@ Seeds: weights from [seed, 0], the validation split from [seed, 1], batch order 
     "--schedule",
     group="schedules",
     default=None,
-    help="Learning-rate schedule, epoch by epoch, e.g. cosine or step:every=5,factor=0.5 [default: a constant rate].",
+    help="Learning-rate schedule, epoch by epoch, e.g. cosine or step:every=5,factor=0.5 "
+    f"[default: {DEFAULT_SCHEDULE} when --optimizer and --lr are left out too (see --lr), else constant].",
 )
 @click.option(
     "--dropout",
@@ -241,6 +255,10 @@ def train(**options: Any) -> None:
         min_delta=options["min_delta"],
         epochs=options["epochs"],
     )
+    if not options["resume"] and not explicit & {"optimizer", "learning_rate", "schedule"}:
+        request = attrs.evolve(
+            request, optimizer=DEFAULT_OPTIMIZER, learning_rate=DEFAULT_LEARNING_RATE, schedule=DEFAULT_SCHEDULE
+        )
     if not request.validation and (request.keep == "best" or request.patience is not None):
         raise click.UsageError("--keep best and --patience need a validation set; drop --validation 0")
     if not options["resume"]:
