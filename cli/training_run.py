@@ -17,6 +17,7 @@ import numpy as np
 from netkit.data import Dataset, split_validation
 from netkit.errors import ConfigError, ModelFileError
 from netkit.io import ModelFile, load_model, model_format, save_model
+from netkit.io.atomic import interrupts_deferred
 from netkit.model import Sequential
 from netkit.registry import default_registry, parse_spec
 from netkit.training import Callback, EpochRecord, Trainer
@@ -223,5 +224,9 @@ class Checkpoint(Callback):
         self.saved_epoch: int | None = None
 
     def on_epoch_end(self, trainer: Trainer, record: EpochRecord) -> None:
-        save_model(ModelFile.from_trainer(trainer, self.training), self.out, format=self.file_format)
-        self.saved_epoch = record.epoch
+        snapshot = ModelFile.from_trainer(trainer, self.training)
+        # Ctrl-C is held across the save *and* the note of what was saved: an interrupt that lands between
+        # the two would otherwise report the previous epoch for a file that already holds this one.
+        with interrupts_deferred():
+            save_model(snapshot, self.out, format=self.file_format)
+            self.saved_epoch = record.epoch
