@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from netkit.errors import ModelFileError
-from netkit.io import ModelFile, load_model, save_model, storage
+from netkit.io import ModelFile, load_model, save_model
 from netkit.io.atomic import STALE_AFTER_SECONDS, remove_stale_temporaries
 from netkit.model import Sequential
 

@@ -79,6 +79,23 @@ def atomic_write(target: Path, write: Callable[[Path], None], *, folder: bool = 
             _fsync(target.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
 
 
+def check_writable(target: Path) -> None:
+    """Raise the ``OSError`` a save to ``target`` would meet from its folder or from the file, now.
+
+    A temporary is created and removed beside the target (a read-only folder or file system, no such
+    folder). An existing target of one's own is touched with its own timestamps: the immutable and
+    append-only flags refuse even that, and they would refuse the rename too. (A file of another user is not
+    probed: changing its times needs ownership, replacing it only needs the folder.)
+    """
+    probe = temporary_beside(target)
+    os.close(os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o600))
+    os.unlink(probe)
+    if os.name == "posix" and os.path.isfile(target):
+        status = os.stat(target)
+        if os.geteuid() in (0, status.st_uid):
+            os.utime(target, ns=(status.st_atime_ns, status.st_mtime_ns))
+
+
 def write_bytes_atomically(target: Path, data: bytes) -> None:
     """Put ``data`` at ``target`` atomically; a full disk is an ``OSError`` (ENOSPC) and leaves no trace."""
     atomic_write(target, lambda temporary: _write_all(temporary, data))

@@ -16,9 +16,10 @@ Adam) unless the environment variable ``NETKIT_MAX_PARAMETERS`` says otherwise.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..errors import ConfigError
@@ -45,14 +46,14 @@ def max_parameters() -> int:
     return value
 
 
-def over_ceiling(count: int, what: str) -> str | None:
+def over_ceiling(count: int, what: str, advice: str = "") -> str | None:
     """Why ``count`` parameters are refused, or ``None`` when they are within the ceiling."""
     ceiling = max_parameters()
     if count <= ceiling:
         return None
     return (
         f"{what} has {count:,} parameters, more than netkit's ceiling of {ceiling:,}; "
-        f"set {MAX_PARAMETERS_ENV} to raise it if you trust it"
+        f"set {MAX_PARAMETERS_ENV} to raise it{advice}"
     )
 
 
@@ -61,7 +62,9 @@ def element_budget() -> int:
     return ARRAYS_PER_PARAMETER * max_parameters()
 
 
-def planned_layers(config: Mapping[str, Any], registry: Registry) -> list[tuple[Layer, dict[str, tuple[int, ...]]]] | None:
+def planned_layers(
+    config: Mapping[str, Any], registry: Registry
+) -> list[tuple[Layer, dict[str, tuple[int, ...]]]] | None:
     """Each layer ``Sequential.from_config(config)`` would build, with its parameter shapes, unallocated.
 
     Layers are built (which only records sizes), never bound. ``None`` when the config is too malformed to
@@ -84,3 +87,34 @@ def planned_layers(config: Mapping[str, Any], registry: Registry) -> list[tuple[
 def parameter_count(shapes: Iterable[tuple[int, ...]]) -> int:
     """The number of values in arrays of these shapes (exact: Python integers never overflow)."""
     return sum(math.prod(shape) for shape in shapes)
+
+
+def physical_memory() -> int | None:
+    """This machine's memory in bytes, where the system says (POSIX); else ``None``."""
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def dense_parameter_count(sizes: Sequence[int]) -> int:
+    """Weights and biases of dense layers from ``sizes[0]`` inputs through each following size."""
+    return sum(inputs * units + units for inputs, units in itertools.pairwise(sizes))
+
+
+def training_size_problem(sizes: Sequence[int]) -> str | None:
+    """Why a dense network of ``sizes`` cannot be trained here (too big for memory or the ceiling), or None.
+
+    Training needs at least the float32 parameters and their gradients: a lower bound, so nothing that fits
+    is refused.
+    """
+    count = dense_parameter_count(sizes)
+    shape = "-".join(map(str, sizes))
+    needed = 2 * 4 * count
+    memory = physical_memory()
+    if memory is not None and needed > memory:
+        return (
+            f"a {shape} network has {count:,} parameters and needs at least {needed / 2**30:,.1f} GiB to train; "
+            f"this machine has {memory / 2**30:,.1f} GiB"
+        )
+    return over_ceiling(count, f"a {shape} network")

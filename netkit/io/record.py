@@ -204,7 +204,11 @@ def _check_before_allocating(config: Mapping[str, Any], layers: list[Any] | tupl
         )
     for index, ((layer, shapes), saved) in enumerate(zip(planned, layers, strict=True)):
         _check_parameters(f"layer {index} ({layer.describe()})", shapes, saved)
-    problem = over_ceiling(parameter_count(shape for _, shapes in planned for shape in shapes.values()), "its model")
+    problem = over_ceiling(
+        parameter_count(shape for _, shapes in planned for shape in shapes.values()),
+        "its model",
+        " if you trust the file",
+    )
     if problem is not None:
         raise ModelFileError(problem)
 

@@ -64,10 +64,11 @@ def save_model(model_file: ModelFile, path: str | os.PathLike[str], *, format: s
     return target
 
 
-def save_problem(exc: OSError, size: int) -> str:
+def save_problem(exc: OSError, size: int | None = None) -> str:
     """What went wrong with a save, without the temporary's name (the user only knows the target's)."""
     if exc.errno in _DISK_FULL:
-        return f"no space left on device ({math.ceil(size / 1000):,} kB needed)"
+        needed = f" ({math.ceil(size / 1000):,} kB needed)" if size else ""
+        return f"no space left on device{needed}"
     reason = exc.strerror or one_line(exc)
     return reason[:1].lower() + reason[1:]
 
