@@ -17,9 +17,11 @@ import numpy as np
 from netkit.data import Dataset, split_validation
 from netkit.errors import ConfigError, ModelFileError
 from netkit.io import ModelFile, load_model, model_format, save_model
+from netkit.io.atomic import check_writable, interrupts_deferred
+from netkit.io.storage import save_problem
 from netkit.keepbest import KeepBest, snapshot
 from netkit.model import Sequential
-from netkit.pitfalls import setup_problems
+from netkit.pitfalls import problems_of
 from netkit.recipe import attach, augmentation_specs, schedule_spec
 from netkit.registry import default_registry, parse_spec
 from netkit.training import Callback, EpochRecord, Trainer
@@ -82,6 +84,10 @@ def check_output(out: Path, resume: bool, reset: bool) -> None:
         raise ModelFileError(f"nothing to resume: {out} does not exist")
     if out.exists() and not (resume or reset):
         raise ModelFileError(f"{out} exists; use --resume to continue it or --reset to start over")
+    try:  # a read-only folder or an immutable file: found before training, not after the first epoch
+        check_writable(out)
+    except OSError as exc:
+        raise ModelFileError(f"cannot save {out}: {save_problem(exc)}") from None
 
 
 def _canonical(group: str, spec: str | dict[str, Any]) -> dict[str, Any]:
@@ -116,12 +122,10 @@ def optimizer_spec(request: RunRequest) -> dict[str, Any]:
 
 def check_setup(request: RunRequest) -> None:
     """Refuse a network that cannot learn (cross-entropy over sigmoid outputs); lesser problems are warned
-    about when training starts (see :mod:`netkit.pitfalls`)."""
-    hidden = [{"type": "dense", "units": 2, "activation": request.activation} for _ in request.layers]
-    probe = Sequential(
-        2, [*hidden, {"type": "dense", "units": 2, "activation": request.output_activation}], request.loss
-    )
-    for problem in setup_problems(probe):
+    about when training starts (see :mod:`netkit.pitfalls`). Judged from the plugin names: nothing is built."""
+    hidden = [parse_spec(request.activation)[0]] * len(request.layers)
+    output, loss = parse_spec(request.output_activation)[0], parse_spec(request.loss)[0]
+    for problem in problems_of(hidden, output, loss):
         if problem.wrong:
             raise ConfigError(problem.message)
 
@@ -288,6 +292,9 @@ class Checkpoint(Callback):
 
     def on_epoch_end(self, trainer: Trainer, record: EpochRecord) -> None:
         model_file = snapshot(trainer, self.training, self.keeper)
-        save_model(model_file, self.out, format=self.file_format)
-        self.saved_epoch = record.epoch
-        self.held_epoch = self.training["held_epoch"] = model_file.training["held_epoch"]
+        # Ctrl-C is held across the save *and* the note of what was saved: an interrupt that lands between
+        # the two would otherwise report the previous epoch for a file that already holds this one.
+        with interrupts_deferred():
+            save_model(model_file, self.out, format=self.file_format)
+            self.saved_epoch = record.epoch
+            self.held_epoch = self.training["held_epoch"] = model_file.training["held_epoch"]

@@ -39,27 +39,27 @@ class Problem:
     wrong: bool  # a combination that cannot work (the CLI refuses it), not merely a bad sign
 
 
-def _activation_name(model: Sequential, layer: Any) -> str | None:
-    activation = getattr(layer, "activation", None)
-    if activation is None:
+def _name(registry: Any, group: str, plugin: Any) -> str | None:
+    if plugin is None:
         return None
     try:
-        return model.registry.name_of("activations", activation)
-    except Exception:  # an unregistered activation: nothing to say about it
+        return str(registry.name_of(group, plugin))
+    except Exception:  # an unregistered plugin: nothing to say about it
         return None
 
 
 def setup_problems(model: Sequential) -> list[Problem]:
     """What is wrong with the model's make-up, before any training."""
+    activations = [getattr(layer, "activation", None) for layer in model.layers]
+    names = [_name(model.registry, "activations", activation) for activation in activations if activation is not None]
+    if not names:
+        return []
+    return problems_of(names[:-1], names[-1], _name(model.registry, "losses", model.loss))
+
+
+def problems_of(hidden: Sequence[str | None], output: str | None, loss: str | None) -> list[Problem]:
+    """The same judgement from plugin names alone: hidden and output activations, and the loss."""
     problems: list[Problem] = []
-    layers_with_activation = [layer for layer in model.layers if getattr(layer, "activation", None) is not None]
-    if not layers_with_activation:
-        return problems
-    output = _activation_name(model, layers_with_activation[-1])
-    try:
-        loss = model.registry.name_of("losses", model.loss)
-    except Exception:
-        loss = None
     if loss == "cross-entropy" and output in NOT_PROBABILITIES:
         problems.append(
             Problem(
@@ -69,16 +69,12 @@ def setup_problems(model: Sequential) -> list[Problem]:
                 wrong=True,
             )
         )
-    hidden = [
-        index
-        for index, layer in enumerate(layers_with_activation[:-1], 1)
-        if _activation_name(model, layer) == "softmax"
-    ]
-    if hidden:
+    softmax_layers = [index for index, name in enumerate(hidden, 1) if name == "softmax"]
+    if softmax_layers:
         problems.append(
             Problem(
-                f"softmax in hidden layer {', '.join(map(str, hidden))}: it squeezes the layer's units into one "
-                "distribution, so they compete instead of each detecting a feature, and learning stalls. "
+                f"softmax in hidden layer {', '.join(map(str, softmax_layers))}: it squeezes the layer's units into "
+                "one distribution, so they compete instead of each detecting a feature, and learning stalls. "
                 "Use sigmoid, tanh or relu in hidden layers (--activation) and softmax only at the output",
                 wrong=False,
             )

@@ -1,4 +1,8 @@
-"""The built-in ``dropout`` layer: inverted dropout (Srivastava et al. 2014), off at inference."""
+"""The built-in ``dropout`` layer: inverted dropout (Srivastava et al. 2014), off at inference.
+
+The fast twin of :class:`netkit.plugins.textbook.dropout.Dropout` (read that first): the same draws from the
+same generator, written into buffers made once per batch shape, and the gradient masked in place.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ import numpy as np
 
 from netkit.errors import ConfigError
 from netkit.types import Config, FloatArray
+
+from .textbook import dropout as textbook
 
 _NO_BUFFER = np.empty((0, 0), dtype=np.float32)
 
@@ -27,6 +33,8 @@ class Dropout:
     The masks come from a generator the trainer hands over at each epoch (seeded from the run's generator),
     so a resumed run draws the same masks as an uninterrupted one. Without one, a layer uses seed 0.
     """
+
+    textbook_twin: ClassVar[type] = textbook.Dropout
 
     rate: float = attrs.field(default=0.5, converter=float, validator=_probability)
     conformance_config: ClassVar[Config] = {"rate": 0.4}

@@ -59,8 +59,11 @@ def test_json_result_has_history_and_test_accuracy(trained: tuple[Path, dict[str
 def test_the_model_is_saved_with_its_training_options(trained: tuple[Path, dict[str, Any]]) -> None:
     model_file = load_model(trained[0])
     assert model_file.training["dataset"] == "mnist" and model_file.training["seed"] == 0
-    assert model_file.training["optimizer"]["learning_rate"] == 0.5
+    # The default recipe (see cli/train.py): momentum at 0.1, batch 32, and a learning-rate schedule.
+    assert model_file.training["optimizer"]["type"] == "momentum"
+    assert model_file.training["optimizer"]["learning_rate"] == 0.1
     assert model_file.training["optimizer"]["batch_size"] == 32
+    assert model_file.training["schedule"] == {"type": "exponential", "warmup": 0, "decay": 0.7}
     assert len(model_file.history.epochs) == 1
 
 
@@ -128,7 +131,7 @@ def test_resume_refuses_options_that_contradict_the_file(trained: tuple[Path, di
     assert "--activation relu" in message and "--reset" in message
     assert message.count("\n") == 1
     # Options that agree with the file are fine.
-    agreeing = _run("train", "--resume", "--out", out, "--layers", "16,16", "--lr", "0.5", "--epochs", "1", "-q")
+    agreeing = _run("train", "--resume", "--out", out, "--layers", "16,16", "--lr", "0.1", "--epochs", "1", "-q")
     assert agreeing.exit_code == 0, agreeing.output
 
 
