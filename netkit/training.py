@@ -27,6 +27,7 @@ from .evaluation import evaluate
 from .model import Sequential
 from .pitfalls import LearningWarning, history_problems, setup_problems
 from .protocols import Optimizer, Schedule
+from .regularisation import regularised, weight_pairs
 from .types import FloatArray, LabelArray
 
 # Steps smaller than this (rows per step x parameters, about a sixth of the FLOPs) run on one BLAS thread:
@@ -182,6 +183,10 @@ class Trainer:
         # whoever looks at the gradients between steps (a callback) sees them unfolded again.
         gradient_scale = getattr(self.optimizer, "gradient_scale", 1.0)
         unfold = self.model._unfold_gradients if callbacks and gradient_scale != 1.0 else None
+        weight_decay = float(getattr(self.optimizer, "weight_decay", 0.0) or 0.0)
+        max_norm = getattr(self.optimizer, "max_norm", None)
+        if weight_decay or max_norm is not None:  # only then: the plain step stays one bound method
+            step = regularised(step, weight_pairs(self.model.layers), weight_decay, max_norm, gradient_scale)
         losses = self.history.iteration_loss
         record_loss, isfinite = losses.append, math.isfinite
         first_iteration = len(losses)

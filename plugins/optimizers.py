@@ -37,6 +37,20 @@ def _unit_interval(instance: Any, attribute: attrs.Attribute[float], value: floa
         raise ValueError(f"{attribute.name} must be in [0, 1). Received: {attribute.name}={value!r}")
 
 
+def _not_negative(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{attribute.name} must be 0 or more. Received: {attribute.name}={value!r}")
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _positive_or_none(instance: Any, attribute: attrs.Attribute[float | None], value: float | None) -> None:
+    if value is not None:
+        _positive_finite(instance, attribute, value)  # type: ignore[arg-type]
+
+
 def _to_int(value: Any) -> int:
     if isinstance(value, bool) or not float(value).is_integer():
         raise ValueError(f"expected a whole number. Received: {value!r}")
@@ -52,11 +66,25 @@ class _GradientDescent:
     """
 
     learning_rate: float = attrs.field(default=0.1, converter=float, validator=_positive_finite)
+    # Weight constraints, applied by the trainer around each step (see netkit.regularisation).
+    weight_decay: float = attrs.field(default=0.0, kw_only=True, converter=float, validator=_not_negative)
+    max_norm: float | None = attrs.field(
+        default=None, kw_only=True, converter=_optional_float, validator=_positive_or_none
+    )
     _parameters: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _gradients: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
 
     def get_config(self) -> Config:
-        return {"learning_rate": self.learning_rate}
+        return {"learning_rate": self.learning_rate, **self._constraints()}
+
+    def _constraints(self) -> Config:
+        """The weight-constraint options that are set (none by default, so older configs read the same)."""
+        config: Config = {}
+        if self.weight_decay:
+            config["weight_decay"] = self.weight_decay
+        if self.max_norm is not None:
+            config["max_norm"] = self.max_norm
+        return config
 
     @classmethod
     def from_config(cls, config: Config) -> Any:
@@ -119,7 +147,7 @@ class MiniBatch(_GradientDescent):
     batch_size: int = attrs.field(default=32, converter=_to_int, validator=_positive_int)
 
     def get_config(self) -> Config:
-        return {"learning_rate": self.learning_rate, "batch_size": self.batch_size}
+        return {"learning_rate": self.learning_rate, "batch_size": self.batch_size, **self._constraints()}
 
     def samples_per_step(self, n_samples: int) -> int:
         return min(self.batch_size, n_samples)

@@ -22,11 +22,18 @@ class GradientDescent:
     """p <- p - lr g. Subclasses say how many samples a step sees."""
 
     learning_rate: float = 0.1
+    # L2 weight decay and max-norm: the trainer applies them around ``step`` (see netkit.regularisation).
+    weight_decay: float = attrs.field(default=0.0, kw_only=True)
+    max_norm: float | None = attrs.field(default=None, kw_only=True)
     parameters: FloatArray = attrs.field(default=_EMPTY, init=False, repr=False)
     gradients: FloatArray = attrs.field(default=_EMPTY, init=False, repr=False)
 
     def get_config(self) -> Config:
-        return {"learning_rate": self.learning_rate}
+        return {"learning_rate": self.learning_rate, **self.constraints()}
+
+    def constraints(self) -> Config:
+        set_options = {"weight_decay": self.weight_decay or None, "max_norm": self.max_norm}
+        return {key: value for key, value in set_options.items() if value is not None}
 
     @classmethod
     def from_config(cls, config: Config) -> Any:
@@ -76,7 +83,7 @@ class MiniBatch(GradientDescent):
     batch_size: int = 32
 
     def get_config(self) -> Config:
-        return {"learning_rate": self.learning_rate, "batch_size": self.batch_size}
+        return {"learning_rate": self.learning_rate, "batch_size": self.batch_size, **self.constraints()}
 
     def samples_per_step(self, n_samples: int) -> int:
         return min(self.batch_size, n_samples)

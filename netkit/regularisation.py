@@ -1,0 +1,52 @@
+"""L2 weight decay and max-norm, the two weight constraints every optimiser takes as options.
+
+``weight_decay`` (lambda) adds lambda/2 ||W||^2 per weight matrix to the loss, so every step sees the gradient
+dL/dW + lambda W (biases are not decayed). ``max_norm`` (c) rescales, after every step, each unit's vector of
+incoming weights (a column of W) whose length exceeds c back to length c (Srivastava et al. 2014 pair it
+with dropout). Both act on the weight matrices of the layers that have them (``weight`` and
+``weight_gradient``), which is why the trainer applies them around the optimiser's step rather than the
+optimiser itself: an optimiser only sees the flat parameter vector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .types import FloatArray
+
+Pair = tuple[FloatArray, FloatArray]  # a layer's weight matrix and its gradient
+
+
+def weight_pairs(layers: Sequence[Any]) -> list[Pair]:
+    return [(layer.weight, layer.weight_gradient) for layer in layers if hasattr(layer, "weight_gradient")]
+
+
+def decay(pairs: Sequence[Pair], factor: float) -> None:
+    """gradient += factor x weight, for each pair (factor: lambda, times the trainer's gradient scale)."""
+    for weight, gradient in pairs:
+        gradient += factor * weight
+
+
+def limit_norms(pairs: Sequence[Pair], max_norm: float) -> None:
+    """Each column of each weight matrix (a unit's incoming weights) to a length of at most ``max_norm``."""
+    for weight, _ in pairs:
+        lengths = np.sqrt(np.sum(weight * weight, axis=0))
+        weight *= np.minimum(1.0, max_norm / np.maximum(lengths, 1e-12))
+
+
+def regularised(
+    step: Callable[[], None], pairs: Sequence[Pair], weight_decay: float, max_norm: float | None, scale: float
+) -> Callable[[], None]:
+    """``step`` with weight decay before it and the max-norm limit after it."""
+
+    def constrained_step() -> None:
+        if weight_decay:
+            decay(pairs, weight_decay * scale)
+        step()
+        if max_norm is not None:
+            limit_norms(pairs, max_norm)
+
+    return constrained_step
