@@ -218,6 +218,8 @@ class LiveView(Callback):
         text.append("━" * (bar_width - filled), style="bright_black")
         text.append(f" {done / self.steps_per_epoch:4.0%}", style="bold")
         text.append(f"  {done:,}/{self.steps_per_epoch:,} batches", style="bright_black")
+        if trainer.schedule is not None:  # the rate this epoch steps with
+            text.append(f"  lr {trainer.optimizer.learning_rate:.3g}", style="cyan")
         if done:
             running = sum(losses[self.epoch_first_iteration :]) / done
             remaining = elapsed / done * (self.steps_per_epoch - done)

@@ -320,8 +320,16 @@ def _describe(run: Run) -> str:
     optimizer = run.training.get("optimizer") or {}
     validation = len(run.validation[1]) if run.validation is not None else 0
     forms = " · textbook forms" if run.trainer.model.registry.textbook else ""
+    extras = "".join(
+        f" · {label} {text}"
+        for label, text in (
+            ("schedule", fmt.spec_text(run.training["schedule"]) if run.training.get("schedule") else ""),
+            ("augment", ", ".join(fmt.spec_text(spec) for spec in run.training.get("augment") or [])),
+        )
+        if text
+    )
     return (
-        f"{fmt.spec_text(optimizer)} · {run.training.get('dataset')}: "
+        f"{fmt.spec_text(optimizer)}{extras} · {run.training.get('dataset')}: "
         f"{len(run.train_labels):,} train / {validation:,} validation{forms}"
     )
 

@@ -29,7 +29,10 @@ class PlainLines(Callback):
         click.echo(self.header)
 
     def on_epoch_end(self, trainer: Trainer, record: EpochRecord) -> None:
-        click.echo(fmt.epoch_line(record, self.total_epochs))
+        line = fmt.epoch_line(record, self.total_epochs)
+        if trainer.schedule is not None and record.learning_rate is not None:
+            line += f"  lr {record.learning_rate:.3g}"
+        click.echo(line)
 
 
 def result_record(run: Run, request: RunRequest, file_format: str, scores: Evaluation) -> dict[str, Any]:

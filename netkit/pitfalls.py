@@ -73,7 +73,8 @@ def problems_of(hidden: Sequence[str | None], output: str | None, loss: str | No
     if softmax_layers:
         problems.append(
             Problem(
-                f"softmax in hidden layer {', '.join(map(str, softmax_layers))}: it squeezes the layer's units into "
+                f"softmax in hidden layer{'s' if len(softmax_layers) > 1 else ''} "
+                f"{', '.join(map(str, softmax_layers))}: it squeezes the layer's units into "
                 "one distribution, so they compete instead of each detecting a feature, and learning stalls. "
                 "Use sigmoid, tanh or relu in hidden layers (--activation) and softmax only at the output",
                 wrong=False,

@@ -23,7 +23,7 @@ from netkit.training import Trainer
 
 EPOCH_LINE = re.compile(
     r"^epoch +(\d+)/(\d+)  train_loss \d+\.\d{4}  val_loss (\d+\.\d{4}|—)  val_acc (\d+\.\d\d%|—)  "
-    r"\d+\.\d\ds  [\d.]+[kM]? samples/s$"
+    r"\d+\.\d\ds  [\d.]+[kM]? samples/s(  lr [\d.e-]+)?$"
 )
 
 
