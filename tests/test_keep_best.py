@@ -99,24 +99,14 @@ def _train(*args: object) -> dict[str, Any]:
     return parsed
 
 
+def _adam(dataset: str, units: str, rate: str) -> list[str]:
+    """A one-hidden-layer net trained by Adam, with 30% of the rows for validation."""
+    return ["--dataset", dataset, "--layers", units, "--optimizer", "adam", "--lr", rate, "--validation", "0.3"]
+
+
 def test_with_a_validation_set_the_file_holds_the_best_epoch_and_says_so(tmp_path: Path) -> None:
     dataset, out = _csv(tmp_path), tmp_path / "m.h5"
-    result = _train(
-        "--dataset",
-        dataset,
-        "--layers",
-        "8",
-        "--optimizer",
-        "adam",
-        "--lr",
-        "0.3",
-        "--epochs",
-        "8",
-        "--validation",
-        "0.3",
-        "--out",
-        out,
-    )
+    result = _train(*_adam(dataset, "8", "0.3"), "--epochs", "8", "--out", out)
     losses = [epoch["val_loss"] for epoch in result["history"]["epochs"]]
     best = int(np.argmin(losses)) + 1
     assert result["held_epoch"] == best
@@ -134,24 +124,7 @@ def test_keep_last_holds_the_last_epoch(tmp_path: Path) -> None:
 
 def test_early_stopping_stops_and_keeps_the_best_epoch(tmp_path: Path) -> None:
     dataset, out = _csv(tmp_path, noise=0.5), tmp_path / "m.h5"
-    result = _train(
-        "--dataset",
-        dataset,
-        "--layers",
-        "64",
-        "--optimizer",
-        "adam",
-        "--lr",
-        "0.05",
-        "--epochs",
-        "40",
-        "--validation",
-        "0.3",
-        "--patience",
-        "2",
-        "--out",
-        out,
-    )
+    result = _train(*_adam(dataset, "64", "0.05"), "--epochs", "40", "--patience", "2", "--out", out)
     epochs = result["history"]["epochs"]
     losses = [epoch["val_loss"] for epoch in epochs]
     best = int(np.argmin(losses)) + 1
@@ -162,21 +135,7 @@ def test_early_stopping_stops_and_keeps_the_best_epoch(tmp_path: Path) -> None:
 @pytest.mark.parametrize("options", [["--patience", "3"], ["--augment", "shift:pixels=1", "--dropout", "0.2"]])
 def test_resume_with_keep_best_equals_an_uninterrupted_run(tmp_path: Path, options: list[str]) -> None:
     dataset = _csv(tmp_path)
-    common = [
-        "--dataset",
-        dataset,
-        "--layers",
-        "8",
-        "--optimizer",
-        "adam",
-        "--lr",
-        "0.3",
-        "--schedule",
-        "cosine:epochs=8",
-        "--validation",
-        "0.3",
-        *options,
-    ]
+    common = [*_adam(dataset, "8", "0.3"), "--schedule", "cosine:epochs=8", *options]
     whole = _train(*common, "--epochs", "8", "--out", tmp_path / "whole.h5")
     _train(*common, "--epochs", "4", "--out", tmp_path / "parts.h5")
     parts = _train("--epochs", "4", "--out", tmp_path / "parts.h5", "--resume")
