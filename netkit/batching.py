@@ -7,11 +7,12 @@ are plain slices (views, no copy). The batches and their order are exactly those
 at a time, with or without the helper. Targets are one-hot rows made from the gathered labels, piece by
 piece: the whole training set is never encoded.
 
-Data augmentation sits here too: with an ``augment`` function, each gathered piece of rows is transformed as
-it is gathered (on the helper thread when there is one), each sample with its own random draw. A piece holds
-several batches, so the transform's NumPy calls are paid per piece rather than per batch. Its random numbers
-come from a generator seeded from the run's generator at the start of each epoch, so a resumed run draws
-the same transforms. Only training batches come from here: validation and test images are never augmented.
+Data augmentation sits here too: with an ``augment`` function, each gathered piece of rows is transformed
+just before its batches are handed out (on the training loop's thread), each sample with its own random
+draw. A piece holds several batches, so the transform's NumPy calls are paid per piece, not per batch.
+Its random numbers come from a generator seeded from the run's generator at the start of each epoch, so a
+resumed run draws the same transforms. Only training batches come from here: validation and test images
+are never augmented.
 """
 
 from __future__ import annotations
@@ -69,7 +70,6 @@ class BatchSource:
         ``augment``: a transform for every training image (none by default)."""
         self.images, self.labels, self.classes, self.batch_size = images, labels, classes, batch_size
         self.augment = augment
-        self._augment_rng: np.random.Generator | None = None
         n = images.shape[0]
         self._class_numbers = np.arange(classes, dtype=labels.dtype)
         self._all_targets: FloatArray | None = None
@@ -113,8 +113,6 @@ class BatchSource:
         self.images.take(rows, 0, image_buffer[:count], "clip")
         self.labels.take(rows, None, labels.reshape(-1), "clip")
         np.equal(labels, self._class_numbers, target_buffer[:count])  # one-hot: 1.0 in the label's column
-        if self.augment is not None and self._augment_rng is not None:
-            self.augment(image_buffer[:count], self._augment_rng, image_buffer[:count])
         return slot, count
 
     def epoch(self, rng: np.random.Generator, helper: ThreadPoolExecutor | None = None) -> Iterator[Batch]:
@@ -129,11 +127,15 @@ class BatchSource:
             yield images, self._all_targets, self.buffers.gradients[n]
             return
         order = rng.permutation(n)
-        if self.augment is not None:
-            self._augment_rng = _augmentation_generator(rng)
+        augment_rng = _augmentation_generator(rng) if self.augment is not None else rng
         pieces = [order[start:stop] for start, stop in itertools.pairwise(self._piece_bounds())]
         gathered = self._gathered_ahead(pieces, helper) if helper is not None else self._gathered(pieces)
         for slot, count in gathered:
+            if self.augment is not None:
+                # On this thread, not the helper's: the transforms are many NumPy calls on small blocks, which
+                # hold the GIL, and two threads trading it every few microseconds stall the training loop.
+                pixels = self.buffers.slots[slot][0][:count]
+                self.augment(pixels, augment_rng, pixels)
             full = count // size
             yield from itertools.islice(self.buffers.batches[slot], full)
             if full * size < count:  # the epoch's last, short batch
@@ -165,6 +167,6 @@ class BatchSource:
 
 
 def _augmentation_generator(rng: np.random.Generator) -> np.random.Generator:
-    """A generator for one epoch's transforms, seeded from the run's: its own stream, since the helper thread
-    draws from it while the training loop may draw from the run's generator (dropout)."""
+    """A generator for one epoch's transforms, seeded from the run's: its own stream, drawn piece by piece
+    between steps, so that the transforms do not depend on what else draws from the run's generator."""
     return np.random.default_rng(rng.integers(2**63))
