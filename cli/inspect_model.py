@@ -15,13 +15,15 @@ from netkit.errors import ConfigError
 from netkit.io import ModelFile, model_format
 from netkit.model import Sequential
 from netkit.registry import default_registry
+from netkit.training import History
 
 from . import formatting as fmt
+from .loss_charts import epoch_chart, iteration_chart
 from .models import open_model
-from .render import heat_legend, heat_map
-from .sparkline import bounds, sparkline
+from .render import heat_legend, heat_map, uses_colour
 
 IMAGE_SIDE = 28
+CHART_HEIGHT = 6
 
 
 @click.command()
@@ -46,7 +48,7 @@ def inspect(model: Path, neuron: int | None) -> None:
     if neuron is not None:
         weights = neuron_weights(model_file.model, neuron)  # fail before printing anything
         console.print(_overview(path, model_file))
-        console.print(_neuron_view(weights, neuron, console.color_system is not None))
+        console.print(_neuron_view(weights, neuron, uses_colour(console)))
         return
     console.print(_overview(path, model_file))
     console.print(_layer_table(model_file.model))
@@ -101,7 +103,7 @@ def _layer_table(model: Sequential) -> Table:
     return table
 
 
-def _training(model_file: ModelFile, width: int) -> Table:
+def _training(model_file: ModelFile, width: int) -> Table | Group:
     history, training = model_file.history, model_file.training
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold cyan", no_wrap=True)
@@ -131,52 +133,20 @@ def _training(model_file: ModelFile, width: int) -> Table:
         f"train loss {fmt.loss(last.train_loss)} · val loss {fmt.loss(last.val_loss)} · "
         f"val acc {fmt.percent(last.val_accuracy)}",
     )
-    spark_width = max(min(width, 100) - 40, 10)  # room for the label and the note
-    train = [record.train_loss for record in history.epochs]
-    validation = [record.val_loss for record in history.epochs]
-    low, high = bounds(train, validation)
-    repeat = max(1, min(4, spark_width // len(train)))
-    grid.add_row(
-        "train loss/epoch",
-        _spark(
-            sparkline(train, spark_width, low, high, log=True, repeat=repeat),
-            "magenta",
-            f"{fmt.loss(train[0])} → {fmt.loss(train[-1])}",
-        ),
-    )
-    if any(value is not None for value in validation):
-        grid.add_row(
-            "val loss/epoch",
-            _spark(
-                sparkline(validation, spark_width, low, high, log=True, repeat=repeat),
-                "green",
-                f"{fmt.loss(validation[0])} → {fmt.loss(validation[-1])}",
-            ),
-        )
-    if history.iteration_loss:
-        grid.add_row(
-            "loss/iteration",
-            _spark(
-                sparkline(history.iteration_loss, spark_width, log=True),
-                "yellow",
-                f"{len(history.iteration_loss):,} steps",
-            ),
-        )
-    grid.add_row("", Text("sparklines on a log scale; train and validation share theirs", style="bright_black"))
-    return grid
+    chart_width = min(width, 100)
+    charts: list[Text] = [epoch_chart(history.epochs, chart_width, CHART_HEIGHT)]
+    if history.iteration_loss:  # a slim file keeps only the epochs
+        losses = np.asarray(history.iteration_loss)
+        charts.append(iteration_chart(losses, chart_width, CHART_HEIGHT, _steps_per_epoch(history)))
+    return Group(grid, *charts)
 
 
-def _spark(line: str, style: str, note: str) -> Text:
-    return Text.assemble((line, style), "  ", (note, "bright_black"))
+def _steps_per_epoch(history: History) -> int:
+    return max(len(history.iteration_loss) // max(len(history.epochs), 1), 1)
 
 
 def _neuron_view(weights: np.ndarray[Any, Any], neuron: int, colour: bool) -> Group:
     picture, limit = heat_map(weights, colour, scale=2 if colour else 1)
     title = Text(f"first-layer neuron {neuron}: its 784 input weights as a 28x28 image", style="bold")
-    legend = heat_legend(limit, colour)
-    meaning = "red: negative · green: positive · " if colour else ""
-    note = Text(
-        f"{meaning}scaled to max |w| = {limit:.3g}; range [{weights.min():+.3g}, {weights.max():+.3g}]",
-        style="bright_black",
-    )
-    return Group(title, picture, legend, note)
+    note = Text(f"range [{weights.min():+.3g}, {weights.max():+.3g}]", style="bright_black")
+    return Group(title, picture, heat_legend(limit, colour), note)

@@ -1,14 +1,19 @@
-"""The live training view: a rich ``Live`` table of epochs, loss sparklines and an epoch progress bar.
+"""The live training view: epoch lines above, whole-run loss charts and an epoch progress bar below.
 
 It is a :class:`netkit.training.Callback`. The batch hook runs ~2,000 times an epoch beside a ~40 µs
 training step, so it does one comparison per batch; the clock is read only when a refresh is due, and the
 number of batches between refreshes is re-estimated at each refresh to land near ``refresh_per_second``.
+
+Each finished epoch is printed once as a table line above rich's live region (so the scrollback keeps
+every epoch); the live region holds only the two charts and the progress bar.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
+import numpy as np
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.panel import Panel
@@ -18,17 +23,30 @@ from rich.text import Text
 from netkit.training import Callback, EpochRecord, Trainer
 
 from . import formatting as fmt
-from .boxtable import Row, box_table
-from .sparkline import bounds, sparkline
+from .chart import fitted_line
+from .epoch_table import EpochTable, epoch_columns
+from .loss_charts import epoch_chart, iteration_chart
 
-HEADERS = ("epoch", "train loss", "val loss", "val acc", "time", "samples/s")
+MAX_WIDTH = 120  # wider charts would only stretch the lines apart
 
-# The per-iteration sparkline shows at most this many recent iterations (one epoch, usually).
-ITERATION_WINDOW = 5_000
-LABEL_WIDTH = 17
-VALUE_WIDTH = 8
-MAX_WIDTH = 84  # wider views would only stretch the columns apart
-MAX_REPEAT = 4  # characters per epoch in the per-epoch sparklines, while there is room
+
+class LossBuffer:
+    """The history's iteration losses as a NumPy array, grown by copying only what is new."""
+
+    def __init__(self) -> None:
+        self.values = np.empty(4096)
+        self.size = 0
+
+    def update(self, losses: list[float]) -> np.ndarray[Any, Any]:
+        new = len(losses) - self.size
+        if new > 0:
+            if self.size + new > self.values.size:
+                grown = np.empty(max(2 * self.values.size, self.size + new))
+                grown[: self.size] = self.values[: self.size]
+                self.values = grown
+            self.values[self.size : self.size + new] = losses[self.size :]
+            self.size += new
+        return self.values[: self.size]
 
 
 class LiveView(Callback):
@@ -51,8 +69,11 @@ class LiveView(Callback):
         self.refreshes = 0
         self.refresh_seconds = 0.0
         self.trainer: Trainer | None = None
-        self.table: Text | None = None  # redrawn only when an epoch ends
-        self.table_epochs = -1
+        self.losses = LossBuffer()
+        self.table: EpochTable | None = None
+        self.lowest_val_loss = float("inf")
+        self.epoch_chart: Text | None = None  # redrawn only when an epoch ends
+        self.epoch_chart_key: tuple[int, int] = (-1, -1)
 
     def __enter__(self) -> LiveView:
         return self
@@ -73,6 +94,12 @@ class LiveView(Callback):
         self.steps_per_epoch = max(steps_per_epoch, 1)
         self.live = Live(console=self.console, auto_refresh=False, vertical_overflow="visible")
         self.live.start()
+        self.table = EpochTable(epoch_columns(self.total_epochs, self._is_new_best), self.width)
+        self.live.console.print(self.title)
+        self.live.console.print(self.table.header())
+        self.live.console.print(self.table.rule())
+        for record in trainer.history.epochs:  # a resumed run's earlier epochs, so the table is whole
+            self._print_row(record, "bright_black")
 
     def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
         self.epoch = epoch
@@ -88,7 +115,18 @@ class LiveView(Callback):
             self._timed_refresh(iteration)
 
     def on_epoch_end(self, trainer: Trainer, record: EpochRecord) -> None:
+        self._print_row(record, "")
         self.refresh(in_epoch=False)
+
+    def _is_new_best(self, record: EpochRecord) -> bool:
+        return record.val_loss is not None and record.val_loss <= self.lowest_val_loss
+
+    def _print_row(self, record: EpochRecord, style: str) -> None:
+        if self.live is None or self.table is None:
+            return
+        self.live.console.print(self.table.row(record, style))
+        if record.val_loss is not None:
+            self.lowest_val_loss = min(self.lowest_val_loss, record.val_loss)
 
     def _timed_refresh(self, iteration: int) -> None:
         now = time.perf_counter()
@@ -111,7 +149,7 @@ class LiveView(Callback):
         self.refresh_seconds += time.perf_counter() - started  # what the view costs, for `bench/`
 
     def finish(self, summary: RenderableType) -> None:
-        """Draw the final frame (table and sparklines, no progress bar), stop, and print ``summary`` below.
+        """Draw the final frame (the charts, no progress bar), stop, and print ``summary`` below.
 
         The summary is printed after the live region closes, so a frame that already fills the terminal
         does not grow past it (which would leave a torn copy in the scrollback).
@@ -122,115 +160,55 @@ class LiveView(Callback):
         self.console.print(summary)
 
     # -- rendering ------------------------------------------------------------------------------------
-    # Everything is plain Text (rich's Table layout costs milliseconds), and the epoch table is rebuilt
-    # only when an epoch ends. A refresh then costs about a millisecond, mostly rich writing the frame.
+    # The charts are plain Text built from NumPy dot grids; the epoch chart is rebuilt only when an epoch
+    # ends, so a refresh costs the iteration chart and rich writing the frame.
 
     @property
     def width(self) -> int:
         return min(self.console.width, MAX_WIDTH)
 
+    @property
+    def chart_height(self) -> int:
+        """Lines of braille per chart: as many as leave room for the table lines, within 3 to 7."""
+        return min(max((self.console.height - 12) // 2, 3), 7)
+
     def render(self, trainer: Trainer, in_epoch: bool) -> RenderableType:
-        epochs_shown = len(trainer.history.epochs)
-        if self.table is None or self.table_epochs != epochs_shown:
-            self.table = self._table(trainer)
-            self.table_epochs = epochs_shown
-        parts: list[RenderableType] = [self.title, self.table, self._sparklines(trainer)]
+        records = trainer.history.epochs
+        key = (len(records), self.width)
+        if self.epoch_chart is None or self.epoch_chart_key != key:
+            self.epoch_chart = epoch_chart(records, self.width, self.chart_height)
+            self.epoch_chart_key = key
+        losses = self.losses.update(trainer.history.iteration_loss)
+        parts: list[RenderableType] = [
+            iteration_chart(losses, self.width, self.chart_height, self.steps_per_epoch),
+            self.epoch_chart,
+        ]
         if in_epoch:
             parts.append(self._progress(trainer))
         return Group(*parts)
-
-    def _table(self, trainer: Trainer) -> Text:
-        records = trainer.history.epochs
-        best = fmt.best_epoch(records)
-        # Keep the frame inside the terminal: older epochs fold into one line.
-        room = max(self.console.height - 17, 3)
-        shown = records[-room:]
-        rows: list[Row] = []
-        if len(shown) < len(records):
-            rows.append(([f"… {len(records) - len(shown)} earlier", "", "", "", "", ""], "bright_black"))
-        width = len(str(self.total_epochs))
-        for record in shown:
-            cells = [
-                f"{record.epoch:>{width}}/{self.total_epochs}",
-                fmt.loss(record.train_loss),
-                fmt.loss(record.val_loss),
-                fmt.percent(record.val_accuracy),
-                fmt.seconds(record.seconds),
-                fmt.rate(record.samples_per_second),
-            ]
-            rows.append((cells, "bold green" if best is not None and record.epoch == best.epoch else ""))
-        if not records:
-            rows.append((["…", "", "", "", "", ""], "bright_black"))
-        return box_table(HEADERS, rows, self.width)
-
-    def _sparklines(self, trainer: Trainer) -> Text:
-        spark_width = max(self.width - LABEL_WIDTH - VALUE_WIDTH - 2, 10)
-        text = Text(no_wrap=True, overflow="crop")
-        history = trainer.history
-        recent = history.iteration_loss[-min(self.steps_per_epoch, ITERATION_WINDOW) :]
-        if recent:
-            tail = recent[-max(len(recent) // spark_width, 1) :]
-            self._spark_row(text, "loss/iteration", sparkline(recent, spark_width), sum(tail) / len(tail), "yellow")
-            text.append(INDENT + f"last {len(recent):,} iterations, linear scale\n", style="bright_black")
-        train = [record.train_loss for record in history.epochs[-spark_width:]]
-        validation = [record.val_loss for record in history.epochs[-spark_width:]]
-        if train:
-            low, high = bounds(train, validation)
-            repeat = max(1, min(MAX_REPEAT, spark_width // len(train)))
-            self._spark_row(
-                text,
-                "train loss/epoch",
-                sparkline(train, None, low, high, log=True, repeat=repeat),
-                train[-1],
-                "magenta",
-            )
-            if any(value is not None for value in validation):
-                self._spark_row(
-                    text,
-                    "val loss/epoch",
-                    sparkline(validation, None, low, high, log=True, repeat=repeat),
-                    validation[-1],
-                    "green",
-                )
-            first = history.epochs[-len(train)].epoch
-            text.append(
-                INDENT + f"{_epoch_range(first, history.epochs[-1].epoch)}, log scale shared by both\n",
-                style="bright_black",
-            )
-        text.rstrip()
-        return text
-
-    @staticmethod
-    def _spark_row(text: Text, label: str, line: str, value: float | None, style: str) -> None:
-        text.append(label.ljust(LABEL_WIDTH), style="cyan")
-        text.append(fmt.loss(value).rjust(VALUE_WIDTH - 1) + " ", style=f"bold {style}")
-        text.append(line + "\n", style=style)
 
     def _progress(self, trainer: Trainer) -> Text:
         losses = trainer.history.iteration_loss
         done = len(losses) - self.epoch_first_iteration
         elapsed = time.perf_counter() - self.epoch_started
-        bar_width = max(min(40, self.width // 3), 10)
+        bar_width = max(min(40, self.width // 4), 8)
         filled = bar_width * done // self.steps_per_epoch
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f"epoch {self.epoch}/{self.total_epochs} ", style="bold")
-        text.append("━" * filled, style="magenta")
-        text.append("━" * (bar_width - filled), style="bright_black")
-        text.append(f" {done / self.steps_per_epoch:4.0%}", style="bold")
-        text.append(f"  {done:,}/{self.steps_per_epoch:,} batches", style="bright_black")
+        parts = [
+            (f"epoch {self.epoch}/{self.total_epochs} ", "bold", 0),
+            ("━" * filled, "magenta", 0),
+            ("━" * (bar_width - filled), "bright_black", 0),
+            (f" {done / self.steps_per_epoch:4.0%}", "bold", 0),
+            (f"  {done:,}/{self.steps_per_epoch:,} batches", "bright_black", 1),
+        ]
         if done:
             running = sum(losses[self.epoch_first_iteration :]) / done
             remaining = elapsed / done * (self.steps_per_epoch - done)
-            text.append(f"  train loss {fmt.loss(running)}", style="magenta")
-            text.append(f"  {fmt.seconds(elapsed)} · eta {fmt.seconds(remaining)}", style="bright_black")
+            parts.append((f"  train loss {fmt.loss(running)}", "magenta", 4))
+            parts.append((f"  {fmt.seconds(elapsed)}", "bright_black", 3))
+            parts.append((f" · eta {fmt.seconds(remaining)}", "bright_black", 2))
+        text = fitted_line(parts, self.width)
+        text.rstrip()
         return text
-
-
-INDENT = " " * (LABEL_WIDTH + VALUE_WIDTH)
-
-
-def _epoch_range(first: int, last: int) -> str:
-    return f"epoch {first}" if first == last else f"epochs {first} to {last}"
 
 
 def summary_panel(rows: list[tuple[str, str]], title: str = "done") -> Panel:

@@ -17,7 +17,7 @@ from netkit.data.images import SIDE, load_image
 from netkit.errors import ConfigError
 
 from .models import open_model, split_model_and_images
-from .render import digit_image, probability_table
+from .render import digit_image, probability_table, uses_colour
 
 
 @click.command()
@@ -67,7 +67,7 @@ def predict(arguments: tuple[str, ...], model_option: str | None, preprocess: bo
         return
     console = Console(highlight=False)
     console.print(Text(f"{path} · {model}", style="bright_black"))
-    colour = console.color_system is not None
+    colour = uses_colour(console)
     for image, row, probs in zip(images, rows, probabilities, strict=True):
         console.print(_prediction(image, row, probs, colour))
 
