@@ -14,12 +14,14 @@ from rich.text import Text
 from netkit.errors import ConfigError
 from netkit.io import ModelFile, model_format
 from netkit.model import Sequential
+from netkit.pictures.grids import square_shape, weight_layers, weight_picture
 from netkit.registry import default_registry
 from netkit.training import History
 
 from . import formatting as fmt
 from .loss_charts import epoch_chart, iteration_chart
 from .models import open_model
+from .pictures import check_picture_path, write_png
 from .render import heat_legend, heat_map, uses_colour
 
 IMAGE_SIDE = 28
@@ -35,15 +37,29 @@ CHART_HEIGHT = 6
     metavar="N",
     help="Draw the 784 input weights of first-layer neuron N as a 28x28 heat map.",
 )
-def inspect(model: Path, neuron: int | None) -> None:
+@click.option(
+    "--weights",
+    "weights_picture",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="PNG",
+    help="Write every first-layer unit's input weights as a grid of image tiles (and later layers as matrices).",
+)
+def inspect(model: Path, neuron: int | None, weights_picture: Path | None) -> None:
     """Show MODEL's layers, parameter counts, file format and training history.
 
     \b
     Examples:
       netkit inspect model.h5
       netkit inspect model.h5 --neuron 3      # what hidden neuron 3 looks for
+      netkit inspect model.h5 --weights weights.png
     """
+    if weights_picture is not None:
+        check_picture_path(weights_picture, "--weights")
     path, model_file = open_model(model)
+    if weights_picture is not None:
+        _write_weights(path, model_file, weights_picture)
+        return
     console = Console(highlight=False)
     if neuron is not None:
         weights = neuron_weights(model_file.model, neuron)  # fail before printing anything
@@ -53,6 +69,20 @@ def inspect(model: Path, neuron: int | None) -> None:
     console.print(_overview(path, model_file))
     console.print(_layer_table(model_file.model))
     console.print(_training(model_file, console.width))
+
+
+def _write_weights(path: Path, model_file: ModelFile, out: Path) -> None:
+    model = model_file.model
+    layers = weight_layers(model.parameter_views)
+    if not weight_layers(model.parameter_views[:1]):
+        raise ConfigError(f"--weights needs a first layer with a weight matrix; {model.layers[0].describe()} has none")
+    shape = square_shape(layers[0].weight.shape[0])
+    if shape is None:
+        raise ConfigError(
+            f"--weights draws each unit's inputs as a square image, but this model takes {model.input_size} values"
+        )
+    picture = weight_picture(layers, f"Weights of {path.name} · {model}", shape)
+    write_png(out, picture, palette=True)
 
 
 def neuron_weights(model: Sequential, neuron: int) -> np.ndarray[Any, Any]:
