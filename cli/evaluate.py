@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -15,6 +14,7 @@ from netkit.pictures.canvas import save_png
 from netkit.pictures.mistakes import find_mistakes, mistakes_picture
 
 from . import formatting as fmt
+from . import json_output
 from .downloads import load_dataset
 from .models import open_model
 from .options import data_dir_option, no_download_option, plugin_option
@@ -81,7 +81,7 @@ def evaluate(
             "architecture": repr(model_file.model),
             **scores.to_dict(),
         }
-        click.echo(json.dumps(result, indent=2))
+        click.echo(json_output.dumps(result))
         return
     console = Console(highlight=False)
     console.print(f"[bold]{path}[/] · {model_file.model} · {dataset_spec} test set, {scores.n:,} images")

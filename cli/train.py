@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from netkit.evaluation import evaluate
 from netkit.training import Callback
 
 from . import formatting as fmt
+from . import json_output
 from .downloads import load_dataset
 from .live import LiveView
 from .options import (
@@ -242,7 +242,7 @@ def _train(
         raise
     scores = evaluate(trainer.model, run.dataset.test_images, run.dataset.test_labels)
     if as_json:
-        click.echo(json.dumps(result_record(run, request, file_format, scores), indent=2))
+        click.echo(json_output.dumps(result_record(run, request, file_format, scores)))
     elif live is None:
         click.echo(
             f"test accuracy {fmt.percent(scores.accuracy)} on {scores.n:,} images · {trainer.model} · "
