@@ -186,15 +186,23 @@ def line_chart(
 def _append_cells(
     text: Text, codes: np.ndarray[Any, Any], owner: np.ndarray[Any, Any], series: Sequence[Series]
 ) -> None:
-    # An empty cell is a plain space (not the blank braille pattern), so copied charts paste cleanly.
+    # An empty cell is a plain space (not the blank braille pattern), so copied charts paste cleanly; it
+    # joins the run before it, so a line is a few styled runs rather than one per stretch of dots.
     characters = "".join(chr(code) if code != BRAILLE_BASE else " " for code in codes.tolist())
-    start = 0
     owners = owner.tolist()
-    for end in range(1, len(owners) + 1):
-        if end == len(owners) or owners[end] != owners[start]:
-            style = series[owners[start]].style if owners[start] >= 0 else ""
-            text.append(characters[start:end], style=style)
-            start = end
+    runs: list[tuple[int, int]] = []  # (start, owner) of each run
+    for index, current in enumerate(owners):
+        if current < 0 or (runs and runs[-1][1] == current):
+            continue
+        if not runs:
+            runs.append((0, current))
+        else:
+            runs.append((index, current))
+    if not runs:
+        text.append(characters)
+        return
+    for (start, current), (end, _) in zip(runs, [*runs[1:], (len(owners), -1)], strict=True):
+        text.append(characters[start:end], style=series[current].style)
 
 
 def _row_labels(

@@ -3,9 +3,12 @@
 It is a :class:`netkit.training.Callback`. The batch hook runs ~2,000 times an epoch beside a ~40 µs
 training step, so it does one comparison per batch; the clock is read only when a refresh is due, and the
 number of batches between refreshes is re-estimated at each refresh to land near ``refresh_per_second``.
+Frames are also spaced by at least ``1 / BUDGET`` times what a frame costs (measured as the run goes), so
+on a slow or busy machine the view redraws less often instead of taking a larger share of the run.
 
 Each finished epoch is printed once as a table line above rich's live region (so the scrollback keeps
-every epoch); the live region holds only the two charts and the progress bar.
+every epoch); the live region holds only the two charts and the progress bar. Printing above the region
+redraws it, so lines of epochs that end faster than frames are due wait and go out together.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ import time
 from typing import Any
 
 import numpy as np
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.live import Live
 from rich.panel import Panel
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -28,6 +32,19 @@ from .epoch_table import EpochTable, epoch_columns
 from .loss_charts import epoch_chart, iteration_chart
 
 MAX_WIDTH = 120  # wider charts would only stretch the lines apart
+BUDGET = 0.01  # the share of the run's time the view aims to stay under (the issue allows 2%)
+
+
+class Rendered:
+    """A renderable drawn once into lines of segments, replayed on every frame until it changes."""
+
+    def __init__(self, renderable: RenderableType, console: Console, width: int) -> None:
+        self.lines = console.render_lines(renderable, console.options.update_width(width), pad=False)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.lines:
+            yield from line
+            yield Segment.line()
 
 
 class LossBuffer:
@@ -55,7 +72,7 @@ class LiveView(Callback):
     def __init__(self, console: Console, title: Text, refresh_per_second: float = 4.0) -> None:
         self.console = console
         self.title = title
-        self.interval = 1.0 / refresh_per_second
+        self.base_interval = self.interval = 1.0 / refresh_per_second
         self.live: Live | None = None
         self.total_epochs = 0
         self.steps_per_epoch = 1
@@ -67,12 +84,14 @@ class LiveView(Callback):
         self.last_refresh_time = 0.0
         self.last_refresh_iteration = 0
         self.refreshes = 0
-        self.refresh_seconds = 0.0
+        self.refresh_seconds = 0.0  # what the view cost: frames and epoch lines, for `bench/`
+        self.frame_seconds = 0.0  # a running estimate of one frame's cost
+        self.pending_rows: list[EpochRecord] = []
         self.trainer: Trainer | None = None
         self.losses = LossBuffer()
         self.table: EpochTable | None = None
         self.lowest_val_loss = float("inf")
-        self.epoch_chart: Text | None = None  # redrawn only when an epoch ends
+        self.epoch_chart: Rendered | None = None  # redrawn only when an epoch ends
         self.epoch_chart_key: tuple[int, int] = (-1, -1)
 
     def __enter__(self) -> LiveView:
@@ -83,6 +102,7 @@ class LiveView(Callback):
 
     def close(self) -> None:
         if self.live is not None:
+            self._flush_rows()  # an interrupted run still leaves every finished epoch's line
             self.live.stop()
             self.live = None
 
@@ -99,7 +119,9 @@ class LiveView(Callback):
         self.live.console.print(self.table.header())
         self.live.console.print(self.table.rule())
         for record in trainer.history.epochs:  # a resumed run's earlier epochs, so the table is whole
-            self._print_row(record, "bright_black")
+            self.live.console.print(self.table.row(record, "bright_black"))
+            self._note_best(record)
+        self.last_refresh_time = time.perf_counter()
 
     def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
         self.epoch = epoch
@@ -115,18 +137,27 @@ class LiveView(Callback):
             self._timed_refresh(iteration)
 
     def on_epoch_end(self, trainer: Trainer, record: EpochRecord) -> None:
-        self._print_row(record, "")
-        self.refresh(in_epoch=False)
+        self.pending_rows.append(record)
+        if time.perf_counter() - self.last_refresh_time >= self.interval or trainer.epochs_done == self.total_epochs:
+            self.refresh(in_epoch=False)
 
     def _is_new_best(self, record: EpochRecord) -> bool:
         return record.val_loss is not None and record.val_loss <= self.lowest_val_loss
 
-    def _print_row(self, record: EpochRecord, style: str) -> None:
-        if self.live is None or self.table is None:
-            return
-        self.live.console.print(self.table.row(record, style))
+    def _note_best(self, record: EpochRecord) -> None:
         if record.val_loss is not None:
             self.lowest_val_loss = min(self.lowest_val_loss, record.val_loss)
+
+    def _flush_rows(self) -> None:
+        """Print the waiting epoch lines above the live region (which redraws it: one frame)."""
+        if self.live is None or self.table is None or not self.pending_rows:
+            return
+        rows = []
+        for record in self.pending_rows:
+            rows.append(self.table.row(record))
+            self._note_best(record)
+        self.pending_rows = []
+        self.live.console.print(Group(*rows))
 
     def _timed_refresh(self, iteration: int) -> None:
         now = time.perf_counter()
@@ -135,18 +166,28 @@ class LiveView(Callback):
             # Batches per second since the last refresh ended (rendering excluded) sets the next stride.
             per_second = (iteration - self.last_refresh_iteration) / elapsed
             self.stride = max(1, int(per_second * self.interval))
-        self.refresh(in_epoch=True)
-        self.last_refresh_time = time.perf_counter()
-        self.last_refresh_iteration = iteration
+        if elapsed >= self.interval:  # long batches (full-batch: one an epoch) reach here early
+            self.refresh(in_epoch=True)
+            self.last_refresh_iteration = iteration
         self.next_refresh = iteration + self.stride
 
     def refresh(self, in_epoch: bool) -> None:
+        """One frame: the waiting epoch lines and the live region."""
         if self.live is None or self.trainer is None:
             return
         started = time.perf_counter()
-        self.live.update(self.render(self.trainer, in_epoch), refresh=True)
+        rendered = self.render(self.trainer, in_epoch)
+        if self.pending_rows:
+            self.live.update(rendered, refresh=False)
+            self._flush_rows()
+        else:
+            self.live.update(rendered, refresh=True)
+        self.last_refresh_time = time.perf_counter()
+        cost = self.last_refresh_time - started
         self.refreshes += 1
-        self.refresh_seconds += time.perf_counter() - started  # what the view costs, for `bench/`
+        self.refresh_seconds += cost
+        self.frame_seconds = cost if self.refreshes == 1 else 0.8 * self.frame_seconds + 0.2 * cost
+        self.interval = max(self.base_interval, self.frame_seconds / BUDGET)
 
     def finish(self, summary: RenderableType) -> None:
         """Draw the final frame (the charts, no progress bar), stop, and print ``summary`` below.
@@ -155,7 +196,7 @@ class LiveView(Callback):
         does not grow past it (which would leave a torn copy in the scrollback).
         """
         if self.live is not None and self.trainer is not None:
-            self.live.update(self.render(self.trainer, in_epoch=False), refresh=True)
+            self.refresh(in_epoch=False)
         self.close()
         self.console.print(summary)
 
@@ -176,7 +217,8 @@ class LiveView(Callback):
         records = trainer.history.epochs
         key = (len(records), self.width)
         if self.epoch_chart is None or self.epoch_chart_key != key:
-            self.epoch_chart = epoch_chart(records, self.width, self.chart_height)
+            chart = epoch_chart(records, self.width, self.chart_height)
+            self.epoch_chart = Rendered(chart, self.console, self.width)
             self.epoch_chart_key = key
         losses = self.losses.update(trainer.history.iteration_loss)
         parts: list[RenderableType] = [
@@ -188,8 +230,8 @@ class LiveView(Callback):
         return Group(*parts)
 
     def _progress(self, trainer: Trainer) -> Text:
-        losses = trainer.history.iteration_loss
-        done = len(losses) - self.epoch_first_iteration
+        losses = self.losses.update(trainer.history.iteration_loss)
+        done = losses.size - self.epoch_first_iteration
         elapsed = time.perf_counter() - self.epoch_started
         bar_width = max(min(40, self.width // 4), 8)
         filled = bar_width * done // self.steps_per_epoch
@@ -201,7 +243,7 @@ class LiveView(Callback):
             (f"  {done:,}/{self.steps_per_epoch:,} batches", "bright_black", 1),
         ]
         if done:
-            running = sum(losses[self.epoch_first_iteration :]) / done
+            running = float(np.mean(losses[self.epoch_first_iteration :]))
             remaining = elapsed / done * (self.steps_per_epoch - done)
             parts.append((f"  train loss {fmt.loss(running)}", "magenta", 4))
             parts.append((f"  {fmt.seconds(elapsed)}", "bright_black", 3))

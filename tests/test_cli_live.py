@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 import numpy as np
 import pytest
@@ -12,10 +13,10 @@ from rich.text import Text
 
 from netkit.cli import formatting as fmt
 from netkit.cli.epoch_table import epoch_columns, fit_columns
-from netkit.cli.live import LiveView, summary_panel
+from netkit.cli.live import BUDGET, LiveView, summary_panel
 from netkit.model import Sequential
 from netkit.registry import default_registry
-from netkit.training import EpochRecord, Trainer
+from netkit.training import Callback, EpochRecord, Trainer
 from netkit.types import FloatArray, LabelArray
 
 
@@ -154,3 +155,35 @@ def test_interrupted_view_gives_the_terminal_back() -> None:
     with pytest.raises(KeyboardInterrupt), view:
         trainer.fit(images, labels, 2, None, [view])
     assert view.live is None
+
+
+def test_slow_frames_space_themselves_out_to_stay_within_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    trainer, images, labels = _trainer()
+    view = LiveView(_terminal(), title=Text("t"))
+    slow_render = view.render
+
+    def render(*args: object, **kwargs: object) -> object:
+        time.sleep(0.02)  # a frame that costs at least 20 ms
+        return slow_render(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(view, "render", render)
+    with view:
+        trainer.fit(images, labels, 1, None, [view])
+    assert view.interval >= 0.02 / BUDGET  # the next frame waits 1/BUDGET times a frame's cost
+
+
+def test_an_interrupted_run_still_prints_every_finished_epoch() -> None:
+    trainer, images, labels = _trainer()
+    console = _terminal()
+    view = LiveView(console, title=Text("t"), refresh_per_second=0.01)  # frames rarely due: lines wait
+
+    class StopAtThirdEpoch(Callback):
+        def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
+            if epoch == 3:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt), view:
+        trainer.fit(images, labels, 5, (images[:64], labels[:64]), [view, StopAtThirdEpoch()])
+    lines = _screen_text(console).splitlines()
+    assert any(line.lstrip().startswith("1/5 ") for line in lines)
+    assert any(line.lstrip().startswith("2/5 ") for line in lines)
