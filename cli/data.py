@@ -162,4 +162,5 @@ def show(name: str, out: Path, per_class: int, split: str, data_dir: Path | None
         raise DatasetError(f"dataset {name!r} rows hold {images.shape[1]} values, not {dataset.image_shape} images")
     title = f"{name}: the first {per_class} {split}ing images of each class"
     picture = class_rows(images, labels, list(dataset.class_names), per_class, title, dataset.image_shape)
+    picture = picture.convert("L")  # grey only: one byte a pixel
     write_png(out, picture)

@@ -72,9 +72,9 @@ def evaluate(
     dataset_spec = dataset or str(model_file.training.get("dataset", "mnist"))
     data = load_dataset(dataset_spec, data_dir, not no_download)
     scores = score(model_file.model, data.test_images, data.test_labels)
-    if mistakes_picture is not None:
-        _write_mistakes(mistakes_picture, path, model_file.model, data, mistakes_shown, as_json)
     if as_json:
+        if mistakes_picture is not None:
+            _write_mistakes(mistakes_picture, path, model_file.model, data, mistakes_shown, quiet=True)
         result = {
             "model": str(path),
             "dataset": dataset_spec,
@@ -94,6 +94,8 @@ def evaluate(
         "\n[bold]confusion matrix[/] [bright_black]rows: true class, columns: predicted; recall and precision in %[/]"
     )
     console.print(confusion_table(scores.confusion, list(scores.precision), list(scores.recall), names))
+    if mistakes_picture is not None:
+        _write_mistakes(mistakes_picture, path, model_file.model, data, mistakes_shown, quiet=False)
 
 
 def _write_mistakes(out: Path, path: Path, model: Sequential, data: Dataset, shown: int, quiet: bool) -> None:
@@ -102,7 +104,7 @@ def _write_mistakes(out: Path, path: Path, model: Sequential, data: Dataset, sho
     title = f"Mistakes of {path.name} on the {data.name} test set · {model}"
     picture = mistakes_picture(
         data.test_images, data.test_labels, mistakes, list(data.class_names), title, data.image_shape
-    )
+    ).convert("L")  # grey only: one byte a pixel
     if quiet:  # --json keeps stdout for the JSON document
         save_png(picture, out)
     else:

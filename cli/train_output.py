@@ -49,9 +49,9 @@ def result_record(run: Run, request: RunRequest, file_format: str, scores: Evalu
 def summary(run: Run, request: RunRequest, file_format: str, scores: Evaluation, wall: float) -> Panel:
     history = run.trainer.history
     run_epochs = history.epochs[run.resumed_from :]
-    best = fmt.best_epoch(history.epochs)
+    best = fmt.lowest_val_loss(history.epochs)  # where the epoch chart's ▲ points
     best_text = (
-        f"{best.epoch} (val acc {fmt.percent(best.val_accuracy)}, val loss {fmt.loss(best.val_loss)})"
+        f"{best.epoch} (lowest val loss {fmt.loss(best.val_loss)}, val acc {fmt.percent(best.val_accuracy)})"
         if best is not None
         else "— (no validation set)"
     )
