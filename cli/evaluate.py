@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import numpy as np
 from rich.console import Console
 
 from netkit.data import Dataset
@@ -12,6 +13,8 @@ from netkit.evaluation import evaluate as score
 from netkit.model import Sequential
 from netkit.pictures.canvas import save_png
 from netkit.pictures.mistakes import find_mistakes, mistakes_picture
+from netkit.registry import parse_spec
+from netkit.types import FloatArray, LabelArray
 
 from . import formatting as fmt
 from . import json_output
@@ -32,6 +35,13 @@ from .render import confusion_table
 )
 @data_dir_option
 @no_download_option
+@click.option(
+    "--all-images/--test-images",
+    "all_images",
+    default=None,
+    help="Score every image of a dataset without a test set of its own (a folder with no train/ and test/), "
+    "or only its seeded held-out part.  [default: every image, unless the model was trained on that dataset]",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
 @click.option(
     "--mistakes",
@@ -53,6 +63,7 @@ def evaluate(
     dataset: str | None,
     data_dir: Path | None,
     no_download: bool,
+    all_images: bool | None,
     as_json: bool,
     mistakes_picture: Path | None,
     mistakes_shown: int,
@@ -71,20 +82,31 @@ def evaluate(
     path, model_file = open_model(model)
     dataset_spec = dataset or str(model_file.training.get("dataset", "mnist"))
     data = load_dataset(dataset_spec, data_dir, not no_download)
-    scores = score(model_file.model, data.test_images, data.test_labels)
+    images, labels, scored = _scored_images(data, dataset_spec, model_file.training.get("dataset"), all_images)
+    scores = score(model_file.model, images, labels)
     if as_json:
         if mistakes_picture is not None:
-            _write_mistakes(mistakes_picture, path, model_file.model, data, mistakes_shown, quiet=True)
+            _write_mistakes(
+                mistakes_picture, path, model_file.model, data, (images, labels), mistakes_shown, quiet=True
+            )
         result = {
             "model": str(path),
             "dataset": dataset_spec,
+            "scored": scored,
             "architecture": repr(model_file.model),
             **scores.to_dict(),
         }
         click.echo(json_output.dumps(result))
         return
     console = Console(highlight=False)
-    console.print(f"[bold]{path}[/] · {model_file.model} · {dataset_spec} test set, {scores.n:,} images")
+    what = {"test": "test set", "all": "all images", "held-out": "held-out test part"}[scored]
+    console.print(f"[bold]{path}[/] · {model_file.model} · {dataset_spec} {what}, {scores.n:,} images")
+    if scored == "held-out":
+        total = len(data.train_labels) + len(data.test_labels)
+        console.print(
+            f"[yellow]scored only the seeded held-out {scores.n:,} of {total:,} images: the dataset has no test set "
+            "of its own and this model was trained on it; --all-images scores every one[/]"
+        )
     console.print(
         f"accuracy [bold green]{fmt.percent(scores.accuracy)}[/]  "
         f"({int(scores.confusion.trace()):,} of {scores.n:,} right)   loss {fmt.loss(scores.loss)}"
@@ -95,17 +117,46 @@ def evaluate(
     )
     console.print(confusion_table(scores.confusion, list(scores.precision), list(scores.recall), names))
     if mistakes_picture is not None:
-        _write_mistakes(mistakes_picture, path, model_file.model, data, mistakes_shown, quiet=False)
+        _write_mistakes(mistakes_picture, path, model_file.model, data, (images, labels), mistakes_shown, quiet=False)
 
 
-def _write_mistakes(out: Path, path: Path, model: Sequential, data: Dataset, shown: int, quiet: bool) -> None:
-    probabilities = model.predict_proba(data.test_images)
-    mistakes = find_mistakes(probabilities, data.test_labels, shown)
-    title = f"Mistakes of {path.name} on the {data.name} test set · {model}"
-    picture = mistakes_picture(
-        data.test_images, data.test_labels, mistakes, list(data.class_names), title, data.image_shape
-    ).convert("L")  # grey only: one byte a pixel
+def _write_mistakes(
+    out: Path,
+    path: Path,
+    model: Sequential,
+    data: Dataset,
+    scored: tuple[FloatArray, LabelArray],
+    shown: int,
+    quiet: bool,
+) -> None:
+    """The gallery of the mistakes among the images just scored."""
+    images, labels = scored
+    mistakes = find_mistakes(model.predict_proba(images), labels, shown)
+    title = f"Mistakes of {path.name} on {data.name} · {model}"
+    picture = mistakes_picture(images, labels, mistakes, list(data.class_names), title, data.image_shape)
+    picture = picture.convert("L")  # grey only: one byte a pixel
     if quiet:  # --json keeps stdout for the JSON document
         save_png(picture, out)
     else:
         write_png(out, picture)
+
+
+def _scored_images(
+    data: Dataset, spec: str, trained_on: object, all_images: bool | None
+) -> tuple[FloatArray, LabelArray, str]:
+    """The rows to score and which they are: ``"test"``, ``"all"`` or ``"held-out"``.
+
+    A dataset without a test set of its own (a folder of the user's digits) is scored whole, since the
+    user expects every image scored, unless the model was trained on a dataset of that kind: its held-out
+    part is then the only one it has not seen.
+    """
+    if not data.test_held_out:
+        return data.test_images, data.test_labels, "test"
+    if all_images is None:
+        trained_name = parse_spec(str(trained_on))[0] if trained_on is not None else None
+        all_images = trained_name != parse_spec(spec)[0]
+    if not all_images:
+        return data.test_images, data.test_labels, "held-out"
+    images = np.concatenate([data.train_images, data.test_images])
+    labels = np.concatenate([data.train_labels, data.test_labels])
+    return images, labels, "all"

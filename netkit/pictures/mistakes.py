@@ -47,7 +47,7 @@ def mistakes_picture(
         )
     ]
     notes = [
-        f"{mistakes.total:,} of {mistakes.n:,} test images misclassified ({mistakes.total / max(mistakes.n, 1):.2%}); "
+        f"{mistakes.total:,} of {mistakes.n:,} images misclassified ({mistakes.total / max(mistakes.n, 1):.2%}); "
         f"the {len(captions)} it was surest about, surest first",
         "under each: the true class, then what the model read and its confidence",
     ]
