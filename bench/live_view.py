@@ -21,6 +21,7 @@ import numpy as np
 from rich.console import Console
 from rich.text import Text
 
+from netkit.cli.epoch_table import EpochTable, epoch_columns
 from netkit.cli.live import LiveView
 from netkit.cli.loss_charts import epoch_chart, iteration_chart
 from netkit.data import split_validation
@@ -83,6 +84,9 @@ def measure_charts(use_plotext: bool) -> None:
     print(f"{'netkit iteration chart, 135,000 losses, 100x7':48s} build {1000 * chart:6.2f} ms")
     print(f"{'  the same, built and written by rich':48s} {1000 * written:12.2f} ms")
     print(f"{'netkit epoch chart, 80 epochs, 100x7':48s} build {1000 * epochs:6.2f} ms")
+    table = EpochTable(epoch_columns(80, lambda record: True), 100)
+    line = _best_of(200, lambda: console.print(table.row(records[11])))
+    print(f"{'one epoch line (a rich.Table), built and written':48s} {1000 * line:12.2f} ms")
     if not use_plotext:
         return
     import plotext  # type: ignore[import-not-found]
