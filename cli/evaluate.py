@@ -21,7 +21,7 @@ from . import json_output
 from .downloads import load_dataset
 from .models import open_model
 from .options import data_dir_option, no_download_option, plugin_option
-from .pictures import check_picture_path, write_png
+from .pictures import check_picture_path, picture_option, write_png
 from .render import confusion_table
 
 
@@ -43,13 +43,8 @@ from .render import confusion_table
     "or only its seeded held-out part.  [default: every image, unless the model was trained on that dataset]",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
-@click.option(
-    "--mistakes",
-    "mistakes_picture",
-    type=click.Path(path_type=Path),
-    default=None,
-    metavar="PNG",
-    help="Also write a gallery of misclassified test images (truth, guess, confidence).",
+@picture_option(
+    "--mistakes", "mistakes_picture", "Also write a gallery of misclassified images (truth, guess, confidence)."
 )
 @click.option(
     "--mistakes-shown",

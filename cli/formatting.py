@@ -67,12 +67,6 @@ def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
-def lowest_val_loss(records: list[EpochRecord]) -> EpochRecord | None:
-    """The epoch with the lowest validation loss (the earliest on ties): where to have stopped."""
-    scored = [record for record in records if record.val_loss is not None and math.isfinite(record.val_loss)]
-    return min(scored, key=lambda record: (record.val_loss, record.epoch)) if scored else None
-
-
 def axis_number(value: float) -> str:
     """A chart's axis label in at most 7 characters: ``0.2937``, ``12.345``, ``1.2e-05``."""
     if not math.isfinite(value):

@@ -21,7 +21,7 @@ from netkit.training import History
 from . import formatting as fmt
 from .loss_charts import epoch_chart, iteration_chart
 from .models import open_model
-from .pictures import check_picture_path, write_png
+from .pictures import check_picture_path, picture_option, write_png
 from .render import heat_legend, heat_map, uses_colour
 
 IMAGE_SIDE = 28
@@ -37,13 +37,10 @@ CHART_HEIGHT = 6
     metavar="N",
     help="Draw the 784 input weights of first-layer neuron N as a 28x28 heat map.",
 )
-@click.option(
+@picture_option(
     "--weights",
     "weights_picture",
-    type=click.Path(path_type=Path),
-    default=None,
-    metavar="PNG",
-    help="Write every first-layer unit's input weights as a grid of image tiles (and later layers as matrices).",
+    "Write every first-layer unit's input weights as a grid of image tiles (and later layers as matrices).",
 )
 def inspect(model: Path, neuron: int | None, weights_picture: Path | None) -> None:
     """Show MODEL's layers, parameter counts, file format and training history.

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from rich.text import Text
 
-from netkit.pictures.series import bucket_means
+from netkit.pictures.series import bucket_means, lowest_val_loss
 from netkit.training import EpochRecord
 
 from . import formatting as fmt
@@ -85,7 +85,7 @@ def epoch_chart(records: Sequence[EpochRecord], width: int, height: int, log: bo
     if np.isfinite(validation).any():
         series.append(Series("validation", validation, VALIDATION_STYLE, dashed=True))
         parts.append((f" ⠒ ⠒ val {fmt.loss(records[-1].val_loss)}", VALIDATION_STYLE, 0))
-        best = fmt.lowest_val_loss(list(records))
+        best = lowest_val_loss(list(records))
         if best is not None:
             column = round((best.epoch - first) / max(last - first, 1) * (dots - 1)) if last > first else 0
             marks.append(Mark(column, "bold yellow"))

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 from PIL import Image
 
 from netkit.errors import NetkitError
 from netkit.pictures.canvas import save_png
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def picture_option(flag: str, destination: str, help: str) -> Callable[[F], F]:
+    """An optional ``--flag PNG`` naming a picture file to write."""
+    return click.option(flag, destination, type=click.Path(path_type=Path), default=None, metavar="PNG", help=help)
 
 
 class PictureError(NetkitError):

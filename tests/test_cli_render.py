@@ -129,3 +129,14 @@ def test_confusion_diagonal_is_highlighted() -> None:
     console.print(confusion_table(np.array([[3, 1], [0, 4]]), [1.0, 0.8], [0.75, 1.0], ["0", "1"]))
     output = buffer.getvalue()
     assert "\x1b[1;7;32m" in output  # bold reverse green: the correct predictions
+
+
+def test_no_color_in_a_terminal_switches_to_the_character_ramp(monkeypatch: pytest.MonkeyPatch) -> None:
+    from netkit.cli.render import uses_colour
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert uses_colour(Console(file=io.StringIO(), force_terminal=True, color_system="truecolor"))
+    monkeypatch.setenv("NO_COLOR", "1")
+    # rich keeps its colour system under NO_COLOR and only strips colours at the end: blocks would be blank.
+    console = Console(file=io.StringIO(), force_terminal=True, color_system="truecolor")
+    assert console.color_system is not None and not uses_colour(console)

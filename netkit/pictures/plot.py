@@ -8,15 +8,14 @@ with square markers, the per-iteration loss a thin grey line behind them.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 
-from netkit.training import EpochRecord, History
+from netkit.training import History
 
 from .canvas import Box, Dot, Figure, Label, Line, Point, text_width
 from .colours import NEGATIVE, POSITIVE, hex_colour
-from .series import bucket_means, linear_ticks, log_ticks
+from .series import bucket_means, linear_ticks, log_ticks, lowest_val_loss
 
 WIDTH, HEIGHT = 760, 440
 LEFT, RIGHT, TOP, BOTTOM = 78, 24, 84, 56  # margins around the plotting area
@@ -26,11 +25,6 @@ ITERATION_COLOUR = "#B8B8B8"
 GRID_COLOUR = "#E4E4E4"
 AXIS_COLOUR = "#444444"
 BEST_COLOUR = "#222222"
-
-
-def lowest_validation_loss(records: Sequence[EpochRecord]) -> EpochRecord | None:
-    scored = [r for r in records if r.val_loss is not None and math.isfinite(r.val_loss)]
-    return min(scored, key=lambda r: (r.val_loss, r.epoch)) if scored else None
 
 
 def loss_plot(history: History, title: str, subtitle: str = "") -> Figure:
@@ -85,7 +79,7 @@ def loss_plot(history: History, title: str, subtitle: str = "") -> Figure:
         figure.add(Dot(point, marker, TRAIN_COLOUR))
     for point in validation:
         figure.add(Dot(point, marker, VALIDATION_COLOUR, square=True))
-    best = lowest_validation_loss(records)
+    best = lowest_val_loss(records)
     if best is not None and best.val_loss is not None:
         x = x_of(best.epoch)
         figure.add(Line(((x, top), (x, bottom)), BEST_COLOUR, 1.0, dash=(2.0, 3.0)))

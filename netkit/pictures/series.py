@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from netkit.training import EpochRecord
+
 
 def bucket_means(values: np.ndarray[Any, Any] | Sequence[float], buckets: int) -> np.ndarray[Any, Any]:
     """``values`` cut into ``buckets`` consecutive, nearly equal runs, each replaced by its mean.
@@ -58,3 +60,9 @@ def linear_ticks(low: float, high: float, most: int = 8) -> list[float]:
     first = math.ceil(low / step) * step
     count = math.floor((high - first) / step + 1e-9) + 1
     return [first + index * step for index in range(count)]
+
+
+def lowest_val_loss(records: Sequence[EpochRecord]) -> EpochRecord | None:
+    """The epoch with the lowest validation loss (the earliest on ties): where to have stopped."""
+    scored = [record for record in records if record.val_loss is not None and math.isfinite(record.val_loss)]
+    return min(scored, key=lambda record: (record.val_loss, record.epoch)) if scored else None
