@@ -162,8 +162,9 @@ Seeds: weights from [seed, 0], the validation split from [seed, 1], batch order 
 def train(**options: Any) -> None:
     """Train a network on a dataset, watching it learn.
 
-    Shows a live table (epoch, losses, validation accuracy, speed) with loss sparklines in a terminal, one
-    line per epoch otherwise. The model is saved to --out after every epoch; Ctrl-C keeps the last one.
+    In a terminal: a line per epoch (losses, validation accuracy, speed) and whole-run loss charts with the
+    best epoch marked; otherwise one plain line per epoch. The model is saved to --out after every epoch;
+    Ctrl-C keeps the last one.
     """
     context = click.get_current_context()
     if options["resume"] and options["reset"]:
