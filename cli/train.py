@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
 from click.core import ParameterSource
 from rich.console import Console
@@ -15,6 +16,7 @@ from rich.text import Text
 from netkit.errors import ConfigError
 from netkit.evaluation import evaluate
 from netkit.io.limits import training_size_problem
+from netkit.textbook_mode import textbook_trainer
 from netkit.training import Callback
 
 from . import formatting as fmt
@@ -147,6 +149,12 @@ Seeds: weights from [seed, 0], the validation split from [seed, 1], batch order 
     default=None,
     help="File format, overriding the extension of --out.",
 )
+@click.option(
+    "--textbook",
+    is_flag=True,
+    help="Train with the textbook forms of the plugins (netkit.plugins.textbook): the same maths, readable "
+    "in a debugger, slower.",
+)
 @click.option("--resume", is_flag=True, help="Continue training the model in --out where it stopped.")
 @click.option("--reset", "--force", "reset", is_flag=True, help="Overwrite --out if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print only the final result, as JSON.")
@@ -187,6 +195,8 @@ def train(**options: Any) -> None:
     check_output(request.out, options["resume"], options["reset"])
     started = time.perf_counter()
     run = _prepare(request, options["resume"], options["data_dir"], not options["no_download"])
+    if options["textbook"]:
+        run = attrs.evolve(run, trainer=textbook_trainer(run.trainer))
     _train(run, request, file_format, options["epochs"], options["as_json"], options["quiet"], started)
 
 
@@ -212,9 +222,10 @@ def _describe(run: Run) -> str:
     """``mini-batch lr=0.5 batch-size=32 · mnist: 54,000 train / 6,000 validation``."""
     optimizer = run.training.get("optimizer") or {}
     validation = len(run.validation[1]) if run.validation is not None else 0
+    forms = " · textbook forms" if run.trainer.model.registry.textbook else ""
     return (
         f"{fmt.spec_text(optimizer)} · {run.training.get('dataset')}: "
-        f"{len(run.train_labels):,} train / {validation:,} validation"
+        f"{len(run.train_labels):,} train / {validation:,} validation{forms}"
     )
 
 
