@@ -131,7 +131,8 @@ def _legend(figure: Figure, right: float, validation: bool, iterations: bool, be
     if best:
         entries.append(("lowest validation loss", BEST_COLOUR, (2.0, 3.0), True))
     size, row = 12, 18
-    width = max(text_width(text, size) for text, _, _, _ in entries) + 52
+    # 15% to spare: an SVG viewer may use a wider font than the one measured here.
+    width = 1.15 * max(text_width(text, size) for text, _, _, _ in entries) + 52
     x0, y0 = right - width - 8, TOP + 8  # top right: losses fall, so it is usually empty
     figure.add(Box((x0, y0), (width, row * len(entries) + 8), fill="#FFFFFF", outline="#CCCCCC"))
     for index, (text, colour, dash, square) in enumerate(entries):
