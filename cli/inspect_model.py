@@ -52,6 +52,8 @@ def inspect(model: Path, neuron: int | None, weights_picture: Path | None) -> No
       netkit inspect model.h5 --weights weights.png
     """
     if weights_picture is not None:
+        if neuron is not None:
+            raise click.UsageError("--weights and --neuron: choose one")
         check_picture_path(weights_picture, "--weights")
     path, model_file = open_model(model)
     if weights_picture is not None:

@@ -103,6 +103,11 @@ def test_inspect_weights_writes_a_tile_grid_in_the_shared_colours(model_file: Pa
     assert image.size[0] > 8 * 84  # 16 tiles of 84 pixels, 8 to a row
 
 
+def test_inspect_weights_and_neuron_are_one_or_the_other(model_file: Path, tmp_path: Path) -> None:
+    result = _run("inspect", model_file, "--weights", tmp_path / "w.png", "--neuron", "2")
+    assert result.exit_code == 2 and "choose one" in result.stderr
+
+
 def test_inspect_weights_needs_square_image_inputs(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     layers = [{"type": "dense", "units": 3, "activation": "softmax"}]
