@@ -170,7 +170,7 @@ def line_chart(
             line_codes = braille(grid)
             owner[line_codes != BRAILLE_BASE] = index
             codes |= line_codes
-        labels = _row_labels(low, high, height, log, y_format, label_width)
+        labels = _row_labels(low, high, height, log, y_format)
         for row in range(height):
             label = labels.get(row)
             text.append((label or "").rjust(label_width) + (" ┤" if label else " │"), style=AXIS_STYLE)
@@ -205,9 +205,7 @@ def _append_cells(
         text.append(characters[start:end], style=series[current].style)
 
 
-def _row_labels(
-    low: float, high: float, height: int, log: bool, y_format: Callable[[float], str], width: int
-) -> dict[int, str]:
+def _row_labels(low: float, high: float, height: int, log: bool, y_format: Callable[[float], str]) -> dict[int, str]:
     """Labels for the top, bottom and (when there is room) middle line: the value at each line's centre."""
     if height == 1 or high <= low:
         return {0: y_format(high)}

@@ -8,6 +8,7 @@ with square markers, the per-iteration loss a thin grey line behind them.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -101,10 +102,9 @@ def _axes(
     high: float,
     first_epoch: int,
     last_epoch: int,
-    x_of: object,
-    y_of: object,
+    x_of: Callable[[float], float],
+    y_of: Callable[[float], float],
 ) -> None:
-    assert callable(x_of) and callable(y_of)
     for value in log_ticks(low, high) or [low, high]:
         y = y_of(value)
         figure.add(Line(((left, y), (right, y)), GRID_COLOUR, 1.0))
