@@ -10,6 +10,7 @@ from rich.panel import Panel
 
 from netkit.evaluation import Evaluation
 from netkit.keepbest import KeepBest
+from netkit.pictures.series import lowest_val_loss
 from netkit.training import Callback, EpochRecord, Trainer
 
 from . import formatting as fmt
@@ -73,11 +74,11 @@ def summary(
     history = run.trainer.history
     run_epochs = history.epochs[run.resumed_from :]
     held = held or run.trainer.epochs_done
-    # The best epoch is the one --keep best keeps: the lowest validation loss.
-    best = next((record for record in history.epochs if keeper is not None and record.epoch == keeper.best_epoch), None)
-    best = best or fmt.best_epoch(history.epochs)
+    # The best epoch is the one --keep best keeps (the lowest validation loss, by more than --min-delta).
+    kept = keeper.best_epoch if keeper is not None else None
+    best = next((record for record in history.epochs if record.epoch == kept), None) or lowest_val_loss(history.epochs)
     best_text = (
-        f"{best.epoch} (val loss {fmt.loss(best.val_loss)}, val acc {fmt.percent(best.val_accuracy)})"
+        f"{best.epoch} (lowest val loss {fmt.loss(best.val_loss)}, val acc {fmt.percent(best.val_accuracy)})"
         if best is not None
         else "— (no validation set)"
     )
