@@ -23,6 +23,7 @@ from .export import export
 from .inspect_model import inspect
 from .plugin_list import plugins
 from .predict import predict
+from .serve import serve
 from .train import train
 
 INTERRUPTED = 130
@@ -87,7 +88,7 @@ def cli() -> None:
     """
 
 
-for command in (train, evaluate, predict, inspect, export, plugins, data):
+for command in (train, evaluate, predict, inspect, export, plugins, data, serve):
     cli.add_command(command)
 
 

@@ -30,6 +30,7 @@ from .options import (
     plugin_option,
 )
 from .train_output import PlainLines, interrupt_message, result_record, summary
+from .train_web import WebWatch
 from .training_run import (
     Checkpoint,
     Run,
@@ -150,6 +151,12 @@ Seeds: weights from [seed, 0], the validation split from [seed, 1], batch order 
 @click.option("--reset", "--force", "reset", is_flag=True, help="Overwrite --out if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print only the final result, as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the result line.")
+@click.option(
+    "--web",
+    is_flag=True,
+    help="Also serve a live page on 127.0.0.1 (loss charts, weight grid); after training it draws with the model.",
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port of the --web page.")
 def train(**options: Any) -> None:
     """Train a network on a dataset, watching it learn.
 
@@ -185,8 +192,11 @@ def train(**options: Any) -> None:
     file_format = output_format(request.out, request.format)
     check_output(request.out, options["resume"], options["reset"])
     started = time.perf_counter()
+    web = WebWatch("127.0.0.1", options["port"]) if options["web"] else None
     run = _prepare(request, options["resume"], options["data_dir"], not options["no_download"])
-    _train(run, request, file_format, options["epochs"], options["as_json"], options["quiet"], started)
+    if web is not None:
+        web.describe(_describe(run))
+    _train(run, request, file_format, options["epochs"], options["as_json"], options["quiet"], started, web)
 
 
 def _prepare(request: RunRequest, resume: bool, data_dir: Path | None, download: bool) -> Run:
@@ -214,7 +224,14 @@ def _describe(run: Run) -> str:
 
 
 def _train(
-    run: Run, request: RunRequest, file_format: str, epochs: int, as_json: bool, quiet: bool, started: float
+    run: Run,
+    request: RunRequest,
+    file_format: str,
+    epochs: int,
+    as_json: bool,
+    quiet: bool,
+    started: float,
+    web: WebWatch | None = None,
 ) -> None:
     checkpoint = Checkpoint(request.out, run.training, file_format)
     console = Console(highlight=False)
@@ -228,6 +245,8 @@ def _train(
             callbacks.append(live)
         else:
             callbacks.append(PlainLines(f"training {run.trainer.model} · {_describe(run)}"))
+    if web is not None:
+        callbacks.append(web.progress)
     trainer = run.trainer
     try:
         trainer.fit(run.train_images, run.train_labels, epochs, run.validation, callbacks)
@@ -236,9 +255,11 @@ def _train(
             live.close()
         click.echo(f"netkit: {interrupt_message(request.out, checkpoint.saved_epoch, run.resumed_from)}", err=True)
         raise click.exceptions.Exit(130) from None
-    except BaseException:
+    except BaseException as exc:
         if live is not None:
             live.close()  # give the terminal back before the error message
+        if web is not None:
+            web.failed(str(exc))
         raise
     scores = evaluate(trainer.model, run.dataset.test_images, run.dataset.test_labels)
     if as_json:
@@ -250,3 +271,5 @@ def _train(
         )
     else:
         live.finish(summary(run, request, file_format, scores, time.perf_counter() - started))
+    if web is not None:
+        web.finish(run, trainer, str(request.out))

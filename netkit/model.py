@@ -177,6 +177,15 @@ class Sequential:
             result[start : start + PREDICT_CHUNK] = self.forward(x[start : start + PREDICT_CHUNK])
         return result
 
+    def activations(self, x: np.ndarray[Any, Any]) -> list[FloatArray]:
+        """Each layer's output for the rows ``x`` (inference mode), first layer first; new arrays."""
+        x = self.check_input(x)
+        outputs: list[FloatArray] = []
+        for forward in self._forwards:
+            x = forward(x, False)
+            outputs.append(x.copy())
+        return outputs
+
     def predict(self, x: np.ndarray[Any, Any]) -> LabelArray:
         """The most likely class of each row."""
         labels: LabelArray = np.argmax(self.predict_proba(x), axis=1).astype(np.int64)
