@@ -11,7 +11,7 @@ import click
 from netkit.data import Dataset
 from netkit.errors import NetkitError
 from netkit.io import ModelFile
-from netkit.web.inspection import ModelView, TestSetView
+from netkit.web.inspection import ModelView, ScoredTestSet
 from netkit.web.routes import App
 from netkit.web.server import NetkitServer, bind
 
@@ -29,7 +29,7 @@ def model_view(model_file: ModelFile, source: str, dataset: Dataset | None, data
             err=True,
         )
         dataset = None
-    test_set = TestSetView(model_file, dataset, dataset_name) if dataset is not None else None
+    test_set = ScoredTestSet(model_file, dataset, dataset_name) if dataset is not None else None
     return ModelView(model_file, source, test_set)
 
 

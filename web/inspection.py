@@ -40,7 +40,7 @@ def thumbnail(row: FloatArray) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-class TestSetView:
+class ScoredTestSet:
     """The model's answers on a test set, worked out once: mistakes and the confusion matrix come from it."""
 
     def __init__(self, model_file: ModelFile, dataset: Dataset, dataset_name: str) -> None:
@@ -107,7 +107,7 @@ class TestSetView:
 class ModelView:
     """A loaded model as the page sees it; ``lock`` guards every forward pass through it."""
 
-    def __init__(self, model_file: ModelFile, source: str, test_set: TestSetView | None = None) -> None:
+    def __init__(self, model_file: ModelFile, source: str, test_set: ScoredTestSet | None = None) -> None:
         self.model_file, self.source, self.test_set = model_file, source, test_set
         self.model = model_file.model
         self.lock = threading.Lock()
@@ -189,7 +189,7 @@ class ModelView:
             "bias": float(layers[layer_index].bias[unit]),  # type: ignore[attr-defined]
         }
 
-    def require_test_set(self) -> TestSetView:
+    def require_test_set(self) -> ScoredTestSet:
         if self.test_set is None:
             raise ApiError(404, "no test set loaded, so no mistakes or confusion matrix (see the server's output)")
         return self.test_set

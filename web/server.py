@@ -23,6 +23,8 @@ from .errors import ApiError
 from .inputs import MAX_BODY_BYTES
 from .routes import App
 
+DRAIN_LIMIT_BYTES = 16 * MAX_BODY_BYTES
+
 STATIC_FILES = {
     "/": ("index.html", "text/html; charset=utf-8"),
     "/index.html": ("index.html", "text/html; charset=utf-8"),
@@ -97,9 +99,20 @@ class RequestHandler(BaseHTTPRequestHandler):
         if length < 0:
             raise ApiError(400, f"Content-Length {length} is negative")
         if length > MAX_BODY_BYTES:
-            self.close_connection = True  # the unread body must not be taken for the next request
+            self._discard(length)
             raise ApiError(413, f"the body is {length:,} bytes; at most {MAX_BODY_BYTES:,} are accepted")
         return self.rfile.read(length)
+
+    def _discard(self, length: int) -> None:
+        """Read a refused body away (never kept), so the client can read the refusal; a huge one, hang up."""
+        if length > DRAIN_LIMIT_BYTES:
+            self.close_connection = True  # the unread body must not be taken for the next request
+            return
+        while length > 0:
+            chunk = self.rfile.read(min(length, 65536))
+            if not chunk:
+                break
+            length -= len(chunk)
 
     def _answer(self, make: Any) -> None:
         try:
