@@ -85,6 +85,9 @@ def serve(
       netkit serve model.h5 --port 8080 --open
     """
     path, model_file = open_model(model)
+    # Bound before the test set loads, so a busy port is reported at once; the URL is printed once it is ready.
+    app = App(view=ModelView(model_file, str(path)))
+    server = bind(app, host, port)
     dataset_name = dataset or str(model_file.training.get("dataset", "mnist"))
     data: Dataset | None
     try:
@@ -92,7 +95,7 @@ def serve(
     except NetkitError as exc:
         click.echo(f"netkit: warning: no test set ({exc}); the page shows no mistakes or confusion matrix", err=True)
         data = None
-    server = bind(App(view=model_view(model_file, str(path), data, dataset_name)), host, port)
+    app.view = model_view(model_file, str(path), data, dataset_name)
     click.echo(f"netkit serve: {server.url} · {model_file.model} · Ctrl-C to stop")
     if open_browser:
         webbrowser.open(server.url)
