@@ -45,6 +45,9 @@ class NetkitServer(ThreadingHTTPServer):
 
     daemon_threads = True  # a slow client never keeps the process alive after Ctrl-C
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops the SYN of a sixth client connecting at once, which then
+    # waits a whole TCP retransmission timeout (a second) before it is served.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], app: App) -> None:
         self.app = app

@@ -1,0 +1,238 @@
+"""What ``netkit train --web`` costs: the same default run with and without the live page, alternated.
+
+    NETKIT_DATA=../shared/data .venv/bin/python bench/web_overhead.py [--pairs 3] [--browser]
+
+Each pair runs ``netkit train`` at its default settings (784-16-16-10, mini-batch, 10 epochs on MNIST) once
+plain and once with ``--web``, in fresh processes, in alternating order. During the ``--web`` run a watcher
+does what the page does: it polls ``/api/progress`` and fetches ``/api/live-weights`` whenever a new
+snapshot is announced (``--browser`` opens the real page in headless Chromium instead). Training time is
+the sum of the epochs' own ``seconds`` from the saved model file (what the loop measured); the wall time
+until the result line and the process's CPU time (serving threads included) are shown too. On a machine
+shared with other work, wall times swing by tens of percent between identical runs: CPU time and the
+fastest of several runs are the steadier figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import resource
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from netkit.io import load_model
+
+URL = re.compile(r"http://127\.0\.0\.1:(\d+)/")
+POLL_SECONDS = 0.4  # the page's own polling interval (web/static/app.js)
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def netkit_command() -> list[str]:
+    script = Path(sys.executable).with_name("netkit")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "netkit.cli.main"]
+
+
+def _get(port: int, path: str) -> dict[str, Any]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path)
+        reply: dict[str, Any] = json.loads(connection.getresponse().read())
+        return reply
+    finally:
+        connection.close()
+
+
+def watch_like_the_page(port: int, done: threading.Event, counts: dict[str, int]) -> None:
+    losses, version = 0, 0
+    while not done.is_set():
+        progress = _get(port, f"/api/progress?since={losses}")
+        losses += len(progress["iteration_loss"])
+        counts["polls"] += 1
+        if progress["weights_version"] != version:
+            version = _get(port, "/api/live-weights")["version"]
+            counts["weight_fetches"] += 1
+        if progress["mode"] == "draw":
+            done.set()
+            return
+        time.sleep(POLL_SECONDS)
+
+
+def watch_in_chromium(port: int, done: threading.Event, counts: dict[str, int]) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.wait_for_selector("#pad", state="visible", timeout=600_000)
+        counts["polls"] = int(page.evaluate("performance.getEntriesByType('resource').length"))
+        browser.close()
+    done.set()
+
+
+def one_run(web: bool, browser: bool, folder: Path) -> dict[str, Any]:
+    out = folder / f"run-{time.monotonic_ns()}.h5"
+    arguments = [*netkit_command(), "train", "--out", str(out), "--quiet"]
+    if web:
+        arguments += ["--web", "--port", "0"]
+    began = time.perf_counter()
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    process = subprocess.Popen(
+        arguments,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    assert process.stdout is not None and process.stderr is not None
+    counts = {"polls": 0, "weight_fetches": 0}
+    watcher: threading.Thread | None = None
+    done = threading.Event()
+    if web:
+        for line in process.stderr:
+            found = URL.search(line)
+            if found:
+                target = watch_in_chromium if browser else watch_like_the_page
+                watcher = threading.Thread(target=target, args=(int(found.group(1)), done, counts), daemon=True)
+                watcher.start()
+                break
+    result_line = process.stdout.readline()
+    wall = time.perf_counter() - began
+    if web:
+        done.wait(timeout=600)
+        process.send_signal(signal.SIGINT)
+    process.communicate(timeout=120)
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+    if process.returncode != 0 or not result_line.startswith("test accuracy"):
+        raise SystemExit(f"netkit train failed ({process.returncode}): {result_line}")
+    history = load_model(out).history
+    return {
+        "web": web,
+        "train_seconds": sum(epoch.seconds for epoch in history.epochs),
+        "wall_seconds": wall,
+        "cpu_seconds": cpu,
+        "result": result_line.strip(),
+        **counts,
+    }
+
+
+def costs_in_process() -> dict[str, float]:
+    """Seconds per call of what ``--web`` adds, timed in this process on the default 784-16-16-10 net.
+
+    These add up to a bound that the noise of a shared machine cannot blur: the per-batch hook, a weight
+    snapshot, and one poll and one weight fetch as whole HTTP round trips (the client's share included).
+    """
+    from netkit.model import Sequential
+    from netkit.training import Trainer
+    from netkit.web.live import TrainingProgress
+
+    model = Sequential(784, ["dense:units=16", "dense:units=16", "dense:units=10,activation=softmax"])
+    trainer = Trainer(model, model.registry.create("optimizers", "mini-batch"))
+    trainer.history.iteration_loss.extend([0.5] * 17_000)
+    progress = TrainingProgress("bench", refresh_seconds=3600)
+    progress.on_train_begin(trainer, 10, 1688)
+
+    def per_call(action: Any, calls: int) -> float:
+        began = time.perf_counter()
+        for _ in range(calls):
+            action()
+        return (time.perf_counter() - began) / calls
+
+    from netkit.web.routes import App
+    from netkit.web.server import bind, serve_in_background
+
+    server = bind(App(live=progress), "127.0.0.1", 0)
+    serve_in_background(server)
+    port = int(server.server_address[1])
+    try:
+        # Whole HTTP round trips, client included: an upper bound on what the server thread spends.
+        poll = min(per_call(lambda: _get(port, "/api/progress?since=16900"), 300) for _ in range(3))
+        fetch = min(per_call(lambda: _get(port, "/api/live-weights"), 100) for _ in range(3))
+    finally:
+        server.shutdown()
+        server.server_close()
+    return {
+        "batch_hook": min(per_call(lambda: progress.on_batch_end(trainer, 1, 0.5), 100_000) for _ in range(3)),
+        "snapshot": min(per_call(lambda: progress._snapshot(trainer), 2_000) for _ in range(3)),
+        "poll": poll,
+        "weight_fetch": fetch,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--pairs", type=int, default=3)
+    parser.add_argument("--browser", action="store_true", help="watch with the real page in headless Chromium")
+    options = parser.parse_args()
+    costs = costs_in_process()
+    print(
+        "in-process costs: per-batch hook {batch_hook:.2e} s, weight snapshot {snapshot:.2e} s, "
+        "one poll {poll:.2e} s, one weight fetch {weight_fetch:.2e} s".format(**costs)
+    )
+    runs: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        for pair in range(options.pairs):
+            order = (False, True) if pair % 2 == 0 else (True, False)
+            for web in order:
+                run = one_run(web, options.browser, Path(folder))
+                runs.append(run)
+                kind = "--web" if web else "plain"
+                print(
+                    f"{kind}  train {run['train_seconds']:.2f} s  wall {run['wall_seconds']:.2f} s  "
+                    f"cpu {run['cpu_seconds']:.2f} s  "
+                    f"polls {run['polls']}  weight fetches {run['weight_fetches']}  · {run['result']}",
+                    flush=True,
+                )
+    web_runs = [run for run in runs if run["web"]]
+    batches = 10 * 1688  # the default run: 54,000 training rows in batches of 32, ten epochs
+    snapshots = max(run["weight_fetches"] for run in web_runs) + 10  # fetched ones, and at least one per epoch
+    polls = max(run["polls"] for run in web_runs)
+    fetches = max(run["weight_fetches"] for run in web_runs)
+    added = (
+        batches * costs["batch_hook"]
+        + snapshots * costs["snapshot"]
+        + polls * costs["poll"]
+        + fetches * costs["weight_fetch"]
+    )
+    fastest_plain = min(run["train_seconds"] for run in runs if not run["web"])
+    print(
+        f"bound from the in-process costs: {added * 1000:.1f} ms of work added to a run whose training took "
+        f"at least {fastest_plain:.2f} s here: {added / fastest_plain:.2%}"
+    )
+    measures = [
+        ("training time (the epochs' own seconds)", "train_seconds"),
+        ("wall time to the result line", "wall_seconds"),
+        ("CPU time of the whole process (user + system)", "cpu_seconds"),
+    ]
+    for name, key in measures:
+        plain = [run[key] for run in runs if not run["web"]]
+        web = [run[key] for run in runs if run["web"]]
+        low, high = statistics.median(plain), statistics.median(web)
+        print(
+            f"{name}: median plain {low:.2f} s, --web {high:.2f} s, overhead {high / low - 1:+.1%}; "
+            f"fastest plain {min(plain):.2f} s, --web {min(web):.2f} s, overhead {min(web) / min(plain) - 1:+.1%}"
+        )
+
+
+if __name__ == "__main__":
+    main()
