@@ -2,7 +2,8 @@
 
     NETKIT_DATA=../shared/data .venv/bin/python bench/web_overhead.py [--pairs 3] [--browser]
 
-Each pair runs ``netkit train`` at its default settings (784-16-16-10, mini-batch, 10 epochs on MNIST) once
+First, pairs of single epochs in this process (one plain, one watched), then whole runs: each pair runs
+``netkit train`` at its default settings (784-16-16-10, mini-batch, 10 epochs on MNIST) once
 plain and once with ``--web``, in fresh processes, in alternating order. During the ``--web`` run a watcher
 does what the page does: it polls ``/api/progress`` and fetches ``/api/live-weights`` whenever a new
 snapshot is announced (``--browser`` opens the real page in headless Chromium instead). Training time is
@@ -61,8 +62,25 @@ def _get(port: int, path: str) -> dict[str, Any]:
         connection.close()
 
 
-def watch_like_the_page(port: int, done: threading.Event, counts: dict[str, int]) -> None:
-    losses, version = 0, 0
+# watch_like_the_page for a child process that imports nothing else (its start-up must not load the cores).
+PAGE_POLLER = """
+import http.client, json, sys, time
+port, losses, version = int(sys.argv[1]), int(sys.argv[2]), 0
+def get(path):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", path)
+    return json.loads(connection.getresponse().read())
+while True:
+    progress = get(f"/api/progress?since={losses}")
+    losses += len(progress["iteration_loss"])
+    if progress["weights_version"] != version:
+        version = get("/api/live-weights")["version"]
+    time.sleep(POLL_SECONDS)
+""".replace("POLL_SECONDS", repr(POLL_SECONDS))
+
+
+def watch_like_the_page(port: int, done: threading.Event, counts: dict[str, int], since: int = 0) -> None:
+    losses, version = since, 0
     while not done.is_set():
         progress = _get(port, f"/api/progress?since={losses}")
         losses += len(progress["iteration_loss"])
@@ -179,11 +197,80 @@ def costs_in_process() -> dict[str, float]:
     }
 
 
+def paired_epochs(rounds: int) -> list[tuple[float, float, float, float]]:
+    """(plain, watched) wall seconds, then (plain, watched) CPU seconds of this process (every thread, so
+    the server's work counts too), of back-to-back single epochs of a default run.
+
+    Each round trains one epoch without the page, then one with the callback, a live server and another
+    process polling like the page; a pair's two epochs are a second apart, so the machine's other load hits both
+    alike and the median of the pair ratios stays steady where whole runs a minute apart do not.
+    """
+    from netkit.cli.downloads import load_dataset
+    from netkit.cli.training_run import RunRequest, new_run
+    from netkit.web.live import TrainingProgress
+    from netkit.web.routes import App
+    from netkit.web.server import bind, serve_in_background
+
+    request = RunRequest(
+        layers=[16, 16],
+        activation="sigmoid",
+        output_activation="softmax",
+        loss="cross-entropy",
+        optimizer="mini-batch",
+        batch_size=None,
+        learning_rate=None,
+        seed=0,
+        dataset="mnist",
+        validation=0.1,
+        out=Path("unused.h5"),
+        format=None,
+        explicit=frozenset(),
+    )
+    run = new_run(request, load_dataset("mnist", None, False))
+    trainer = run.trainer
+    pairs = []
+    for _ in range(rounds):
+        began, cpu_began = time.perf_counter(), time.process_time()
+        trainer.fit(run.train_images, run.train_labels, 1, run.validation)
+        plain, plain_cpu = time.perf_counter() - began, time.process_time() - cpu_began
+        progress = TrainingProgress("bench")
+        server = bind(App(live=progress), "127.0.0.1", 0)
+        serve_in_background(server)
+        # The page's polling from another process, so that only the server's work counts as this one's CPU.
+        since = len(trainer.history.iteration_loss)  # a page open since the run began holds the earlier losses
+        poller = subprocess.Popen(
+            [sys.executable, "-S", "-c", PAGE_POLLER, str(server.server_address[1]), str(since)],
+            stdout=subprocess.DEVNULL,
+        )
+        time.sleep(1.0)  # let it start and take its first look before the epoch starts
+        began, cpu_began = time.perf_counter(), time.process_time()
+        trainer.fit(run.train_images, run.train_labels, 1, run.validation, [progress])
+        watched, watched_cpu = time.perf_counter() - began, time.process_time() - cpu_began
+        poller.terminate()
+        poller.wait()
+        server.shutdown()
+        server.server_close()
+        pairs.append((plain, watched, plain_cpu, watched_cpu))
+    return pairs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--browser", action="store_true", help="watch with the real page in headless Chromium")
+    parser.add_argument("--rounds", type=int, default=15, help="pairs of single epochs, in this process")
     options = parser.parse_args()
+    pairs = paired_epochs(options.rounds)
+    for name, first in (("wall", 0), ("CPU", 2)):
+        ratios = sorted(pair[first + 1] / pair[first] for pair in pairs)
+        print(
+            f"{len(pairs)} pairs of one epoch (plain, then watched), {name} time: median plain "
+            f"{statistics.median(pair[first] for pair in pairs):.3f} s, watched "
+            f"{statistics.median(pair[first + 1] for pair in pairs):.3f} s; median ratio "
+            f"{statistics.median(ratios):.3f} (quartiles {ratios[len(ratios) // 4]:.3f}-"
+            f"{ratios[3 * len(ratios) // 4]:.3f}), overhead {statistics.median(ratios) - 1:+.1%}",
+            flush=True,
+        )
     costs = costs_in_process()
     print(
         "in-process costs: per-batch hook {batch_hook:.2e} s, weight snapshot {snapshot:.2e} s, "
@@ -226,11 +313,11 @@ def main() -> None:
     ]
     for name, key in measures:
         plain = [run[key] for run in runs if not run["web"]]
-        web = [run[key] for run in runs if run["web"]]
-        low, high = statistics.median(plain), statistics.median(web)
+        watched = [run[key] for run in runs if run["web"]]
+        low, high = statistics.median(plain), statistics.median(watched)
         print(
-            f"{name}: median plain {low:.2f} s, --web {high:.2f} s, overhead {high / low - 1:+.1%}; "
-            f"fastest plain {min(plain):.2f} s, --web {min(web):.2f} s, overhead {min(web) / min(plain) - 1:+.1%}"
+            f"{name}: median plain {low:.2f} s, --web {high:.2f} s, overhead {high / low - 1:+.1%}; fastest "
+            f"plain {min(plain):.2f} s, --web {min(watched):.2f} s, overhead {min(watched) / min(plain) - 1:+.1%}"
         )
 
 
