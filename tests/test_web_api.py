@@ -325,3 +325,12 @@ def test_while_training_the_page_watches_and_drawing_waits() -> None:
         assert status == 409 and "still training" in reply["error"]
         status, body = request(address, "GET", "/api/progress?since=0")
         assert status == 200 and body["iteration_loss"] == [] and body["weights_version"] == 0
+
+
+@pytest.mark.parametrize("host", ["evil.example:80", "attacker.test", ""])
+def test_requests_for_another_host_name_are_refused(address: Address, host: str) -> None:
+    # A page on another domain that resolves to 127.0.0.1 (DNS rebinding) sends its own name as Host.
+    status, reply = request(address, "GET", "/api/model", headers={"Host": host})
+    assert status == 403 and "answers requests for 127.0.0.1" in reply["error"]
+    status, _ = request(address, "GET", "/api/model", headers={"Host": f"localhost:{address[1]}"})
+    assert status == 200

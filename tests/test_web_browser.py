@@ -1,7 +1,8 @@
 """The page in a real headless Chromium (Debian's own, driven by Playwright, which downloads no browser).
 
 Digits are drawn off-centre with mouse events on ``#pad`` and read back from ``#prediction``, as a person
-would see them. Set NETKIT_SCREENSHOT=path.png to keep a screenshot of the drawing page.
+would see them. Set NETKIT_SCREENSHOT=path.png (NETKIT_SCREENSHOT_TRAINING=path.png) to keep a screenshot of
+the drawing page (of a --web run's page).
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def test_clicking_a_first_layer_unit_shows_its_weight_picture(page: Any) -> None
     assert "layer 2, unit 2: weighted input z = " in hover and "activation = " in hover
     screenshot = os.environ.get("NETKIT_SCREENSHOT")
     if screenshot:
-        page.set_viewport_size({"width": 1280, "height": 900})
+        page.set_viewport_size({"width": 1280, "height": 1040})
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=screenshot, full_page=False)
 
@@ -155,8 +156,11 @@ def test_mistakes_and_a_confusion_cell_show_their_digits(page: Any) -> None:
 def test_every_colour_on_the_page_has_a_legend(page: Any) -> None:
     _draw(page, [(140, 40), (140, 240)])
     page.wait_for_selector("#confusion td")
-    for legend in ["#pixel-legend", "#confusion-legend", "#gallery-legend", "#epoch-legend", "#iteration-legend"]:
+    for legend in ["#pixel-legend", "#confusion-legend", "#gallery-legend", "#epoch-legend"]:
         assert page.text_content(legend).strip(), legend
+    # The shipped (slim) file keeps no per-iteration losses: no line is drawn, and the chart says why.
+    assert page.text_content("#iteration-legend").strip() == ""
+    assert "no per-iteration losses" in page.text_content("#iteration-chart")
     layers = page.locator("#layers .layer").count()
     assert layers == 3 and page.locator("#layers .layer .legend").count() == layers
 
@@ -182,6 +186,10 @@ def test_train_web_shows_the_loss_chart_grow_and_the_weight_grid(browser: Any, d
         page.wait_for_function(f"Number(document.getElementById('live-iteration-chart').dataset.points) > {first}")
         page.wait_for_selector("#weight-grid[data-version]", state="attached")
         assert page.locator("#live-iteration-chart path.series").count() == 1
+        screenshot = os.environ.get("NETKIT_SCREENSHOT_TRAINING")
+        if screenshot:
+            page.wait_for_function("JSON.parse(document.getElementById('live-epoch-chart').dataset.points) >= 2")
+            page.screenshot(path=screenshot, full_page=True)
         # When the run ends the page turns into the drawing page, on the model just trained.
         page.wait_for_selector("#pad", state="visible", timeout=120_000)
         assert "784-16-10" in page.text_content("#model-line")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import importlib.resources
+import ipaddress
 import json
 import sys
 import threading
@@ -55,6 +56,18 @@ class NetkitServer(ThreadingHTTPServer):
         super().__init__(address, RequestHandler)
 
     @property
+    def allowed_hosts(self) -> frozenset[str] | None:
+        """The Host headers a loopback-bound server answers (None: any, when bound beyond this machine).
+
+        A web page elsewhere can point its own domain name at 127.0.0.1 (DNS rebinding); its requests
+        then carry that name in Host, and are refused.
+        """
+        host, port = str(self.server_address[0]), int(self.server_address[1])
+        if not ipaddress.ip_address(host).is_loopback:
+            return None
+        return frozenset({f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"})
+
+    @property
     def url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host!s}:{port}/"
@@ -68,7 +81,17 @@ class RequestHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the terminal shows the URL and errors, not a line per request."""
 
+    def _foreign_host(self) -> bool:
+        allowed = self.server.allowed_hosts
+        host = self.headers.get("Host", "")
+        if allowed is None or host in allowed:
+            return False
+        self._send_json(HTTPStatus.FORBIDDEN, {"error": f"this server answers requests for 127.0.0.1, not {host!r}"})
+        return True
+
     def do_GET(self) -> None:
+        if self._foreign_host():
+            return
         parts = urlsplit(self.path)
         if not parts.path.startswith("/api/"):
             self._send_static(parts.path)
@@ -76,6 +99,9 @@ class RequestHandler(BaseHTTPRequestHandler):
         self._answer(lambda: self.server.app.get(parts.path, parse_qs(parts.query)))
 
     def do_POST(self) -> None:
+        if self._foreign_host():
+            self.close_connection = True  # its body stays unread
+            return
         parts = urlsplit(self.path)
         self._answer(lambda: self.server.app.post(parts.path, self._read_body()))
 

@@ -9,7 +9,7 @@ const $ = (id) => document.getElementById(id);
 const TRAIN = { name: "training loss", colour: "#2166AC" };
 const VALIDATION = { name: "validation loss", colour: "#E66101", dashed: true };
 const ACCURACY = { name: "validation accuracy", colour: "#E66101", dashed: true };
-const ITERATION = { name: "loss of one batch", colour: "#2166AC" };
+const ITERATION = { name: "training loss per batch (neighbours averaged beyond 600 points)", colour: "#2166AC" };
 const MAX_UNITS_SHOWN = 64;
 const CHART_POINTS = 600;
 const GRAY = (v) => { const g = Math.round(255 * Math.max(0, Math.min(1, v))); return [g, g, g]; };
@@ -259,7 +259,7 @@ function renderHistory(history, epochChart, epochLegend, iterationChart, iterati
     { ...TRAIN, points: epochs.map((e) => [e.epoch, e.train_loss]) },
     { ...VALIDATION, points: epochs.filter((e) => e.val_loss !== null).map((e) => [e.epoch, e.val_loss]) },
   ];
-  lineChart(epochChart, series, { title: "loss per epoch", xLabel: "epoch", yLabel: "loss", empty: "no epochs recorded" });
+  lineChart(epochChart, series, { title: "loss per epoch", xLabel: "epoch", yLabel: "loss", empty: "no epochs recorded", integerX: true });
   chartLegend(epochLegend, series);
   const iterations = [{ ...ITERATION, points: downsample(history.iteration_loss, CHART_POINTS) }];
   lineChart(iterationChart, iterations, {
@@ -380,7 +380,9 @@ function renderProgress(progress, losses) {
   renderHistory({ epochs: progress.epochs, iteration_loss: losses }, $("live-epoch-chart"), $("live-epoch-legend"),
     $("live-iteration-chart"), $("live-iteration-legend"));
   const accuracySeries = [{ ...ACCURACY, points: progress.epochs.filter((e) => e.val_accuracy !== null).map((e) => [e.epoch, 100 * e.val_accuracy]) }];
-  lineChart($("live-accuracy-chart"), accuracySeries, { title: "validation accuracy", xLabel: "epoch", yLabel: "accuracy %", empty: "after the first epoch" });
+  lineChart($("live-accuracy-chart"), accuracySeries, {
+    title: "validation accuracy", xLabel: "epoch", yLabel: "accuracy %", empty: "after the first epoch", integerX: true, fromZero: false,
+  });
   chartLegend($("live-accuracy-legend"), accuracySeries);
 }
 

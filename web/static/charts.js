@@ -78,7 +78,8 @@ function lineChart(svg, series, options) {
   const xHigh = Math.max(...xs, xLow + 1);
   let yLow = Math.min(...ys);
   let yHigh = Math.max(...ys);
-  if (!logY) yLow = Math.min(0, yLow);
+  if (!logY && options.fromZero !== false) yLow = Math.min(0, yLow);
+  if (options.fromZero === false && yHigh - yLow < 1e-9) { yLow -= 1; yHigh += 1; }
   if (yHigh <= yLow) yHigh = yLow + (logY ? yLow : 1);
   const fy = logY ? Math.log10 : (v) => v;
   const px = (x) => margin.left + ((x - xLow) / (xHigh - xLow)) * (width - margin.left - margin.right);
@@ -87,7 +88,12 @@ function lineChart(svg, series, options) {
   const axes = element("g", { class: "axes" }, svg);
   element("line", { x1: margin.left, y1: height - margin.bottom, x2: width - margin.right, y2: height - margin.bottom }, axes);
   element("line", { x1: margin.left, y1: margin.top, x2: margin.left, y2: height - margin.bottom }, axes);
-  for (const t of niceTicks(xLow, xHigh, 5)) {
+  let xTicks = niceTicks(xLow, xHigh, 5);
+  if (options.integerX) {
+    xTicks = xTicks.filter(Number.isInteger);
+    if (xTicks.length < 2) xTicks = [Math.ceil(xLow), Math.floor(xHigh)];
+  }
+  for (const t of xTicks) {
     element("line", { x1: px(t), y1: height - margin.bottom, x2: px(t), y2: height - margin.bottom + 4 }, axes);
     element("text", { x: px(t), y: height - margin.bottom + 15, "text-anchor": "middle" }, axes).textContent = label(t);
   }
@@ -116,7 +122,7 @@ function lineChart(svg, series, options) {
 function chartLegend(container, series) {
   container.replaceChildren();
   container.classList.add("chart-legend");
-  for (const s of series) {
+  for (const s of series.filter((each) => each.points.length > 0)) {
     const item = document.createElement("span");
     const sample = element("svg", { width: 28, height: 10 }, null);
     element("line", { x1: 0, y1: 5, x2: 28, y2: 5, stroke: s.colour, "stroke-width": 2, "stroke-dasharray": s.dashed ? "6 4" : "none" }, sample);

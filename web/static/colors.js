@@ -67,7 +67,7 @@ function legend(element, kind, scale, text) {
     high.textContent = `≥ +${formatScale(scale)}`;
   } else {
     low.textContent = "0";
-    high.textContent = kind === "gray" ? "1" : formatScale(scale || 1);
+    high.textContent = kind === "gray" ? "1" : Number.isInteger(scale) ? String(scale) : formatScale(scale || 1);
   }
   const note = document.createElement("span");
   note.className = "legend-note";
