@@ -199,3 +199,21 @@ def test_train_web_shows_the_loss_chart_grow_and_the_weight_grid(browser: Any, d
         process.send_signal(signal.SIGINT)
         process.communicate(timeout=30)
     assert process.returncode == 0
+
+
+def test_a_wide_relu_layer_shows_its_strongest_units_and_a_signed_scale(browser: Any) -> None:
+    from netkit.io import ModelFile
+    from netkit.model import Sequential
+
+    wide = ModelFile(Sequential(784, ["dense:units=100,activation=relu", "dense:units=10,activation=softmax"]))
+    with served(App(view=ModelView(wide, "a wide relu net"))) as (host, port):
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(f"http://{host}:{port}/")
+        page.wait_for_selector("#pad", state="visible")
+        _draw(page, [(60, 60), (200, 200)])
+        first = page.locator("#layers .layer").first
+        assert first.locator(".unit").count() == 64
+        assert "36 more units not shown" in first.locator(".more").text_content()
+        assert "99th percentile of |activation|" in first.locator(".legend").text_content()
+        context.close()

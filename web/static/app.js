@@ -11,6 +11,7 @@ const VALIDATION = { name: "validation loss", colour: "#E66101", dashed: true };
 const ACCURACY = { name: "validation accuracy", colour: "#E66101", dashed: true };
 const ITERATION = { name: "training loss per batch (neighbours averaged beyond 600 points)", colour: "#2166AC" };
 const MAX_UNITS_SHOWN = 64;
+const UNIT_RANGE_ACTIVATIONS = new Set(["sigmoid", "softmax"]); // outputs always within [0, 1]
 const CHART_POINTS = 600;
 const GRAY = (v) => { const g = Math.round(255 * Math.max(0, Math.min(1, v))); return [g, g, g]; };
 const PIXEL_NOTE = "pixel value: 0 (black, no ink) to 1 (white, full ink), as MNIST stores its digits";
@@ -179,10 +180,11 @@ function renderLayers(answer) {
   answer.activations.forEach((values, layerIndex) => {
     const block = document.createElement("div");
     block.className = "layer";
-    const inUnit = values.every((v) => v >= 0 && v <= 1);
+    const layer = model.layers[layerIndex];
+    // Chosen by the activation, not by this drawing's values, so a layer keeps one scale between drawings.
+    const inUnit = UNIT_RANGE_ACTIVATIONS.has(layer.activation);
     const scale = inUnit ? 1 : percentile99(values) || 1;
     const colour = inUnit ? ramp : (v) => diverging(v, scale);
-    const layer = model.layers[layerIndex];
     const output = layerIndex === answer.activations.length - 1;
     const name = document.createElement("div");
     name.className = "layer-name";
