@@ -21,6 +21,7 @@ from .data import data
 from .evaluate import evaluate
 from .export import export
 from .inspect_model import inspect
+from .plot import plot
 from .plugin_list import plugins
 from .predict import predict
 from .serve import serve
@@ -92,7 +93,7 @@ def cli() -> None:
     """
 
 
-for command in (train, evaluate, predict, inspect, export, plugins, data, serve):
+for command in (train, evaluate, predict, inspect, export, plugins, data, plot, serve):
     cli.add_command(command)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from playwright import sync_api as playwright_api
 
@@ -217,3 +218,22 @@ def test_a_wide_relu_layer_shows_its_strongest_units_and_a_signed_scale(browser:
         assert "36 more units not shown" in first.locator(".more").text_content()
         assert "99th percentile of |activation|" in first.locator(".legend").text_content()
         context.close()
+
+
+def test_the_page_paints_with_the_cores_colour_scale(page: Any) -> None:
+    from netkit.pictures.colours import ACTIVATION_HIGH, NEGATIVE, POSITIVE, SCALE_PERCENTILE, ZERO
+
+    page.wait_for_selector("#confusion td")
+    stops = page.evaluate("window.netkitColors.stops()")
+    assert stops == {
+        "negative": list(NEGATIVE),
+        "zero": list(ZERO),
+        "positive": list(POSITIVE),
+        "activation_high": list(ACTIVATION_HIGH),
+        "percentile": SCALE_PERCENTILE,
+    }
+    # The page's percentile agrees with the core's robust_limit on the same numbers.
+    from netkit.pictures.colours import robust_limit
+
+    values = [0.5 * i - 7 for i in range(37)]
+    assert abs(page.evaluate(f"window.netkitColors.percentile99({values})") - robust_limit(np.array(values))) < 1e-9

@@ -9,12 +9,23 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from netkit.pictures.colours import ACTIVATION_HIGH, NEGATIVE, POSITIVE, SCALE_PERCENTILE, ZERO, hex_colour
+
 from .errors import ApiError
 from .inputs import network_input, parse_json
 from .inspection import DEFAULT_EXAMPLES, MAX_EXAMPLES, ModelView
 from .live import TrainingProgress
 
 Query = Mapping[str, list[str]]
+
+# The shared colour scale, sent to the page so that it paints with the very stops the CLI's pictures use.
+COLOUR_SCALE = {
+    "negative": hex_colour(NEGATIVE),
+    "zero": hex_colour(ZERO),
+    "positive": hex_colour(POSITIVE),
+    "activation_high": hex_colour(ACTIVATION_HIGH),
+    "percentile": SCALE_PERCENTILE,
+}
 
 
 def _integer(query: Query, name: str, default: int | None = None, low: int = 0, high: int | None = None) -> int:
@@ -87,7 +98,11 @@ class App:
 
     def _model(self, query: Query) -> dict[str, Any]:
         live = self.live
-        base = {"mode": self.mode, "training": live.progress(-1) if live is not None else None}
+        base = {
+            "mode": self.mode,
+            "training": live.progress(-1) if live is not None else None,
+            "colour_scale": COLOUR_SCALE,
+        }
         if self.view is None:
             return base
         return {**self.view.describe(), **base}

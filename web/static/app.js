@@ -2,7 +2,7 @@
 // It renders what the JSON API returns; every number it shows comes from the server.
 "use strict";
 
-const { diverging, ramp, css, percentile99, paintPicture, legend, formatScale } = window.netkitColors;
+const { diverging, ramp, css, percentile99, paintPicture, legend, formatScale, useScale } = window.netkitColors;
 const { lineChart, chartLegend, downsample } = window.netkitCharts;
 const $ = (id) => document.getElementById(id);
 
@@ -423,6 +423,9 @@ function paintWeightGrid(snapshot) {
     `weights: blue negative, orange positive, one scale for the grid, clipped at the 99th percentile of |weight| (${formatScale(scale)})`);
 }
 
-api("/api/model").then((first) => (first.mode === "training" ? watchTraining() : startDrawing())).catch((error) => {
+api("/api/model").then((first) => {
+  useScale(first.colour_scale);
+  return first.mode === "training" ? watchTraining() : startDrawing();
+}).catch((error) => {
   $("model-line").textContent = `cannot reach the server: ${error.message}`;
 });

@@ -3,10 +3,29 @@
 (() => {
 "use strict";
 
-const NEGATIVE = [0x21, 0x66, 0xac]; // #2166AC
-const ZERO = [0xf7, 0xf7, 0xf7]; // #F7F7F7
-const POSITIVE = [0xe6, 0x61, 0x01]; // #E66101
-const RAMP_TOP = [0x08, 0x30, 0x6b]; // #08306B
+// The stops and the percentile come from the server (netkit.pictures.colours, the one definition the CLI's
+// pictures use too) through useScale(); these are the same values, for the moment before it answers.
+let NEGATIVE = [0x21, 0x66, 0xac]; // #2166AC
+let ZERO = [0xf7, 0xf7, 0xf7]; // #F7F7F7
+let POSITIVE = [0xe6, 0x61, 0x01]; // #E66101
+let RAMP_TOP = [0x08, 0x30, 0x6b]; // #08306B
+let PERCENTILE = 99;
+
+function fromHex(text) {
+  return [1, 3, 5].map((i) => parseInt(text.slice(i, i + 2), 16));
+}
+
+function useScale(scale) {
+  NEGATIVE = fromHex(scale.negative);
+  ZERO = fromHex(scale.zero);
+  POSITIVE = fromHex(scale.positive);
+  RAMP_TOP = fromHex(scale.activation_high);
+  PERCENTILE = scale.percentile;
+}
+
+function stops() {
+  return { negative: NEGATIVE, zero: ZERO, positive: POSITIVE, activation_high: RAMP_TOP, percentile: PERCENTILE };
+}
 
 function mix(from, to, t) {
   return [0, 1, 2].map((i) => Math.round(from[i] + (to[i] - from[i]) * t));
@@ -27,11 +46,15 @@ function css(rgb) {
   return `rgb(${rgb[0]}, ${rgb[1]}, ${rgb[2]})`;
 }
 
-// The 99th percentile of |values|: one outlier weight must not wash out every other colour.
+// The 99th percentile of |values| (interpolated as NumPy's percentile does): one outlier weight must not
+// wash out every other colour.
 function percentile99(values) {
-  const magnitudes = Float64Array.from(values, Math.abs).sort();
+  const magnitudes = Float64Array.from(values, Math.abs).filter(Number.isFinite).sort();
   if (magnitudes.length === 0) return 0;
-  return magnitudes[Math.min(magnitudes.length - 1, Math.floor(0.99 * (magnitudes.length - 1)))];
+  const position = (PERCENTILE / 100) * (magnitudes.length - 1);
+  const below = Math.floor(position);
+  const above = Math.min(magnitudes.length - 1, below + 1);
+  return magnitudes[below] + (magnitudes[above] - magnitudes[below]) * (position - below);
 }
 
 // Paint a side x side picture of values into a canvas of any size (nearest neighbour, crisp pixels).
@@ -80,5 +103,5 @@ function formatScale(value) {
   return Math.abs(value) >= 0.01 ? value.toFixed(2) : value.toExponential(1);
 }
 
-window.netkitColors = { diverging, ramp, css, percentile99, paintPicture, legend, formatScale };
+window.netkitColors = { diverging, ramp, css, percentile99, paintPicture, legend, formatScale, useScale, stops };
 })();
