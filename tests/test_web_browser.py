@@ -167,7 +167,7 @@ def test_every_colour_on_the_page_has_a_legend(page: Any) -> None:
 
 
 def test_train_web_shows_the_loss_chart_grow_and_the_weight_grid(browser: Any, data_root: Path, tmp_path: Path) -> None:
-    arguments = ["train", "--layers", "16", "--epochs", "3", "--batch-size", "10", "--validation", "1000"]
+    arguments = ["train", "--layers", "16", "--epochs", "2", "--batch-size", "10", "--validation", "1000"]
     process = subprocess.Popen(
         [*netkit_command(), *arguments, "--web", "--port", "0", "--out", str(tmp_path / "live.h5"), "--quiet"],
         stdout=subprocess.DEVNULL,
@@ -194,7 +194,7 @@ def test_train_web_shows_the_loss_chart_grow_and_the_weight_grid(browser: Any, d
         # When the run ends the page turns into the drawing page, on the model just trained.
         page.wait_for_selector("#pad", state="visible", timeout=120_000)
         assert "784-16-10" in page.text_content("#model-line")
-        assert int(page.get_attribute("#epoch-chart", "data-points")) == 2 * 3  # train and validation loss
+        assert int(page.get_attribute("#epoch-chart", "data-points")) == 2 * 2  # train and validation loss
         context.close()
     finally:
         process.send_signal(signal.SIGINT)
