@@ -111,7 +111,7 @@ class LoopSession:
 
 def run_per_sample(case: Case, data: Mnist, rows: int, repeats: int) -> dict[str, Any]:
     """``repeats`` consecutive runs over ``rows`` fresh samples each, one sample per step."""
-    net = PerSampleNet(build_model(case), case.activation, case.per_sample_learning_rate)
+    net = PerSampleNet(build_model(case), case.per_sample_learning_rate)
     samples = []
     for index in range(repeats):
         start = index * rows
