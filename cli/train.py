@@ -15,6 +15,7 @@ from rich.text import Text
 
 from netkit.errors import ConfigError
 from netkit.evaluation import evaluate
+from netkit.io.limits import training_size_problem
 from netkit.textbook_mode import textbook_trainer
 from netkit.training import Callback
 
@@ -201,7 +202,11 @@ def train(**options: Any) -> None:
 
 def _prepare(request: RunRequest, resume: bool, data_dir: Path | None, download: bool) -> Run:
     if not resume:
-        return new_run(request, load_dataset(request.dataset, data_dir, download))
+        dataset = load_dataset(request.dataset, data_dir, download)
+        problem = training_size_problem([dataset.n_features, *request.layers, dataset.n_classes])
+        if problem is not None:  # before a byte of the network is allocated
+            raise click.BadParameter(problem, param_hint="--layers")
+        return new_run(request, dataset)
     model_file, trainer = open_resumed(request.out)
     conflicts = contradictions(request, model_file, trainer)
     if conflicts:

@@ -17,6 +17,8 @@ import numpy as np
 from netkit.data import Dataset, split_validation
 from netkit.errors import ConfigError, ModelFileError
 from netkit.io import ModelFile, load_model, model_format, save_model
+from netkit.io.atomic import check_writable, interrupts_deferred
+from netkit.io.storage import save_problem
 from netkit.model import Sequential
 from netkit.registry import default_registry, parse_spec
 from netkit.training import Callback, EpochRecord, Trainer
@@ -71,6 +73,10 @@ def check_output(out: Path, resume: bool, reset: bool) -> None:
         raise ModelFileError(f"nothing to resume: {out} does not exist")
     if out.exists() and not (resume or reset):
         raise ModelFileError(f"{out} exists; use --resume to continue it or --reset to start over")
+    try:  # a read-only folder or an immutable file: found before training, not after the first epoch
+        check_writable(out)
+    except OSError as exc:
+        raise ModelFileError(f"cannot save {out}: {save_problem(exc)}") from None
 
 
 def _canonical(group: str, spec: str | dict[str, Any]) -> dict[str, Any]:
@@ -223,5 +229,9 @@ class Checkpoint(Callback):
         self.saved_epoch: int | None = None
 
     def on_epoch_end(self, trainer: Trainer, record: EpochRecord) -> None:
-        save_model(ModelFile.from_trainer(trainer, self.training), self.out, format=self.file_format)
-        self.saved_epoch = record.epoch
+        snapshot = ModelFile.from_trainer(trainer, self.training)
+        # Ctrl-C is held across the save *and* the note of what was saved: an interrupt that lands between
+        # the two would otherwise report the previous epoch for a file that already holds this one.
+        with interrupts_deferred():
+            save_model(snapshot, self.out, format=self.file_format)
+            self.saved_epoch = record.epoch
