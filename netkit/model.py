@@ -7,10 +7,11 @@ every layer with a few NumPy calls, gradient checks perturb one vector, and file
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from .data.dataset import one_hot
 from .errors import ConfigError
 from .protocols import Layer, Loss
 from .registry import Registry, default_registry
@@ -24,6 +25,13 @@ def _transposed_parameters(layer: Layer) -> frozenset[str]:
     """The names of the parameters ``layer`` keeps transposed in memory (an optional Layer method)."""
     method = getattr(layer, "transposed_parameters", None)
     return frozenset(method()) if method is not None else frozenset()
+
+
+class Backprop(NamedTuple):
+    """One batch's loss and true gradients dL/dparameter, keyed by layer name then parameter name (copies)."""
+
+    loss: float
+    gradients: dict[str, dict[str, FloatArray]]
 
 
 class Sequential:
@@ -181,6 +189,48 @@ class Sequential:
         """The most likely class of each row."""
         labels: LabelArray = np.argmax(self.predict_proba(x), axis=1).astype(np.int64)
         return labels
+
+    @property
+    def layer_names(self) -> list[str]:
+        """``dense_1``, ``dense_2``, ...: each layer's plugin name and its count among layers of that type."""
+        names: list[str] = []
+        seen: dict[str, int] = {}
+        for layer in self.layers:
+            kind = self.registry.name_of("layers", layer).replace("-", "_")
+            seen[kind] = seen.get(kind, 0) + 1
+            names.append(f"{kind}_{seen[kind]}")
+        return names
+
+    def activations(self, x: np.ndarray[Any, Any]) -> list[FloatArray]:
+        """Every layer's output for the rows ``x`` in inference mode, one new array per layer."""
+        outputs: list[FloatArray] = []
+        layer_input = self.check_input(x)
+        for forward in self._forwards:
+            layer_input = forward(layer_input, False)
+            outputs.append(layer_input.copy(order="C"))
+        return outputs
+
+    def backprop(self, x: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> Backprop:
+        """The loss on the rows ``x`` with classes ``labels`` and its true gradient for every parameter.
+
+        Inference mode (deterministic), nothing scaled by a learning rate, nothing updated; the gradients are
+        copies keyed like :attr:`layer_names`.
+        """
+        x = self.check_input(x)
+        labels = np.asarray(labels)
+        if labels.shape != (x.shape[0],) or not np.issubdtype(labels.dtype, np.integer):
+            raise ConfigError(
+                f"expected one whole-number label per row ({x.shape[0]}), got {labels.dtype} {labels.shape}"
+            )
+        target = one_hot(labels.astype(np.int64), self.output_size).astype(self.dtype, copy=False)
+        output = self.forward(x, False)
+        loss = float(self.loss.value(output, target))
+        self.backward(output, target, np.empty_like(output), 1.0)
+        gradients = {
+            name: {parameter: view.copy(order="C") for parameter, view in views.items()}
+            for name, views in zip(self.layer_names, self._views_of(self.gradients), strict=True)
+        }
+        return Backprop(loss, gradients)
 
     def get_config(self) -> Config:
         return {
