@@ -14,6 +14,18 @@ from rich.text import Text
 
 from netkit.errors import ConfigError
 from netkit.evaluation import evaluate
+from netkit.run import (
+    Checkpoint,
+    Run,
+    RunRequest,
+    check_output,
+    contradictions,
+    new_run,
+    open_resumed,
+    optimizer_spec,
+    output_format,
+    resumed_run,
+)
 from netkit.training import Callback
 
 from . import formatting as fmt
@@ -30,18 +42,6 @@ from .options import (
     plugin_option,
 )
 from .train_output import PlainLines, interrupt_message, result_record, summary
-from .training_run import (
-    Checkpoint,
-    Run,
-    RunRequest,
-    check_output,
-    contradictions,
-    new_run,
-    open_resumed,
-    optimizer_spec,
-    output_format,
-    resumed_run,
-)
 
 EPILOG = """\b
 Plugin options use the spec syntax NAME:KEY=VALUE,...  for example
@@ -230,7 +230,7 @@ def _train(
             callbacks.append(PlainLines(f"training {run.trainer.model} · {_describe(run)}"))
     trainer = run.trainer
     try:
-        trainer.fit(run.train_images, run.train_labels, epochs, run.validation, callbacks)
+        run.train(epochs, callbacks)
     except KeyboardInterrupt:
         if live is not None:
             live.close()

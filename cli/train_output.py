@@ -9,11 +9,11 @@ import click
 from rich.panel import Panel
 
 from netkit.evaluation import Evaluation
+from netkit.run import Run, RunRequest
 from netkit.training import Callback, EpochRecord, Trainer
 
 from . import formatting as fmt
 from .live import summary_panel
-from .training_run import Run, RunRequest
 
 
 class PlainLines(Callback):
