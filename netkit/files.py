@@ -21,20 +21,27 @@ def save(model: CoreSequential, path: str | os.PathLike[str], *, format: str | N
     A :class:`netkit.Sequential` keeps its training run in the file; ``netkit inspect`` and ``netkit train
     --resume`` read it like one of their own.
     """
-    if isinstance(model, Sequential) and model.trainer is not None:
-        model_file = ModelFile.from_trainer(model.trainer, model.training)
-    elif isinstance(model, Sequential):
-        model_file = ModelFile(model, history=copy_history(model._untrained_history), training=dict(model.training))
-    else:
-        model_file = ModelFile(model)
-    return save_model(model_file, path, format=format)
+    return save_model(to_model_file(model), path, format=format)
 
 
 def load(path: str | os.PathLike[str]) -> Sequential:
     """The model in ``path`` (written by :func:`save` or ``netkit train``), ready to ``fit`` further."""
-    model_file = load_model(path)
+    return from_model_file(load_model(path))
+
+
+def to_model_file(model: CoreSequential) -> ModelFile:
+    """What :func:`save` writes for ``model``: with its training run when it has one."""
+    if isinstance(model, Sequential) and model.trainer is not None:
+        return ModelFile.from_trainer(model.trainer, model.training)
+    if isinstance(model, Sequential):
+        return ModelFile(model, history=copy_history(model._untrained_history), training=dict(model.training))
+    return ModelFile(model)
+
+
+def from_model_file(model_file: ModelFile) -> Sequential:
+    """A :class:`netkit.Sequential` that continues the run ``model_file`` holds."""
     saved = model_file.model
-    model = Sequential.from_config(saved.get_config(), registry=saved.registry)
+    model = Sequential.from_config(saved.get_config(), registry=saved.registry, dtype=saved.dtype.type)
     np.copyto(model.parameters, saved.parameters)
     model.seed = whole_number(model_file.training.get("seed", 0), "the saved seed", 0)
     model.training = dict(model_file.training)

@@ -78,14 +78,11 @@ class Sequential(core.Sequential):
         config: Mapping[str, Any],
         rng: np.random.Generator | None = None,
         registry: Registry | None = None,
+        dtype: type[np.floating[Any]] = np.float32,
     ) -> Sequential:
         try:
-            model = cls(
-                config["layers"],
-                config.get("loss", "cross-entropy"),
-                input_size=config["input_size"],
-                registry=registry,
-            )
+            layers, input_size, loss = config["layers"], config["input_size"], config.get("loss", "cross-entropy")
+            model = cls(layers, loss, input_size=input_size, registry=registry, dtype=dtype)
         except KeyError as exc:
             raise ConfigError(f"model config lacks {exc.args[0]!r}") from None
         if rng is not None:
@@ -216,6 +213,25 @@ class Sequential(core.Sequential):
         self.training["validation"] = validation
         return validation
 
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        """Pickled (or deep-copied) as its config, arrays and run, so the layers' views are rebuilt on load."""
+        state: dict[str, Any] = {
+            "config": self.get_config(),
+            "dtype": self.dtype.name,
+            "parameters": self.parameters.copy(),
+            "seed": self.seed,
+            "training": dict(self.training),
+            "history": self._history.to_dict(),
+            "trainer": None,
+        }
+        if self.trainer is not None:
+            state["trainer"] = {
+                "optimizer": self.registry.spec_of("optimizers", self.trainer.optimizer),
+                "optimizer_state": self.trainer.optimizer.state(),
+                "rng_state": self.trainer.rng.bit_generator.state,
+            }
+        return _restore, (state,)
+
     def evaluate(self, images: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> Evaluation:
         """Accuracy, loss, confusion matrix, per-class precision and recall on labelled rows."""
         return evaluate(self, images, labels)
@@ -225,6 +241,23 @@ class Sequential(core.Sequential):
         optimizer = self.optimizer
         text = format_spec(self.registry.spec_of("optimizers", optimizer)) if optimizer is not None else None
         return ModelSummary.of(self, self._history, text)
+
+
+def _restore(state: dict[str, Any]) -> Sequential:
+    model = Sequential.from_config(state["config"], dtype=np.dtype(state["dtype"]).type)
+    np.copyto(model.parameters, state["parameters"])
+    model.seed, model.training = state["seed"], state["training"]
+    history = History.from_dict(state["history"])
+    run = state["trainer"]
+    if run is None:
+        model._untrained_history = history
+        return model
+    optimizer = build_optimizer(run["optimizer"])
+    rng = np.random.Generator(getattr(np.random, run["rng_state"]["bit_generator"])())
+    rng.bit_generator.state = run["rng_state"]
+    model.trainer = Trainer(model, optimizer, rng, history)
+    optimizer.load_state(run["optimizer_state"])
+    return model
 
 
 def _copied(history: History) -> tuple[list[Any], list[float]]:
