@@ -180,3 +180,21 @@ def test_fit_is_silent_without_a_terminal(capsys: pytest.CaptureFixture[str]) ->
     model = nk.Sequential(["dense:units=3,activation=softmax"], input_size=6)
     model.fit(np.zeros((10, 6)), np.zeros(10, dtype=int), epochs=2)
     assert capsys.readouterr() == ("", "")
+
+
+@pytest.mark.parametrize("optimizer", ["mini-batch", "momentum", "adam"])
+def test_a_pickled_model_keeps_its_views_and_continues_its_run(optimizer: str) -> None:
+    import copy
+    import pickle
+
+    model = nk.Sequential(["dense:units=4", "dense:units=3,activation=softmax"], input_size=6, seed=5)
+    rng = np.random.default_rng(4)
+    x, y = rng.uniform(0, 1, (60, 6)), rng.integers(0, 3, 60)
+    model.fit(x, y, epochs=2, optimizer=optimizer, validation=10)
+    for twin in (pickle.loads(pickle.dumps(model)), copy.deepcopy(model)):
+        assert np.shares_memory(twin.parameter_views[0]["weight"], twin.parameters)
+        np.testing.assert_array_equal(twin.predict_proba(x), model.predict_proba(x))
+        twin.fit(x, y)
+        assert len(twin.history) == 3
+    model.fit(x, y)
+    np.testing.assert_array_equal(twin.parameters, model.parameters)
