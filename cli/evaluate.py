@@ -6,9 +6,13 @@ import json
 from pathlib import Path
 
 import click
+import numpy as np
 from rich.console import Console
 
+from netkit.data import Dataset
 from netkit.evaluation import evaluate as score
+from netkit.registry import parse_spec
+from netkit.types import FloatArray, LabelArray
 
 from . import formatting as fmt
 from .downloads import load_dataset
@@ -27,8 +31,22 @@ from .render import confusion_table
 )
 @data_dir_option
 @no_download_option
+@click.option(
+    "--all-images/--test-images",
+    "all_images",
+    default=None,
+    help="Score every image of a dataset without a test set of its own (a folder with no train/ and test/), "
+    "or only its seeded held-out part.  [default: every image, unless the model was trained on that dataset]",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
-def evaluate(model: Path | None, dataset: str | None, data_dir: Path | None, no_download: bool, as_json: bool) -> None:
+def evaluate(
+    model: Path | None,
+    dataset: str | None,
+    data_dir: Path | None,
+    no_download: bool,
+    all_images: bool | None,
+    as_json: bool,
+) -> None:
     """Score MODEL on a test set (default: the pre-trained model shipped with netkit).
 
     \b
@@ -40,18 +58,27 @@ def evaluate(model: Path | None, dataset: str | None, data_dir: Path | None, no_
     path, model_file = open_model(model)
     dataset_spec = dataset or str(model_file.training.get("dataset", "mnist"))
     data = load_dataset(dataset_spec, data_dir, not no_download)
-    scores = score(model_file.model, data.test_images, data.test_labels)
+    images, labels, scored = _scored_images(data, dataset_spec, model_file.training.get("dataset"), all_images)
+    scores = score(model_file.model, images, labels)
     if as_json:
         result = {
             "model": str(path),
             "dataset": dataset_spec,
+            "scored": scored,
             "architecture": repr(model_file.model),
             **scores.to_dict(),
         }
         click.echo(json.dumps(result, indent=2))
         return
     console = Console(highlight=False)
-    console.print(f"[bold]{path}[/] · {model_file.model} · {dataset_spec} test set, {scores.n:,} images")
+    what = {"test": "test set", "all": "all images", "held-out": "held-out test part"}[scored]
+    console.print(f"[bold]{path}[/] · {model_file.model} · {dataset_spec} {what}, {scores.n:,} images")
+    if scored == "held-out":
+        total = len(data.train_labels) + len(data.test_labels)
+        console.print(
+            f"[yellow]scored only the seeded held-out {scores.n:,} of {total:,} images: the dataset has no test set "
+            "of its own and this model was trained on it; --all-images scores every one[/]"
+        )
     console.print(
         f"accuracy [bold green]{fmt.percent(scores.accuracy)}[/]  "
         f"({int(scores.confusion.trace()):,} of {scores.n:,} right)   loss {fmt.loss(scores.loss)}"
@@ -61,3 +88,24 @@ def evaluate(model: Path | None, dataset: str | None, data_dir: Path | None, no_
         "\n[bold]confusion matrix[/] [bright_black]rows: true class, columns: predicted; recall and precision in %[/]"
     )
     console.print(confusion_table(scores.confusion, list(scores.precision), list(scores.recall), names))
+
+
+def _scored_images(
+    data: Dataset, spec: str, trained_on: object, all_images: bool | None
+) -> tuple[FloatArray, LabelArray, str]:
+    """The rows to score and which they are: ``"test"``, ``"all"`` or ``"held-out"``.
+
+    A dataset without a test set of its own (a folder of the user's digits) is scored whole, since the
+    user expects every image scored, unless the model was trained on a dataset of that kind: its held-out
+    part is then the only one it has not seen.
+    """
+    if not data.test_held_out:
+        return data.test_images, data.test_labels, "test"
+    if all_images is None:
+        trained_name = parse_spec(str(trained_on))[0] if trained_on is not None else None
+        all_images = trained_name != parse_spec(spec)[0]
+    if not all_images:
+        return data.test_images, data.test_labels, "held-out"
+    images = np.concatenate([data.train_images, data.test_images])
+    labels = np.concatenate([data.train_labels, data.test_labels])
+    return images, labels, "all"

@@ -64,6 +64,10 @@ class NetkitGroup(click.Group):
                 return super().invoke(ctx)
             except NetkitError as exc:
                 raise NetkitCommandError(str(exc)) from exc
+            except MemoryError:  # sizes are checked before allocating; this is what no check could foresee
+                raise NetkitCommandError(
+                    "out of memory: this machine cannot hold what was asked (a smaller network or dataset would fit)"
+                ) from None
             except KeyboardInterrupt:
                 click.echo("netkit: interrupted", err=True)
                 raise click.exceptions.Exit(INTERRUPTED) from None

@@ -185,7 +185,8 @@ class ValidationSize(_SizeType):
 # Shared by every command that reads a dataset.
 data_dir_option = click.option(
     "--data-dir",
-    type=click.Path(path_type=Path),
+    # exists: a folder the user named must be there, never silently replaced by $NETKIT_DATA or the cache.
+    type=click.Path(exists=True, path_type=Path),
     default=None,
     help="Folder holding the dataset's files (searched before $NETKIT_DATA and the cache).",
 )

@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from netkit.data.images import SIDE, load_image
+from netkit.data.images import SIDE, has_ink, load_image
 from netkit.errors import ConfigError
 
 from .models import open_model, split_model_and_images
@@ -57,6 +57,9 @@ def predict(arguments: tuple[str, ...], model_option: str | None, preprocess: bo
     if model.input_size != SIDE * SIDE:
         raise ConfigError(f"{path} expects {model.input_size} inputs, not a 28x28 image ({model})")
     rows = np.stack([load_image(Path(image), center=preprocess) for image in images])
+    for image, row in zip(images, rows, strict=True):
+        if not has_ink(row):  # every model answers something for a blank page; say that it means nothing
+            click.echo(f"netkit: warning: {image}: no ink found (a blank image); its answer means nothing", err=True)
     probabilities = model.predict_proba(rows)
     if as_json:
         results = [

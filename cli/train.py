@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
 from click.core import ParameterSource
 from rich.console import Console
@@ -14,6 +15,7 @@ from rich.text import Text
 
 from netkit.errors import ConfigError
 from netkit.evaluation import evaluate
+from netkit.io.limits import training_size_problem
 from netkit.run import (
     Checkpoint,
     Run,
@@ -26,6 +28,7 @@ from netkit.run import (
     output_format,
     resumed_run,
 )
+from netkit.textbook_mode import textbook_trainer
 from netkit.training import Callback
 
 from . import formatting as fmt
@@ -146,6 +149,12 @@ Seeds: weights from [seed, 0], the validation split from [seed, 1], batch order 
     default=None,
     help="File format, overriding the extension of --out.",
 )
+@click.option(
+    "--textbook",
+    is_flag=True,
+    help="Train with the textbook forms of the plugins (netkit.plugins.textbook): the same maths, readable "
+    "in a debugger, slower.",
+)
 @click.option("--resume", is_flag=True, help="Continue training the model in --out where it stopped.")
 @click.option("--reset", "--force", "reset", is_flag=True, help="Overwrite --out if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print only the final result, as JSON.")
@@ -186,12 +195,18 @@ def train(**options: Any) -> None:
     check_output(request.out, options["resume"], options["reset"])
     started = time.perf_counter()
     run = _prepare(request, options["resume"], options["data_dir"], not options["no_download"])
+    if options["textbook"]:
+        run = attrs.evolve(run, trainer=textbook_trainer(run.trainer))
     _train(run, request, file_format, options["epochs"], options["as_json"], options["quiet"], started)
 
 
 def _prepare(request: RunRequest, resume: bool, data_dir: Path | None, download: bool) -> Run:
     if not resume:
-        return new_run(request, load_dataset(request.dataset, data_dir, download))
+        dataset = load_dataset(request.dataset, data_dir, download)
+        problem = training_size_problem([dataset.n_features, *request.layers, dataset.n_classes])
+        if problem is not None:  # before a byte of the network is allocated
+            raise click.BadParameter(problem, param_hint="--layers")
+        return new_run(request, dataset)
     model_file, trainer = open_resumed(request.out)
     conflicts = contradictions(request, model_file, trainer)
     if conflicts:
@@ -207,9 +222,10 @@ def _describe(run: Run) -> str:
     """``mini-batch lr=0.5 batch-size=32 · mnist: 54,000 train / 6,000 validation``."""
     optimizer = run.training.get("optimizer") or {}
     validation = len(run.validation[1]) if run.validation is not None else 0
+    forms = " · textbook forms" if run.trainer.model.registry.textbook else ""
     return (
         f"{fmt.spec_text(optimizer)} · {run.training.get('dataset')}: "
-        f"{len(run.train_labels):,} train / {validation:,} validation"
+        f"{len(run.train_labels):,} train / {validation:,} validation{forms}"
     )
 
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from .data.dataset import one_hot
 from .errors import ConfigError
+from .forms import fast_loss
 from .protocols import Layer, Loss
 from .registry import Registry, default_registry
 from .types import Config, FloatArray, LabelArray
@@ -63,7 +64,11 @@ class Sequential:
         self.loss: Loss = self.registry.create("losses", loss) if isinstance(loss, str | Mapping) else loss
         self.dtype = np.dtype(dtype)
         self.sizes = self._build()
-        self.parameters, self.gradients, self.parameter_views = self._allocate()
+        self.parameters, self._gradients, self.parameter_views = self._allocate()
+        # What the gradient buffer holds: this times dL/dparameters. Only a Trainer's learning-rate fold makes
+        # it other than 1, and reading ``gradients`` divides it out first.
+        self._gradient_scale = 1.0
+        self._loss_gradient, self._loss_fused_gradient = fast_loss(self.loss)  # adapted if in textbook form
         self.initialize(rng if rng is not None else np.random.default_rng(0))
         last_activation = getattr(self.layers[-1], "activation", None)
         # Fused output gradient (softmax + cross-entropy): decided once, not on every step.
@@ -155,18 +160,42 @@ class Sequential:
             x = forward(x, training)
         return x
 
-    def backward(self, output: FloatArray, target: FloatArray, out: FloatArray, scale: float = 1.0) -> None:
-        """Fill ``gradients`` with ``scale`` x dL/dparameters for the batch whose ``forward`` gave ``output``.
+    @property
+    def gradients(self) -> FloatArray:
+        """dL/dparameters from the last backward pass, one flat vector; each layer's gradients are views into it."""
+        if self._gradient_scale != 1.0:
+            self._unfold_gradients()
+        return self._gradients
 
-        Scaling the output delta (a batch x classes array) scales every gradient behind it for one cheap call.
+    def backward(self, output: FloatArray, target: FloatArray, out: FloatArray) -> None:
+        """Fill ``gradients`` with dL/dparameters for the batch whose ``forward`` gave ``output``.
+
+        ``target`` is the one-hot (or regression) target; ``out`` is scratch of ``output``'s shape, which the
+        pass overwrites (dL/d(output) first, then dL/dz of the output layer).
         """
+        self._scaled_backward(output, target, out, 1.0)
+
+    def _scaled_backward(self, output: FloatArray, target: FloatArray, out: FloatArray, scale: float) -> None:
+        """:meth:`backward`, but the gradient buffer holds ``scale`` x dL/dparameters until it is read.
+
+        The trainer's learning-rate fold: scaling the output delta (a batch x classes array) scales every
+        gradient behind it for no extra call, so plain SGD's update is one subtraction. Reading
+        :attr:`gradients` (or calling ``_unfold_gradients``) divides the scale out again.
+        """
+        self._gradient_scale = scale
         grad: FloatArray | None
         if self.fused_output:
-            grad = self._output_backward(self.loss.fused_gradient(output, target, out, scale), True)
+            grad = self._output_backward(self._loss_fused_gradient(output, target, out, scale), True)
         else:
-            grad = self._output_backward(self.loss.gradient(output, target, out, scale), False)
+            grad = self._output_backward(self._loss_gradient(output, target, out, scale), False)
         for backward in self._hidden_backwards:
             grad = backward(grad, False)  # type: ignore[arg-type]  # only the first layer returns None
+
+    def _unfold_gradients(self) -> None:
+        """Make the gradient buffer (and so every layer's gradient views) hold the true dL/dparameters."""
+        if self._gradient_scale != 1.0:
+            np.divide(self._gradients, self._gradient_scale, self._gradients)
+            self._gradient_scale = 1.0
 
     def check_input(self, x: np.ndarray[Any, Any]) -> FloatArray:
         """``x`` as a float32 (n, input_size) array, or a clear error."""
@@ -225,7 +254,7 @@ class Sequential:
         target = one_hot(labels.astype(np.int64), self.output_size).astype(self.dtype, copy=False)
         output = self.forward(x, False)
         loss = float(self.loss.value(output, target))
-        self.backward(output, target, np.empty_like(output), 1.0)
+        self.backward(output, target, np.empty_like(output))
         gradients = {
             name: {parameter: view.copy(order="C") for parameter, view in views.items()}
             for name, views in zip(self.layer_names, self._views_of(self.gradients), strict=True)

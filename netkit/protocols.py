@@ -3,8 +3,13 @@
 Every plugin class also has ``get_config() -> dict`` (JSON-compatible hyperparameters, no arrays) and a
 classmethod ``from_config(config) -> instance`` so that ``from_config(get_config())`` rebuilds it.
 
-Hot-path methods take an ``out`` buffer (or own their buffers) so that a training step allocates nothing:
-at small batch sizes a NumPy step costs what its calls cost, not what its FLOPs cost.
+Activations and losses come in two forms (see :mod:`netkit.forms`), and netkit adapts either one:
+
+- the *textbook* form returns new arrays — ``forward(z) -> a``, ``backward(z, a, grad) -> dz``;
+  ``gradient(output, target) -> dL/da`` — and is the easy way to write a plugin (see
+  :mod:`netkit.plugins.textbook`);
+- the *fast* form, documented by the protocols below, writes into an ``out`` buffer so that a training step
+  allocates nothing: at small batch sizes a NumPy step costs what its calls cost, not what its FLOPs cost.
 """
 
 from __future__ import annotations
@@ -27,7 +32,10 @@ class Configurable(Protocol):
 
 @runtime_checkable
 class Activation(Configurable, Protocol):
-    """An elementwise (or row-wise) function with its derivative beside it.
+    """An elementwise (or row-wise) function with its derivative beside it (the fast form shown here).
+
+    In textbook form the methods are ``forward(z) -> a`` and ``backward(z, a, grad) -> dL/dz``, returning
+    new arrays and free of the layout rules below.
 
     ``init`` names the weight initialisation that suits it: ``"xavier"`` (sigmoid, tanh, softmax) or
     ``"he"`` (relu family).
@@ -55,6 +63,9 @@ class Loss(Configurable, Protocol):
     ``fused_activation`` names an output activation whose Jacobian cancels against this loss's gradient
     (softmax with cross-entropy): then ``fused_gradient`` gives dL/dz directly, which is both cheaper and
     numerically stable.
+
+    In textbook form the gradients are ``gradient(output, target)`` and ``fused_gradient(output, target)``,
+    returning new arrays (no ``out``, no ``scale``).
     """
 
     fused_activation: ClassVar[str | None]
@@ -76,8 +87,8 @@ class Layer(Configurable, Protocol):
 
     Lifecycle: ``build(input_size)`` returns the output size and fixes ``parameter_shapes()``; the model
     then hands the layer its views with ``bind`` and fills them with ``initialize``.
-    ``forward`` keeps what ``backward`` needs; ``backward`` writes parameter gradients into the bound views
-    and returns dL/d(input) (or ``None`` when ``needs_input_gradient`` is false: the first layer).
+    ``forward`` keeps what ``backward`` needs; ``backward`` writes dL/dparameter into the bound gradient views
+    (overwriting them) and returns dL/d(input) (or ``None`` when ``needs_input_gradient`` is false: the first layer).
     A layer may return column-major outputs; it should return dL/d(input) in the layout of the input it got,
     so that the layer below receives its gradient laid out like its own output (faster, not required).
     """
@@ -112,15 +123,13 @@ class Optimizer(Configurable, Protocol):
 
     ``bind`` receives the model's flat parameter and gradient vectors, so an update is a handful of NumPy
     calls whatever the number of layers.
+
+    An optimiser may also have a ``gradient_scale`` (a number, default 1): the factor the trainer folds into
+    the gradients it hands to ``step``. Plain gradient descent asks for its learning rate, which makes its
+    update one subtraction; whoever reads the model's gradients between steps still sees dL/dparameters.
     """
 
     learning_rate: float
-
-    @property
-    def gradient_scale(self) -> float:
-        """The factor the model multiplies its gradients by before ``step``: 1 for the true gradient; plain
-        gradient descent asks for its learning rate, which makes its update one subtraction."""
-        ...
 
     def samples_per_step(self, n_samples: int) -> int: ...
 

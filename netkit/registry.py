@@ -69,10 +69,21 @@ def _distribution_of(entry_point: EntryPoint) -> tuple[str, str]:
     return str(dist.metadata["Name"]), str(dist.version)
 
 
-class Registry:
-    """Loads the plugins of each group once, on first use, and builds instances from specs."""
+def textbook_twin(cls: type) -> type | None:
+    """The textbook form of a fast plugin class (its ``textbook_twin``), or None if it has none."""
+    twin = getattr(cls, "textbook_twin", None)
+    return twin if isinstance(twin, type) else None
 
-    def __init__(self, extra: Mapping[str, Mapping[str, type]] | None = None) -> None:
+
+class Registry:
+    """Loads the plugins of each group once, on first use, and builds instances from specs.
+
+    With ``textbook=True`` it builds each plugin's textbook twin wherever the plugin has one (options are
+    still checked by the fast class); plugins without a twin are built as they are.
+    """
+
+    def __init__(self, extra: Mapping[str, Mapping[str, type]] | None = None, textbook: bool = False) -> None:
+        self.textbook = textbook
         self._classes: dict[str, dict[str, type]] = {}
         self._infos: dict[str, list[PluginInfo]] = {}
         # Classes registered in-process (tests, notebooks) without a distribution.
@@ -111,6 +122,14 @@ class Registry:
         self._classes[group] = classes
         self._infos[group] = infos
         return classes
+
+    def textbook_form(self) -> Registry:
+        """A registry with the same plugins that builds their textbook twins (see ``netkit train --textbook``)."""
+        twin = Registry(self._extra, textbook=True)
+        for group in list(self._classes):
+            twin._classes[group] = dict(self._classes[group])
+            twin._infos[group] = list(self._infos[group])
+        return twin
 
     def register(self, group: str, name: str, cls: type) -> None:
         """Add a plugin class in-process, without an installed distribution."""
@@ -154,14 +173,16 @@ class Registry:
         cls = self.get(group, name)
         try:
             with self.active():
-                return cls.from_config(config)  # type: ignore[attr-defined]
+                plugin = cls.from_config(config)  # type: ignore[attr-defined]
+                twin = textbook_twin(cls) if self.textbook else None
+                return plugin if twin is None else twin.from_config(plugin.get_config())  # type: ignore[attr-defined]
         except (TypeError, ValueError) as exc:  # unknown option names, and validators' "Received: ..." messages
             raise PluginError(f"bad options for {KINDS[group]} {name!r}: {exc}") from None
 
     def name_of(self, group: str, obj: object) -> str:
-        """The registered name of ``obj``'s class (used to write configs)."""
+        """The registered name of ``obj``'s class, or of the class whose textbook twin it is (to write configs)."""
         for name, cls in self._load_group(group).items():
-            if type(obj) is cls:
+            if type(obj) is cls or type(obj) is textbook_twin(cls):
                 return name
         raise PluginError(f"{type(obj).__qualname__} is not a registered {KINDS[group]} plugin")
 

@@ -24,6 +24,8 @@ import numpy as np
 from .data import Dataset, split_validation
 from .errors import ConfigError, ModelFileError
 from .io import ModelFile, load_model, model_format, save_model
+from .io.atomic import check_writable, interrupts_deferred
+from .io.storage import save_problem
 from .model import Sequential
 from .protocols import Optimizer
 from .registry import Registry, default_registry, parse_spec
@@ -91,6 +93,10 @@ def check_output(out: Path, resume: bool, reset: bool) -> None:
         raise ModelFileError(f"nothing to resume: {out} does not exist")
     if out.exists() and not (resume or reset):
         raise ModelFileError(f"{out} exists; use --resume to continue it or --reset to start over")
+    try:  # a read-only folder or an immutable file: found before training, not after the first epoch
+        check_writable(out)
+    except OSError as exc:
+        raise ModelFileError(f"cannot save {out}: {save_problem(exc)}") from None
 
 
 def _canonical(group: str, spec: str | dict[str, Any]) -> dict[str, Any]:
@@ -279,5 +285,9 @@ class Checkpoint(Callback):
         self.saved_epoch: int | None = None
 
     def on_epoch_end(self, trainer: Trainer, record: EpochRecord) -> None:
-        save_model(ModelFile.from_trainer(trainer, self.training), self.out, format=self.file_format)
-        self.saved_epoch = record.epoch
+        snapshot = ModelFile.from_trainer(trainer, self.training)
+        # Ctrl-C is held across the save *and* the note of what was saved: an interrupt that lands between
+        # the two would otherwise report the previous epoch for a file that already holds this one.
+        with interrupts_deferred():
+            save_model(snapshot, self.out, format=self.file_format)
+            self.saved_epoch = record.epoch

@@ -1,10 +1,12 @@
-"""Conformance checks for plugins: shapes, dtypes, finite-difference gradients, config round-trip.
+"""Conformance checks for plugins: shapes, dtypes, finite-difference gradients, config round-trip, and
+fast-equals-textbook (:func:`check_twin`, from :mod:`netkit.twins`).
 
 netkit runs these on every registered plugin; a plugin author runs them on theirs::
 
     from netkit.testing import check_activation
     check_activation(Swish())
 
+A plugin may be written in textbook or fast form (see :mod:`netkit.forms`); the checks take either.
 Each check raises ``AssertionError`` with a message saying what is wrong. Gradients are checked in float64
 with central differences, so a tolerance of about 1e-6 separates right from wrong by many orders.
 A plugin class whose constructor needs options sets ``conformance_config`` (a class attribute): the config
@@ -19,10 +21,47 @@ from typing import Any
 
 import numpy as np
 
+from .forms import fast_activation, fast_loss, loss_gradients, textbook_activation
 from .model import Sequential
 from .protocols import Activation, Layer, Loss, Optimizer
-from .registry import Registry, default_registry
+from .registry import Registry, default_registry, textbook_twin
+from .twins import (
+    BATCH_SIZES,
+    TOLERANCE,
+    TRAINING_TOLERANCE,
+    assert_twins_agree,
+    check_activation_twin,
+    check_layer_twin,
+    check_loss_twin,
+    check_optimizer_twin,
+    check_training_twin,
+    check_twin,
+)
 from .types import Config, FloatArray
+
+__all__ = [
+    "BATCH_SIZES",
+    "GRADIENT_TOLERANCE",
+    "TOLERANCE",
+    "TRAINING_TOLERANCE",
+    "assert_gradients_close",
+    "assert_twins_agree",
+    "check_activation",
+    "check_activation_twin",
+    "check_config_round_trip",
+    "check_layer",
+    "check_layer_twin",
+    "check_loss",
+    "check_loss_twin",
+    "check_model_gradients",
+    "check_optimizer",
+    "check_optimizer_twin",
+    "check_plugin",
+    "check_training_twin",
+    "check_twin",
+    "numerical_gradient",
+    "sample_instance",
+]
 
 GRADIENT_TOLERANCE = 1e-6
 _STEP = 1e-6
@@ -63,12 +102,13 @@ def check_activation(activation: Activation, rng: np.random.Generator | None = N
     """Shapes, dtypes, saturation, derivative against finite differences, ``out`` aliasing, config."""
     rng = rng or np.random.default_rng(0)
     assert activation.init in ("xavier", "he"), f"init must be 'xavier' or 'he', got {activation.init!r}"
+    forward, backward = textbook_activation(activation)  # either form, called as f(z) and f'(z, a, grad)
     z32 = rng.standard_normal((5, 4)).astype(np.float32)
-    a32 = activation.forward(z32, np.empty_like(z32))
+    a32 = forward(z32)
     assert a32.shape == z32.shape and a32.dtype == np.float32, "forward must keep shape and float32"
     extreme = np.array([[-500.0, -50.0, 0.0, 50.0, 500.0]], dtype=np.float32)
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        saturated = activation.forward(extreme, np.empty_like(extreme))
+        saturated = forward(extreme)
     assert np.all(np.isfinite(saturated)), f"forward overflows on large inputs: {saturated}"
 
     z = rng.standard_normal((5, 4)) * 2
@@ -76,14 +116,14 @@ def check_activation(activation: Activation, rng: np.random.Generator | None = N
     weights = rng.standard_normal(z.shape)  # L = sum(weights * f(z)), so dL/da = weights
 
     def loss() -> float:
-        return float(np.sum(weights * activation.forward(z, np.empty_like(z))))
+        return float(np.sum(weights * forward(z)))
 
     numeric = numerical_gradient(loss, z)
-    a = activation.forward(z, np.empty_like(z)).copy()
-    analytic = activation.backward(z, a, weights.copy(), np.empty_like(z)).copy()
+    a = forward(z).copy()
+    analytic = backward(z, a, weights.copy()).copy()
     assert_gradients_close(analytic, numeric, f"{type(activation).__name__}.backward")
     aliased = weights.copy()
-    activation.backward(z, a, aliased, aliased)
+    fast_activation(activation)[1](z, a, aliased, aliased)  # as a fast layer calls it, adapted if need be
     np.testing.assert_allclose(aliased, analytic, rtol=1e-12, err_msg="backward with out=grad differs")
     check_config_round_trip(activation)
 
@@ -103,15 +143,17 @@ def check_loss(loss: Loss, rng: np.random.Generator | None = None, registry: Reg
     target = np.eye(4)[rng.integers(0, 4, 6)]
     value = loss.value(output, target)
     assert isinstance(value, float) and np.isfinite(value), f"value must be a finite float, got {value!r}"
+    gradient, fused_gradient = loss_gradients(loss)  # either form, called as (output, target) -> new array
     numeric = numerical_gradient(lambda: loss.value(output, target), output)
-    analytic = loss.gradient(output, target, np.empty_like(output)).copy()
+    analytic = gradient(output, target).copy()
     assert_gradients_close(analytic, numeric, f"{type(loss).__name__}.gradient")
+    scaled = fast_loss(loss)[0](output, target, np.empty_like(output), 0.25)  # as the model calls it
+    np.testing.assert_allclose(scaled, 0.25 * analytic, rtol=1e-12, err_msg="gradient with scale=0.25 differs")
     if loss.fused_activation is not None:
-        activation = registry.create("activations", loss.fused_activation)
+        f = textbook_activation(registry.create("activations", loss.fused_activation))[0]
         z = rng.standard_normal((6, 4))
-        numeric = numerical_gradient(lambda: loss.value(activation.forward(z, np.empty_like(z)), target), z)
-        fused = loss.fused_gradient(activation.forward(z, np.empty_like(z)), target, np.empty_like(z))
-        assert_gradients_close(fused, numeric, f"{type(loss).__name__}.fused_gradient")
+        numeric = numerical_gradient(lambda: loss.value(f(z), target), z)
+        assert_gradients_close(fused_gradient(f(z), target), numeric, f"{type(loss).__name__}.fused_gradient")
     check_config_round_trip(loss)
 
 
@@ -175,7 +217,7 @@ def check_optimizer(optimizer: Optimizer) -> None:
     gradients = np.zeros_like(parameters)
     optimizer.bind(parameters, gradients)
     start = float(np.sum(parameters**2))
-    scale = optimizer.gradient_scale  # what the model would multiply its gradients by
+    scale = getattr(optimizer, "gradient_scale", 1.0)  # what the trainer would multiply its gradients by
     for _ in range(50):
         gradients[...] = 0.2 * parameters * scale  # the gradient of 0.1 sum(p^2)
         optimizer.step()
@@ -202,6 +244,8 @@ def check_plugin(group: str, cls: type, registry: Registry | None = None) -> Non
     """Every conformance check that applies to a plugin of ``group``."""
     assert (cls.__doc__ or "").strip(), f"{cls.__qualname__} needs a docstring: users see it in --help"
     instance = sample_instance(cls)
+    if textbook_twin(cls) is not None:
+        check_twin(group, cls, registry=registry)
     if group == "activations":
         check_activation(instance)
     elif group == "losses":

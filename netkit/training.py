@@ -132,6 +132,7 @@ class Trainer:
         with threads, helper or nullcontext():
             for _ in range(epochs):
                 self._run_epoch(batches, helper, validation, callbacks)
+        self.model._unfold_gradients()
         for callback in callbacks:
             callback.on_train_end(self)
         return self.history
@@ -147,9 +148,12 @@ class Trainer:
         for callback in callbacks:
             callback.on_epoch_begin(self, epoch)
         # Bound methods and lists looked up once: the loop below runs ~2,000 times an epoch.
-        forward, backward = self.model.forward, self.model.backward
+        forward, backward = self.model.forward, self.model._scaled_backward
         loss_value, step = self.model.loss.value, self.optimizer.step
-        gradient_scale = self.optimizer.gradient_scale
+        # An optimiser may ask for its learning rate folded into the gradients (see Sequential._scaled_backward);
+        # whoever looks at the gradients between steps (a callback) sees them unfolded again.
+        gradient_scale = getattr(self.optimizer, "gradient_scale", 1.0)
+        unfold = self.model._unfold_gradients if callbacks and gradient_scale != 1.0 else None
         losses = self.history.iteration_loss
         record_loss, isfinite = losses.append, math.isfinite
         first_iteration = len(losses)
@@ -164,9 +168,12 @@ class Trainer:
             backward(output, target_batch, gradient, gradient_scale)
             step()
             record_loss(loss)
+            if unfold is not None:
+                unfold()
             for callback in callbacks:
                 callback.on_batch_end(self, len(losses), loss)
         train_seconds = time.perf_counter() - started
+        self.model._unfold_gradients()
         epoch_losses = losses[first_iteration:]
         val_loss = val_accuracy = None
         if validation is not None and len(validation[1]):

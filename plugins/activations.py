@@ -1,8 +1,9 @@
-"""Built-in activations. Each keeps its function and its derivative side by side.
+"""Built-in activations, the fast twins of :mod:`netkit.plugins.textbook.activations` (read those first).
 
-Every method writes into the caller's ``out`` buffer (``out`` may be the incoming gradient itself), and the
-scratch arrays an activation needs are its own, reallocated only when the batch size changes: a training
-step allocates nothing.
+Each keeps its function and its derivative side by side, like its twin, but is made fast: every method
+writes into the caller's ``out`` buffer (``out`` may be the incoming gradient itself), the scratch arrays
+an activation needs are its own, reallocated only when the batch size changes, so a training step
+allocates nothing, and constants are 0-d arrays passed positionally (see ``bench/README.md``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import numpy as np
 from netkit.backend import dot
 from netkit.protocols import WithoutOptions
 from netkit.types import Config, FloatArray
+
+from .textbook import activations as textbook
 
 BoolArray = np.ndarray[Any, np.dtype[np.bool_]]
 
@@ -72,6 +75,8 @@ class _Elementwise(WithoutOptions):
 class Sigmoid(_Elementwise):
     """Logistic sigmoid, the original network's activation: a = 1 / (1 + e^-z), da/dz = a (1 - a)."""
 
+    textbook_twin: ClassVar[type] = textbook.Sigmoid
+
     init: ClassVar[str] = "xavier"
 
     def forward(self, z: FloatArray, out: FloatArray) -> FloatArray:
@@ -92,6 +97,8 @@ class Sigmoid(_Elementwise):
 class Tanh(_Elementwise):
     """Hyperbolic tangent: a = tanh z, da/dz = 1 - a^2."""
 
+    textbook_twin: ClassVar[type] = textbook.Tanh
+
     init: ClassVar[str] = "xavier"
 
     def forward(self, z: FloatArray, out: FloatArray) -> FloatArray:
@@ -107,6 +114,8 @@ class Tanh(_Elementwise):
 @attrs.define(on_setattr=attrs.setters.NO_OP)
 class ReLU(_Elementwise):
     """Rectified linear unit: a = max(z, 0), da/dz = 1 where z > 0 else 0."""
+
+    textbook_twin: ClassVar[type] = textbook.ReLU
 
     init: ClassVar[str] = "he"
 
@@ -128,6 +137,8 @@ def _valid_slope(instance: Any, attribute: Any, value: float) -> None:
 @attrs.define(on_setattr=attrs.setters.NO_OP)
 class LeakyReLU(_Elementwise):
     """Leaky ReLU: a = z where z > 0 else slope * z; da/dz = 1 or slope. Option: ``slope`` (0.01)."""
+
+    textbook_twin: ClassVar[type] = textbook.LeakyReLU
 
     init: ClassVar[str] = "he"
     slope: float = attrs.field(default=0.01, converter=float, validator=_valid_slope)
@@ -151,6 +162,8 @@ class LeakyReLU(_Elementwise):
 class Identity(_Elementwise):
     """No activation: a = z (a linear output, e.g. for regression with ``mse``)."""
 
+    textbook_twin: ClassVar[type] = textbook.Identity
+
     init: ClassVar[str] = "xavier"
 
     def forward(self, z: FloatArray, out: FloatArray) -> FloatArray:
@@ -171,6 +184,8 @@ class Softmax(_Elementwise):
     With the ``cross-entropy`` loss the backward pass is fused into dL/dz = a - y (see the loss); alone,
     backward applies the Jacobian: dL/dz = a * (g - sum_j g_j a_j).
     """
+
+    textbook_twin: ClassVar[type] = textbook.Softmax
 
     init: ClassVar[str] = "xavier"
     _row_values: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)

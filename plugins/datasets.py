@@ -266,7 +266,9 @@ class PngFolder:
             train_images, train_labels, test_images, test_labels = _hold_out(
                 *parts[0], self.test_fraction, self.seed, root
             )
-        return Dataset("png-folder", train_images, train_labels, test_images, test_labels, class_names)
+        return Dataset(
+            "png-folder", train_images, train_labels, test_images, test_labels, class_names, test_held_out=not splits
+        )
 
 
 @attrs.frozen
@@ -317,4 +319,6 @@ class CsvFile:
         largest = int(max(train_labels.max(), test_labels.max()))
         class_names = tuple(str(label) for label in range(largest + 1))
         shape = image_shape_for(images.shape[1])
-        return Dataset("csv", train_images, train_labels, test_images, test_labels, class_names, shape)
+        return Dataset(
+            "csv", train_images, train_labels, test_images, test_labels, class_names, shape, test_path is None
+        )

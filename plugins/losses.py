@@ -1,4 +1,8 @@
-"""Built-in losses, each a value (Nielsen's ``fn``) and a gradient (his ``delta``), averaged over the batch."""
+"""Built-in losses, each a value (Nielsen's ``fn``) and a gradient (his ``delta``), averaged over the batch.
+
+The fast twins of :mod:`netkit.plugins.textbook.losses` (read those first): the gradients write into the
+caller's ``out`` buffer and carry the caller's ``scale`` on their 1/n factor, which is kept as a 0-d array.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ import numpy as np
 from netkit.backend import dot, vdot
 from netkit.protocols import WithoutOptions
 from netkit.types import FloatArray
+
+from .textbook import losses as textbook
 
 _NO_BUFFER = np.empty((0, 0), dtype=np.float32)
 
@@ -37,6 +43,7 @@ class MeanSquaredError(_BatchAveraged):
     """
 
     fused_activation: ClassVar[str | None] = "identity"
+    textbook_twin: ClassVar[type] = textbook.MeanSquaredError
     _difference: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
 
     def value(self, output: FloatArray, target: FloatArray) -> float:
@@ -68,6 +75,7 @@ class CrossEntropy(_BatchAveraged):
     """
 
     fused_activation: ClassVar[str | None] = "softmax"
+    textbook_twin: ClassVar[type] = textbook.CrossEntropy
     _log: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
 
     def value(self, output: FloatArray, target: FloatArray) -> float:

@@ -1,18 +1,23 @@
 """Built-in optimisers: how many samples a step sees, and how the parameters move.
 
 An optimiser is bound to the model's flat parameter and gradient vectors, so each update is a few NumPy
-calls over all layers at once.
+calls over all layers at once. These are the fast twins of :mod:`netkit.plugins.textbook.optimizers` (read
+those first): they update in place, without temporary arrays, and plain gradient descent and momentum ask
+the trainer to fold the learning rate into the gradients it computes (``gradient_scale``), which makes
+their update one subtraction.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import numpy as np
 
 from netkit.types import Config, FloatArray
+
+from .textbook import optimizers as textbook
 
 _NO_BUFFER = np.empty(0, dtype=np.float32)
 
@@ -84,6 +89,8 @@ class _GradientDescent:
 class FullBatch(_GradientDescent):
     """Full-batch gradient descent: one step per epoch on the whole training set."""
 
+    textbook_twin: ClassVar[type] = textbook.FullBatch
+
     learning_rate: float = attrs.field(default=1.0, converter=float, validator=_positive_finite)
 
     def samples_per_step(self, n_samples: int) -> int:
@@ -94,6 +101,8 @@ class FullBatch(_GradientDescent):
 class Stochastic(_GradientDescent):
     """Stochastic gradient descent: one sample per step (the original program's way)."""
 
+    textbook_twin: ClassVar[type] = textbook.Stochastic
+
     learning_rate: float = attrs.field(default=0.01, converter=float, validator=_positive_finite)
 
     def samples_per_step(self, n_samples: int) -> int:
@@ -103,6 +112,8 @@ class Stochastic(_GradientDescent):
 @attrs.define(on_setattr=attrs.setters.NO_OP)
 class MiniBatch(_GradientDescent):
     """Mini-batch gradient descent: ``batch_size`` samples per step (default 32)."""
+
+    textbook_twin: ClassVar[type] = textbook.MiniBatch
 
     learning_rate: float = attrs.field(default=0.5, converter=float, validator=_positive_finite)
     batch_size: int = attrs.field(default=32, converter=_to_int, validator=_positive_int)
@@ -120,6 +131,8 @@ class Momentum(MiniBatch):
 
     With gradients pre-scaled by the learning rate it keeps u = lr v, so u <- beta u + lr g, p <- p - u.
     """
+
+    textbook_twin: ClassVar[type] = textbook.Momentum
 
     learning_rate: float = attrs.field(default=0.05, converter=float, validator=_positive_finite)
     batch_size: int = attrs.field(default=32, converter=_to_int, validator=_positive_int)
@@ -148,6 +161,8 @@ class Momentum(MiniBatch):
 @attrs.define(on_setattr=attrs.setters.NO_OP)
 class Adam(MiniBatch):
     """Adam (Kingma and Ba 2015) on mini-batches. Options: ``beta1`` (0.9), ``beta2`` (0.999), ``epsilon``."""
+
+    textbook_twin: ClassVar[type] = textbook.Adam
 
     learning_rate: float = attrs.field(default=0.001, converter=float, validator=_positive_finite)
     batch_size: int = attrs.field(default=32, converter=_to_int, validator=_positive_int)

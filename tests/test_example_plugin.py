@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from netkit.forms import is_textbook_activation
 from netkit.model import Sequential
 from netkit.registry import Registry, default_registry
-from netkit.testing import check_plugin
+from netkit.testing import check_plugin, check_training_twin
 
 from .conftest import pip
 
@@ -55,10 +56,15 @@ def test_the_installed_plugin_is_discovered_and_conforms(registry_with_swish: Re
     assert "swish" in registry.names("activations")
     info = next(i for i in registry.describe() if i.name == "swish")
     assert (info.group, info.distribution, info.version) == ("activations", "netkit-swish", "0.1.0")
-    check_plugin("activations", registry.get("activations", "swish"), registry)
+    swish = registry.get("activations", "swish")
+    assert is_textbook_activation(swish())  # written in textbook form: forward(z) -> a, no out buffer
+    check_plugin("activations", swish, registry)
     model = Sequential(6, [{"type": "dense", "units": 3, "activation": "swish:beta=1.5"}], "mse", registry=registry)
     assert model.get_config()["layers"][0]["activation"] == {"type": "swish", "beta": 1.5}
     assert model.forward(np.ones((2, 6), np.float32)).shape == (2, 3)
+    # netkit's fast dense layer (adapting swish) trains exactly like the textbook one (calling it as written).
+    layers = ["dense:units=5,activation=swish:beta=1.5", "dense:units=3,activation=softmax"]
+    check_training_twin(6, layers, "cross-entropy", "momentum:batch_size=8", steps=4, registry=registry)
 
 
 def test_the_cli_lists_and_trains_with_it(site: Path, mnist_dir: Path, tmp_path: Path) -> None:
@@ -87,3 +93,7 @@ def test_the_cli_lists_and_trains_with_it(site: Path, mnist_dir: Path, tmp_path:
     result = json.loads(trained.stdout)
     assert result["test_accuracy"] > 0.85
     assert result["architecture"] == "784-16-10 (swish, softmax)"
+    model_file = tmp_path / "swish.h5"
+    evaluated = _netkit(site, "evaluate", str(model_file), "--data-dir", str(mnist_dir), "--json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["accuracy"] == result["test_accuracy"]  # saved and loaded back

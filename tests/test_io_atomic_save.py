@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from netkit.errors import ModelFileError
-from netkit.io import ModelFile, load_model, save_model, storage
+from netkit.io import ModelFile, load_model, save_model
 from netkit.io.atomic import STALE_AFTER_SECONDS, remove_stale_temporaries
 from netkit.model import Sequential
 
@@ -46,56 +46,65 @@ def temporaries(folder: Path) -> list[str]:
 def test_a_save_writes_a_hidden_temporary_beside_the_target_and_renames_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    written: list[Path] = []
+    renamed: list[tuple[Path, Path]] = []
     fsynced: list[str] = []
-    real_writer, real_fsync = storage._WRITERS["hdf5"], os.fsync
+    real_replace, real_fsync = os.replace, os.fsync
 
-    def spy_writer(record: Mapping[str, Any], path: Path) -> None:
-        written.append(path)
-        real_writer(record, path)
+    def spy_replace(source: Any, destination: Any) -> None:
+        renamed.append((Path(source), Path(destination)))
         assert not (tmp_path / "model.h5").exists()  # nothing is at the target until the rename
+        assert Path(source).read_bytes().startswith(b"\x89HDF")  # and the temporary is complete by then
+        real_replace(source, destination)
 
     def spy_fsync(descriptor: int) -> None:
         fsynced.append("folder" if stat.S_ISDIR(os.fstat(descriptor).st_mode) else "file")
         real_fsync(descriptor)
 
-    monkeypatch.setitem(storage._WRITERS, "hdf5", spy_writer)
+    monkeypatch.setattr(os, "replace", spy_replace)
     monkeypatch.setattr(os, "fsync", spy_fsync)
     save_model(model_file(0), tmp_path / "model.h5")
-    assert written[0].parent == tmp_path
-    assert re.fullmatch(rf"\.model\.h5\.tmp-{os.getpid()}-[0-9a-f]{{12}}", written[0].name)
+    [(temporary, destination)] = renamed
+    assert temporary.parent == tmp_path and destination == tmp_path / "model.h5"
+    assert re.fullmatch(rf"\.model\.h5\.tmp-{os.getpid()}-[0-9a-f]{{12}}", temporary.name)
     assert fsynced == ["file", "folder"]  # the data before the rename, the rename after it
     assert os.listdir(tmp_path) == ["model.h5"]
     assert_holds(tmp_path / "model.h5", model_file(0))
 
 
 @pytest.mark.parametrize("extension", FORMATS)
-def test_an_error_mid_write_keeps_the_previous_file(
+def test_an_error_mid_write_keeps_the_previous_file_and_names_the_target(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, extension: str
 ) -> None:
     target = save_model(model_file(0), tmp_path / f"model{extension}")
+    real_write = os.write
 
-    def disk_full(record: Mapping[str, Any], path: Path) -> None:
-        path.write_bytes(b"the first half of a mod")
-        raise OSError(errno.ENOSPC, "No space left on device")
+    def disk_full(descriptor: int, data: Any) -> int:
+        real_write(descriptor, bytes(data[:100]))  # the first part of the file goes in, then the disk is full
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / f".model{extension}.tmp-1-2"))
 
-    monkeypatch.setitem(storage._WRITERS, FORMATS[extension], disk_full)
-    with pytest.raises(ModelFileError, match=rf"cannot save {re.escape(str(target))}: .*No space left on device"):
+    monkeypatch.setattr(os, "write", disk_full)
+    with pytest.raises(ModelFileError) as raised:
         save_model(model_file(1), target)
+    monkeypatch.undo()
+    assert re.fullmatch(
+        rf"cannot save {re.escape(str(target))}: no space left on device \(\d+ kB needed\)", str(raised.value)
+    )
     assert_holds(target, model_file(0))
     assert temporaries(tmp_path) == []
 
 
 def test_an_interrupt_mid_write_keeps_the_previous_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = save_model(model_file(0), tmp_path / "model.h5")
+    real_write = os.write
 
-    def interrupted(record: Mapping[str, Any], path: Path) -> None:
-        path.write_bytes(b"\x89HDF")
+    def interrupted(descriptor: int, data: Any) -> int:
+        real_write(descriptor, bytes(data[:4]))
         raise KeyboardInterrupt
 
-    monkeypatch.setitem(storage._WRITERS, "hdf5", interrupted)
+    monkeypatch.setattr(os, "write", interrupted)
     with pytest.raises(KeyboardInterrupt):  # not a file error: the CLI's Ctrl-C handling must still see it
         save_model(model_file(1), target)
+    monkeypatch.undo()
     assert_holds(target, model_file(0))
     assert temporaries(tmp_path) == []
 
@@ -137,7 +146,7 @@ def test_a_read_only_folder_is_reported_and_the_previous_file_survives(tmp_path:
 
 
 def test_a_missing_folder_or_a_folder_in_the_way_is_reported(tmp_path: Path) -> None:
-    with pytest.raises(ModelFileError, match=r"cannot save .*No such file or directory"):
+    with pytest.raises(ModelFileError, match=r"cannot save .*: no such file or directory$"):
         save_model(model_file(0), tmp_path / "no-such-folder" / "model.h5")
     (tmp_path / "model.h5").mkdir()
     with pytest.raises(ModelFileError, match=r"cannot save .*model\.h5: "):
@@ -163,18 +172,17 @@ def test_a_replaced_file_keeps_its_permissions(tmp_path: Path) -> None:
 
 STALLED_SAVE = """
 import sys, time
-from netkit.io import ModelFile, save_model, storage
-from netkit.model import Sequential
+from pathlib import Path
+from netkit.io.atomic import atomic_write
 
-def stalled_writer(record, path):
+def stalled_writer(path):
     with open(path, "wb") as file:
         file.write(b"\\x89HDF\\r\\n\\x1a\\n" + bytes(10_000))  # half a file...
         file.flush()
     print("writing", flush=True)
     time.sleep(60)  # ...and then the process is killed
 
-storage._WRITERS["hdf5"] = stalled_writer
-save_model(ModelFile(Sequential(784, ["dense:units=10,activation=softmax"])), sys.argv[1])
+atomic_write(Path(sys.argv[1]), stalled_writer)
 """
 
 SAVE_FOREVER = """

@@ -162,7 +162,10 @@ HDF5_DAMAGE: dict[str, tuple[Callable[[Any], None], str]] = {
         _replace_dataset("layers/0/weight", np.zeros((784, 16), dtype=np.int32)),
         "'weight' has dtype int32, expected a float type",
     ),
-    "text weights": (_replace_dataset("layers/0/bias", b"sixteen"), "'bias' has dtype |S7, expected a float type"),
+    "text weights": (
+        _replace_dataset("layers/0/bias", b"sixteen"),
+        "/layers/0/bias holds text; netkit model files hold numbers only",
+    ),
     "NaN weights": (
         _replace_dataset("layers/1/weight", np.full((16, 16), np.nan, dtype=np.float32)),
         "layer 1 (dense 16 (sigmoid)) 'weight' contains NaN or infinite values",

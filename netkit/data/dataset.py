@@ -22,7 +22,11 @@ def _check_pair(images: FloatArray, labels: LabelArray, part: str) -> None:
 
 @attrs.frozen(eq=False)
 class Dataset:
-    """Images as float32 rows in [0, 1], labels as int64 class ids."""
+    """Images as float32 rows in [0, 1], labels as int64 class ids.
+
+    ``test_held_out`` is true when there was no test set of its own: the test rows are a seeded random part
+    of one pool (a folder or file without a train/test split), and the training rows are the rest of it.
+    """
 
     name: str
     train_images: FloatArray
@@ -31,6 +35,7 @@ class Dataset:
     test_labels: LabelArray
     class_names: tuple[str, ...]
     image_shape: tuple[int, int] = (28, 28)
+    test_held_out: bool = False
 
     def __attrs_post_init__(self) -> None:
         _check_pair(self.train_images, self.train_labels, "training set")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import tempfile
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -23,6 +22,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from ..io.atomic import atomic_write
 from .dataset import DatasetWarning
 from .locate import cache_root
 
@@ -70,20 +70,20 @@ class DecodedCache:
             return None
 
     def store(self, slot: str, key: str, arrays: Mapping[str, npt.NDArray[Any]], meta: Mapping[str, Any]) -> None:
-        """Write an entry atomically (a temporary folder renamed into place) and drop the slot's old ones."""
+        """Write an entry atomically (a temporary folder renamed into place) and drop the slot's old ones.
+
+        An entry already there (a damaged one, or another process got there first) is replaced.
+        """
         folder = self.root / slot
+
+        def fill(staging: Path) -> None:
+            for name, array in arrays.items():
+                np.save(staging / f"{name}.npy", array, allow_pickle=False)
+            (staging / _META).write_text(json.dumps({"arrays": list(arrays), "meta": dict(meta)}))
+
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=folder))
-            try:
-                for name, array in arrays.items():
-                    np.save(staging / f"{name}.npy", array, allow_pickle=False)
-                (staging / _META).write_text(json.dumps({"arrays": list(arrays), "meta": dict(meta)}))
-                if (folder / key).exists():  # a damaged entry, or another process got there first
-                    shutil.rmtree(folder / key)
-                staging.rename(folder / key)
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)  # left over only if the rename did not happen
+            atomic_write(folder / key, fill, folder=True)
         except OSError as exc:
             warnings.warn(f"could not cache decoded data in {folder}: {exc}", DatasetWarning, stacklevel=3)
             return

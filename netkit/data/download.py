@@ -1,9 +1,10 @@
 """Fetch a file from a list of mirrors into a folder, verified before it is put in place.
 
-A download goes to a hidden temporary file beside its target; only when the caller's check accepts the
-bytes is it renamed into place (an atomic step), so an interrupted, failed or corrupt download never
-leaves a partial file behind. Progress is reported through a plain callback so that the CLI can draw it
-(with rich) while the library stays UI-free.
+A download goes to a hidden temporary file beside its target (through :func:`netkit.io.atomic.atomic_write`,
+the project's one temporary-then-rename helper); only when the caller's check accepts the bytes is it
+renamed into place, so an interrupted, failed or corrupt download never leaves a partial file behind.
+Progress is reported through a plain callback so that the CLI can draw it (with rich) while the library
+stays UI-free.
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..errors import DatasetError
+from ..io.atomic import atomic_write
 
 ProgressCallback = Callable[[str, int, int | None], None]
 """``(filename, bytes_done, bytes_total)``; ``bytes_total`` is ``None`` when the server does not say."""
@@ -26,6 +27,10 @@ Verifier = Callable[[Path], str | None]
 """Returns ``None`` when the downloaded file is good, else the reason it is not."""
 
 _BLOCK = 1 << 16
+
+
+class _Rejected(Exception):
+    """The downloaded bytes failed the caller's check (the message says why)."""
 
 
 def mirror_variable(dataset: str) -> str:
@@ -88,21 +93,20 @@ def fetch(
     failures: list[str] = []
     for base in mirrors:
         url = base + filename
-        handle, temporary_name = tempfile.mkstemp(prefix=f".{filename}.", suffix=".part", dir=target_dir)
-        os.close(handle)
-        temporary = Path(temporary_name)
-        try:
+
+        def download_and_check(temporary: Path, url: str = url) -> None:
             _copy_response(url, temporary, filename, progress, timeout)
             problem = verify(temporary)
-            if problem is None:
-                os.replace(temporary, target)
-                return target
-            failures.append(f"{url}: {problem}")
+            if problem is not None:  # raised so that the helper removes the bytes instead of renaming them
+                raise _Rejected(problem)
+
+        try:
+            atomic_write(target, download_and_check)
+            return target
+        except _Rejected as rejected:
+            failures.append(f"{url}: {rejected}")
         except (OSError, ValueError, DatasetError) as exc:  # URLError and timeouts are OSErrors
             failures.append(f"{url}: {_reason(exc)}")
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                temporary.unlink()
     if created:
         with contextlib.suppress(OSError):
             target_dir.rmdir()  # only if still empty: leave no trace of a download that never happened

@@ -58,7 +58,8 @@ def _gray(image: Image.Image) -> FloatArray:
     if image.mode == "L":
         return to_unit_interval(np.asarray(image))
     if image.mode.startswith("I") or image.mode == "F":
-        values: FloatArray = np.asarray(image.convert("F") if image.mode != "F" else image, dtype=np.float32)
+        values: FloatArray = np.array(image.convert("F") if image.mode != "F" else image, dtype=np.float32)
+        _fill_missing(values)
         peak = float(values.max()) if values.size else 0.0
         scale = 1.0 if peak <= 1.0 else 255.0 if peak <= 255.0 else 65535.0
         values = values / np.float32(scale)
@@ -67,6 +68,24 @@ def _gray(image: Image.Image) -> FloatArray:
     if image.mode not in ("RGB", "RGBA", "LA", "1", "P"):
         image = image.convert("RGB")  # CMYK, YCbCr and the like reach gray through RGB
     return to_unit_interval(np.asarray(image.convert("L")))
+
+
+def _fill_missing(values: FloatArray) -> None:
+    """Pixels that are not numbers (NaN, infinities in float images) become the background, in place.
+
+    Left in, one NaN makes the peak NaN and the scaling guess wrong, and the whole digit is lost.
+    """
+    finite = np.isfinite(values)
+    if finite.all():
+        return
+    border = _border(values)
+    border = border[np.isfinite(border)]
+    values[~finite] = float(np.median(border)) if border.size else 0.0
+
+
+def has_ink(row: FloatArray) -> bool:
+    """Whether a preprocessed image holds any ink at all (a blank page gives an answer that means nothing)."""
+    return bool(row.size) and float(np.max(row)) > INK_THRESHOLD
 
 
 def _border(values: FloatArray) -> FloatArray:

@@ -38,9 +38,17 @@ def cache_dir(name: str) -> Path:
 
 
 def search_dirs(name: str, data_dir: Path | None = None, system_dirs: Iterable[Path] = ()) -> list[Path]:
-    """Every folder searched for dataset ``name``, in order, without duplicates."""
+    """Every folder searched for dataset ``name``, in order, without duplicates.
+
+    A ``data_dir`` the caller names must be a folder: searching on past a missing one would quietly load
+    the dataset from somewhere the user did not ask for.
+    """
     candidates: list[Path] = []
     if data_dir is not None:
+        if not Path(data_dir).exists():
+            raise DatasetError(f"data folder {data_dir} does not exist")
+        if not Path(data_dir).is_dir():
+            raise DatasetError(f"{data_dir} is a file, not a folder: dataset {name!r} is a set of files in a folder")
         candidates += [Path(data_dir), Path(data_dir) / name]
     root = os.environ.get(DATA_ENV)
     if root:

@@ -2,11 +2,22 @@
 
 JSON goes into string attributes (configs, options, the generator state); arrays go into datasets. Large
 things never go into attributes: HDF5 caps an attribute at 64 KiB, so the history is stored as datasets.
+
+A file is built in memory and only then written to disk (by :mod:`netkit.io.atomic`). HDF5 writing to a
+disk that fills up fails half-way through closing the file; the objects it could not close stay in the
+library's tables, and HDF5's clean-up at process exit then crashes on them (a segmentation fault in
+``H5D_close`` called from ``H5_term_library``). In memory no write can fail that way, and a full disk is an
+ordinary ``OSError`` from writing plain bytes.
+
+Reading is the other boundary: every dataset's declared size and type are checked against
+:mod:`netkit.io.limits` before a byte of it is read, since a small file can declare (or compress) any size.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,16 +26,20 @@ import h5py
 import numpy as np
 
 from ..errors import ModelFileError
-from .record import EPOCH_FIELDS, check_header, one_line
+from .limits import MAX_PARAMETERS_ENV, element_budget, max_parameters
+from .record import ARRAY_KINDS, EPOCH_FIELDS, check_header, one_line
 
 # Exceptions h5py, numpy and json raise on damaged or unexpected content; each becomes a ModelFileError.
 # MemoryError: a dataset can declare any shape, and reading it allocates that much.
 READ_ERRORS = (OSError, KeyError, ValueError, TypeError, RuntimeError, AttributeError, IndexError, MemoryError)
 
 
-def write_hdf5(record: Mapping[str, Any], path: Path) -> None:
-    """Write ``record`` (see :mod:`netkit.io.record`) to ``path``, replacing whatever is there."""
-    with h5py.File(path, "w") as file:
+def hdf5_bytes(record: Mapping[str, Any]) -> bytes:
+    """The complete HDF5 file of ``record`` (see :mod:`netkit.io.record`), built in memory."""
+    # A file object rather than the core driver's image of a still-open file: closing first means the
+    # bytes are exactly those HDF5 writes to a disk file, superblock and all.
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as file:
         file.attrs["format"] = record["format"]
         file.attrs["format_version"] = record["format_version"]
         file.attrs["netkit_version"] = record["netkit_version"]
@@ -45,6 +60,7 @@ def write_hdf5(record: Mapping[str, Any], path: Path) -> None:
             arrays = group.create_group("state")
             for name, array in optimizer["arrays"].items():
                 arrays.create_dataset(name, data=array)
+    return buffer.getvalue()
 
 
 def _write_history(group: Any, history: Mapping[str, Any]) -> None:
@@ -114,12 +130,35 @@ def _datasets(group: Any) -> dict[str, np.ndarray[Any, Any]]:
     return arrays
 
 
+def _check_declared_sizes(file: Any) -> None:
+    """Refuse datasets that are not numbers, or that declare more values than a model file may hold."""
+    budget = element_budget()
+    declared = 0
+
+    def visit(name: str, node: Any) -> None:
+        nonlocal declared
+        if not isinstance(node, h5py.Dataset):
+            return
+        if node.dtype.kind not in ARRAY_KINDS:
+            kind = "text" if h5py.check_string_dtype(node.dtype) is not None else f"dtype {node.dtype}"
+            raise ModelFileError(f"{node.name} holds {kind}; netkit model files hold numbers only")
+        declared += math.prod(node.shape or ())  # math.prod: numpy's product would overflow on a crafted shape
+        if declared > budget:
+            raise ModelFileError(
+                f"its datasets declare more than {budget:,} values (at {node.name}), beyond netkit's ceiling "
+                f"of {max_parameters():,} parameters; set {MAX_PARAMETERS_ENV} to raise it if you trust the file"
+            )
+
+    file.visititems(visit)
+
+
 def _read(file: Any) -> dict[str, Any]:
     attributes = file.attrs
     format_name = attributes.get("format")
     if format_name is not None:
         format_name = _text(format_name, "attribute 'format'")
     check_header(format_name, attributes.get("format_version"), kind="HDF5 file", entry="attribute")
+    _check_declared_sizes(file)
     return {
         "format": format_name,
         "format_version": int(attributes["format_version"]),

@@ -29,7 +29,9 @@ from .. import __version__
 from ..errors import ModelFileError, NetkitError
 from ..model import Sequential
 from ..protocols import Optimizer
+from ..registry import default_registry
 from ..training import EpochRecord, History
+from .limits import over_ceiling, parameter_count, planned_layers
 from .modelfile import FORMAT_NAME, FORMAT_VERSION, ModelFile, restore_generator
 
 
@@ -174,9 +176,49 @@ def decode(record: Mapping[str, Any]) -> ModelFile:
     )
 
 
+def _check_parameters(name: str, shapes: Mapping[str, tuple[int, ...]], saved: Any) -> None:
+    saved = expect_mapping(saved, f"{name} parameters")
+    missing, unexpected = sorted(shapes.keys() - saved.keys()), sorted(saved.keys() - shapes.keys())
+    if missing:
+        raise ModelFileError(f"{name} lacks its parameter(s) {', '.join(map(repr, missing))}")
+    if unexpected:
+        raise ModelFileError(f"{name} has unexpected parameter(s) {', '.join(map(repr, unexpected))}")
+    for key, shape in shapes.items():
+        array = _array(saved[key], f"{name} {key!r}", kinds="f")
+        if array.shape != tuple(shape):
+            raise ModelFileError(f"{name} {key!r} has shape {array.shape} but its config needs {tuple(shape)}")
+
+
+def _check_before_allocating(config: Mapping[str, Any], layers: list[Any] | tuple[Any, ...]) -> None:
+    """The file's arrays must be exactly what its config describes, and within the ceiling.
+
+    Checked on layers that know their sizes but own no memory yet: a config of a billion units in a small
+    file is refused here rather than allocated.
+    """
+    planned = planned_layers(config, default_registry())
+    if planned is None:
+        return  # Sequential.from_config says what is wrong
+    if len(layers) != len(planned):
+        raise ModelFileError(
+            f"the file holds parameters for {len(layers)} layers but its config describes {len(planned)}"
+        )
+    for index, ((layer, shapes), saved) in enumerate(zip(planned, layers, strict=True)):
+        _check_parameters(f"layer {index} ({layer.describe()})", shapes, saved)
+    problem = over_ceiling(
+        parameter_count(shape for _, shapes in planned for shape in shapes.values()),
+        "its model",
+        " if you trust the file",
+    )
+    if problem is not None:
+        raise ModelFileError(problem)
+
+
 def _decode_model(config: Mapping[str, Any], layers: list[Any] | tuple[Any, ...]) -> Sequential:
     try:
+        _check_before_allocating(config, layers)
         model = Sequential.from_config(config)
+    except ModelFileError:
+        raise
     except NetkitError as exc:
         raise ModelFileError(f"its model config cannot be built: {exc}") from None
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
@@ -187,16 +229,9 @@ def _decode_model(config: Mapping[str, Any], layers: list[Any] | tuple[Any, ...]
         )
     for index, (layer, views, saved) in enumerate(zip(model.layers, model.parameter_views, layers, strict=True)):
         name = f"layer {index} ({layer.describe()})"
-        saved = expect_mapping(saved, f"{name} parameters")
-        missing, unexpected = sorted(views.keys() - saved.keys()), sorted(saved.keys() - views.keys())
-        if missing:
-            raise ModelFileError(f"{name} lacks its parameter(s) {', '.join(map(repr, missing))}")
-        if unexpected:
-            raise ModelFileError(f"{name} has unexpected parameter(s) {', '.join(map(repr, unexpected))}")
+        _check_parameters(name, {key: view.shape for key, view in views.items()}, saved)
         for key, view in views.items():
-            array = _array(saved[key], f"{name} {key!r}", kinds="f")
-            if array.shape != view.shape:
-                raise ModelFileError(f"{name} {key!r} has shape {array.shape} but its config needs {view.shape}")
+            array = saved[key]
             if not np.isfinite(array).all():
                 raise ModelFileError(f"{name} {key!r} contains NaN or infinite values")
             view[...] = array

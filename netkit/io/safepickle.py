@@ -16,6 +16,7 @@ each array is checked against a short list of numeric types before numpy sees it
 
 from __future__ import annotations
 
+import io
 import math
 import pickle
 from collections.abc import Mapping
@@ -25,11 +26,14 @@ from typing import Any, NoReturn
 import numpy as np
 
 from ..errors import ModelFileError
+from .limits import MAX_PARAMETERS_ENV, element_budget, max_parameters
 from .record import check_header, expect_list, expect_mapping, one_line
 
 # Protocol 4 (Python 3.4+): framing and 8-byte lengths for large arrays; nothing protocol 5 adds is needed.
 PROTOCOL = 4
 # Little-endian booleans, integers and floats: the only element types an array entry may have.
+# Model arrays have one or two axes; numpy itself stops at 64.
+MAX_DIMENSIONS = 8
 ALLOWED_DTYPES = frozenset({"|b1", "|i1", "|u1", "<i2", "<u2", "<i4", "<u4", "<i8", "<u8", "<f2", "<f4", "<f8"})
 
 
@@ -63,10 +67,13 @@ def unpack_array(entry: Any, what: str) -> np.ndarray[Any, Any]:
     if not isinstance(entry, Mapping) or set(entry) != {"dtype", "shape", "data"}:
         raise ModelFileError(f"{what} should be an array entry with 'dtype', 'shape' and 'data'")
     dtype, shape, data = entry["dtype"], entry["shape"], entry["data"]
-    if dtype not in ALLOWED_DTYPES:  # checked before numpy parses it: np.dtype accepts far more than numbers
+    # Checked before numpy parses it: np.dtype accepts far more than numbers.
+    if not isinstance(dtype, str) or dtype not in ALLOWED_DTYPES:
         raise ModelFileError(f"{what} has dtype {dtype!r}; allowed: {', '.join(sorted(ALLOWED_DTYPES))}")
-    if not isinstance(shape, tuple | list) or not all(
-        isinstance(size, int) and not isinstance(size, bool) and size >= 0 for size in shape
+    if (
+        not isinstance(shape, tuple | list)
+        or len(shape) > MAX_DIMENSIONS
+        or not all(isinstance(size, int) and not isinstance(size, bool) and size >= 0 for size in shape)
     ):
         raise ModelFileError(f"{what} has an invalid shape {shape!r}")
     if not isinstance(data, bytes | bytearray):
@@ -78,8 +85,8 @@ def unpack_array(entry: Any, what: str) -> np.ndarray[Any, Any]:
     return np.frombuffer(data, dtype=element).reshape(shape).astype(element.newbyteorder("="))
 
 
-def write_pickle(record: Mapping[str, Any], path: Path) -> None:
-    """Write ``record`` (see :mod:`netkit.io.record`) to ``path`` as builtins only."""
+def pickle_bytes(record: Mapping[str, Any]) -> bytes:
+    """The pickle of ``record`` (see :mod:`netkit.io.record`), builtins only."""
     history, optimizer = record["history"], record["optimizer"]
     payload = {
         **record,
@@ -92,19 +99,32 @@ def write_pickle(record: Mapping[str, Any], path: Path) -> None:
             "arrays": {name: pack_array(array) for name, array in optimizer["arrays"].items()},
         },
     }
-    with open(path, "wb") as file:
-        pickle.dump(payload, file, protocol=PROTOCOL)
+    return pickle.dumps(payload, protocol=PROTOCOL)
+
+
+def largest_pickle() -> int:
+    """The largest pickle file netkit reads: the array budget at 8 bytes a value, plus room for the rest."""
+    return element_budget() * 8 + (1 << 20)
 
 
 def read_pickle(path: Path) -> dict[str, Any]:
     """The record in a netkit pickle, with arrays unpacked; checked for shape, not yet for meaning."""
-    with open(path, "rb") as file:
-        try:
-            payload = RestrictedUnpickler(file).load()
-        except ModelFileError:
-            raise
-        except Exception as exc:  # untrusted bytes make the unpickler raise almost anything; all mean "damaged"
-            raise ModelFileError(f"not a pickle, or a damaged one ({type(exc).__name__}: {one_line(exc)})") from None
+    size = path.stat().st_size
+    if size > largest_pickle():
+        raise ModelFileError(
+            f"it is {size:,} bytes, more than a model within netkit's ceiling of {max_parameters():,} parameters "
+            f"needs; set {MAX_PARAMETERS_ENV} to raise it if you trust the file"
+        )
+    # Unpickled from memory: every length the pickle declares is then checked against the bytes that are
+    # really there, where reading from a file would first allocate whatever length the file claims.
+    data = path.read_bytes()
+    try:
+        payload = RestrictedUnpickler(io.BytesIO(data)).load()
+    except ModelFileError:
+        raise
+    except Exception as exc:  # untrusted bytes make the unpickler raise almost anything; all mean "damaged"
+        raise ModelFileError(f"not a pickle, or a damaged one ({type(exc).__name__}: {one_line(exc)})") from None
+    del data
     payload = expect_mapping(payload, "the pickled object")
     check_header(payload.get("format"), payload.get("format_version"), kind="pickle", entry="key")
     history = expect_mapping(payload.get("history"), "history")

@@ -3,6 +3,8 @@ with a file becomes one :class:`ModelFileError` line that names the path."""
 
 from __future__ import annotations
 
+import errno
+import math
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -10,15 +12,17 @@ from typing import Any
 
 from ..errors import ModelFileError
 from ..model import Sequential
-from .atomic import atomic_write, interrupts_deferred
-from .hdf5 import read_hdf5, write_hdf5
+from .atomic import interrupts_deferred, write_bytes_atomically
+from .hdf5 import hdf5_bytes, read_hdf5
 from .modelfile import ModelFile
 from .record import decode, encode, one_line
-from .safepickle import read_pickle, write_pickle
+from .safepickle import pickle_bytes, read_pickle
 
 MODEL_EXTENSIONS: tuple[str, ...] = (".h5", ".hdf5", ".pkl", ".pickle")
 _FORMAT_OF_EXTENSION = {".h5": "hdf5", ".hdf5": "hdf5", ".pkl": "pickle", ".pickle": "pickle"}
-_WRITERS: dict[str, Callable[[Mapping[str, Any], Path], None]] = {"hdf5": write_hdf5, "pickle": write_pickle}
+# Each format's whole file as bytes, built in memory: the disk sees one plain write (see netkit.io.hdf5).
+_ENCODERS: dict[str, Callable[[Mapping[str, Any]], bytes]] = {"hdf5": hdf5_bytes, "pickle": pickle_bytes}
+_DISK_FULL = frozenset({errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)})
 _READERS: dict[str, Callable[[Path], dict[str, Any]]] = {"hdf5": read_hdf5, "pickle": read_pickle}
 # How each format's files begin: used only to explain a file whose extension names the other format.
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
@@ -42,18 +46,31 @@ def save_model(model_file: ModelFile, path: str | os.PathLike[str], *, format: s
     target = Path(path)
     if format is None:
         format = model_format(target)
-    elif format not in _WRITERS:
-        raise ModelFileError(f"unknown model file format {format!r}; use one of {', '.join(_WRITERS)}")
-    writer = _WRITERS[format]
+    elif format not in _ENCODERS:
+        raise ModelFileError(f"unknown model file format {format!r}; use one of {', '.join(_ENCODERS)}")
+    encoder = _ENCODERS[format]
+    data = b""
     try:
         record = encode(model_file)
         with interrupts_deferred():
-            atomic_write(target, lambda temporary: writer(record, temporary))
+            data = encoder(record)
+            write_bytes_atomically(target, data)
     except ModelFileError as exc:
         raise ModelFileError(f"cannot save {target}: {exc}") from None
     except OSError as exc:  # read-only folder, full disk, missing folder, target is a folder...
-        raise ModelFileError(f"cannot save {target}: {one_line(exc)}") from None
+        raise ModelFileError(f"cannot save {target}: {save_problem(exc, len(data))}") from None
+    except MemoryError:
+        raise ModelFileError(f"cannot save {target}: out of memory while building the file") from None
     return target
+
+
+def save_problem(exc: OSError, size: int | None = None) -> str:
+    """What went wrong with a save, without the temporary's name (the user only knows the target's)."""
+    if exc.errno in _DISK_FULL:
+        needed = f" ({math.ceil(size / 1000):,} kB needed)" if size else ""
+        return f"no space left on device{needed}"
+    reason = exc.strerror or one_line(exc)
+    return reason[:1].lower() + reason[1:]
 
 
 def load_model(path: str | os.PathLike[str]) -> ModelFile:
@@ -67,6 +84,8 @@ def load_model(path: str | os.PathLike[str]) -> ModelFile:
         raise ModelFileError(f"cannot load {source}: {exc}{_format_hint(source, format)}") from None
     except OSError as exc:  # unreadable (permissions), vanished between the checks and the read...
         raise ModelFileError(f"cannot load {source}: {one_line(exc)}") from None
+    except MemoryError:  # the checks bound what a file can ask for; this machine had less than that
+        raise ModelFileError(f"cannot load {source}: out of memory (the model is too large for this machine)") from None
 
 
 def save(model: Sequential, path: str | os.PathLike[str], *, format: str | None = None) -> Path:

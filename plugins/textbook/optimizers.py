@@ -1,0 +1,155 @@
+"""Textbook optimisers: each ``step`` is its update formula on the model's parameters p and gradients g.
+
+``bind`` hands over the model's flat parameter and gradient vectors (g holds dL/dp after each backward
+pass); ``step`` changes p in place. The fast twins are in :mod:`netkit.plugins.optimizers`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import attrs
+import numpy as np
+
+from netkit.types import Config, FloatArray
+
+_EMPTY = np.empty(0, dtype=np.float32)
+
+
+@attrs.define
+class GradientDescent:
+    """p <- p - lr g. Subclasses say how many samples a step sees."""
+
+    learning_rate: float = 0.1
+    parameters: FloatArray = attrs.field(default=_EMPTY, init=False, repr=False)
+    gradients: FloatArray = attrs.field(default=_EMPTY, init=False, repr=False)
+
+    def get_config(self) -> Config:
+        return {"learning_rate": self.learning_rate}
+
+    @classmethod
+    def from_config(cls, config: Config) -> Any:
+        return cls(**config)
+
+    def samples_per_step(self, n_samples: int) -> int:
+        raise NotImplementedError
+
+    def bind(self, parameters: FloatArray, gradients: FloatArray) -> None:
+        self.parameters, self.gradients = parameters, gradients
+
+    def step(self) -> None:
+        self.parameters -= self.learning_rate * self.gradients
+
+    def state(self) -> dict[str, Any]:
+        return {}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        return None
+
+
+@attrs.define
+class FullBatch(GradientDescent):
+    """Gradient descent on the whole training set: one step per epoch."""
+
+    learning_rate: float = 1.0
+
+    def samples_per_step(self, n_samples: int) -> int:
+        return n_samples
+
+
+@attrs.define
+class Stochastic(GradientDescent):
+    """Gradient descent on one sample per step."""
+
+    learning_rate: float = 0.01
+
+    def samples_per_step(self, n_samples: int) -> int:
+        return 1
+
+
+@attrs.define
+class MiniBatch(GradientDescent):
+    """Gradient descent on ``batch_size`` samples per step."""
+
+    learning_rate: float = 0.5
+    batch_size: int = 32
+
+    def get_config(self) -> Config:
+        return {"learning_rate": self.learning_rate, "batch_size": self.batch_size}
+
+    def samples_per_step(self, n_samples: int) -> int:
+        return min(self.batch_size, n_samples)
+
+
+@attrs.define
+class Momentum(MiniBatch):
+    """v <- beta v + lr g, then p <- p - v: the velocity v remembers past steps (lr folded into v)."""
+
+    learning_rate: float = 0.05
+    batch_size: int = 32
+    beta: float = 0.9
+    velocity: FloatArray = attrs.field(default=_EMPTY, init=False, repr=False)
+
+    def get_config(self) -> Config:
+        return {**super().get_config(), "beta": self.beta}
+
+    def bind(self, parameters: FloatArray, gradients: FloatArray) -> None:
+        super().bind(parameters, gradients)
+        self.velocity = np.zeros_like(parameters)
+
+    def step(self) -> None:
+        self.velocity = self.beta * self.velocity + self.learning_rate * self.gradients
+        self.parameters -= self.velocity
+
+    def state(self) -> dict[str, Any]:
+        return {"velocity": self.velocity.copy()}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        self.velocity = np.array(state["velocity"], dtype=self.parameters.dtype)
+
+
+@attrs.define
+class Adam(MiniBatch):
+    """Adam (Kingma and Ba 2015): running means m of g and v of g^2, bias-corrected, set each step's size.
+
+    m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;  p <- p - lr_t m / (sqrt(v) + eps), where
+    lr_t = lr sqrt(1 - b2^t) / (1 - b1^t) applies both bias corrections at once (the paper's section 2).
+    """
+
+    learning_rate: float = 0.001
+    batch_size: int = 32
+    beta1: float = 0.9
+    beta2: float = 0.999
+    epsilon: float = 1e-8
+    first_moment: FloatArray = attrs.field(default=_EMPTY, init=False, repr=False)
+    second_moment: FloatArray = attrs.field(default=_EMPTY, init=False, repr=False)
+    steps: int = attrs.field(default=0, init=False, repr=False)
+
+    def get_config(self) -> Config:
+        return {**super().get_config(), "beta1": self.beta1, "beta2": self.beta2, "epsilon": self.epsilon}
+
+    def bind(self, parameters: FloatArray, gradients: FloatArray) -> None:
+        super().bind(parameters, gradients)
+        self.first_moment, self.second_moment, self.steps = np.zeros_like(parameters), np.zeros_like(parameters), 0
+
+    def step(self) -> None:
+        g, t = self.gradients, self.steps + 1
+        self.first_moment = self.beta1 * self.first_moment + (1 - self.beta1) * g
+        self.second_moment = self.beta2 * self.second_moment + (1 - self.beta2) * g**2
+        step_size = self.learning_rate * math.sqrt(1 - self.beta2**t) / (1 - self.beta1**t)
+        self.parameters -= step_size * self.first_moment / (np.sqrt(self.second_moment) + self.epsilon)
+        self.steps = t
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "first_moment": self.first_moment.copy(),
+            "second_moment": self.second_moment.copy(),
+            "steps": self.steps,
+        }
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        dtype = self.parameters.dtype
+        self.first_moment = np.array(state["first_moment"], dtype=dtype)
+        self.second_moment = np.array(state["second_moment"], dtype=dtype)
+        self.steps = int(state["steps"])
