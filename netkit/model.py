@@ -18,8 +18,10 @@ from .protocols import Layer, Loss
 from .registry import Registry, default_registry
 from .types import Config, FloatArray, LabelArray
 
-# Rows per forward call when predicting: large enough for BLAS to shine, small enough to bound memory.
-PREDICT_CHUNK = 10_000
+# Rows per forward call when predicting, at most: a chunk this size keeps each layer's input and output in
+# the CPU caches, where one product over all rows streams them through memory (bench/README.md, "Inference");
+# it bounds memory too. Rows are split into equal chunks, so the layers' buffers are allocated once.
+PREDICT_CHUNK = 1_024
 
 
 def _transposed_parameters(layer: Layer) -> frozenset[str]:
@@ -209,9 +211,11 @@ class Sequential:
     def predict_proba(self, x: np.ndarray[Any, Any]) -> FloatArray:
         """Outputs for any number of rows, in chunks; a new array."""
         x = self.check_input(x)
-        result = np.empty((x.shape[0], self.output_size), dtype=self.dtype)
-        for start in range(0, x.shape[0], PREDICT_CHUNK):
-            result[start : start + PREDICT_CHUNK] = self.forward(x[start : start + PREDICT_CHUNK])
+        rows = x.shape[0]
+        result = np.empty((rows, self.output_size), dtype=self.dtype)
+        size = -(-rows // max(1, -(-rows // PREDICT_CHUNK)))  # ceil(rows / chunks), chunks = ceil(rows / max)
+        for start in range(0, rows, max(size, 1)):
+            result[start : start + size] = self.forward(x[start : start + size])
         return result
 
     def predict(self, x: np.ndarray[Any, Any]) -> LabelArray:

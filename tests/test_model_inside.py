@@ -113,3 +113,11 @@ def test_backprop_refuses_labels_that_do_not_fit() -> None:
         model.backprop(x, labels[:-1])
     with pytest.raises(ConfigError, match="one whole-number label per row"):
         model.backprop(x, labels.astype(float))
+
+
+@pytest.mark.parametrize("rows", [1, 1023, 1025, 2049])
+def test_predict_proba_in_chunks_equals_one_forward_pass(rows: int) -> None:
+    model = Sequential(784, SEED_ARCHITECTURE)
+    x = np.random.default_rng(7).uniform(0, 1, (rows, 784)).astype(np.float32)
+    whole = model.forward(x).copy()
+    np.testing.assert_allclose(model.predict_proba(x), whole, rtol=1e-5, atol=1e-7)
