@@ -7,6 +7,7 @@ every layer with a few NumPy calls, gradient checks perturb one vector, and file
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -210,12 +211,22 @@ class Sequential:
 
     def predict_proba(self, x: np.ndarray[Any, Any]) -> FloatArray:
         """Outputs for any number of rows, in chunks; a new array."""
+        from .training import SINGLE_THREAD_BELOW, _blas_controller  # here: training imports this module
+
         x = self.check_input(x)
         rows = x.shape[0]
         result = np.empty((rows, self.output_size), dtype=self.dtype)
-        size = -(-rows // max(1, -(-rows // PREDICT_CHUNK)))  # ceil(rows / chunks), chunks = ceil(rows / max)
-        for start in range(0, rows, max(size, 1)):
-            result[start : start + size] = self.forward(x[start : start + size])
+        size = max(1, -(-rows // max(1, -(-rows // PREDICT_CHUNK))))  # ceil(rows / ceil(rows / max))
+        # The trainer's rule: products this small are not worth splitting, and a second BLAS thread on a
+        # busy core makes them several times slower (bench/README.md, "Inference").
+        threads: AbstractContextManager[Any] = (
+            _blas_controller().limit(limits=1, user_api="blas")
+            if size * self.parameter_count < SINGLE_THREAD_BELOW
+            else nullcontext()
+        )
+        with threads:
+            for start in range(0, rows, size):
+                result[start : start + size] = self.forward(x[start : start + size])
         return result
 
     def predict(self, x: np.ndarray[Any, Any]) -> LabelArray:
