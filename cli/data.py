@@ -16,10 +16,12 @@ from rich.table import Table
 from rich.text import Text
 
 from netkit.errors import DatasetError
+from netkit.pictures.grids import class_rows
 from netkit.registry import default_registry
 
-from .downloads import DownloadProgress
-from .options import PluginSpec, data_dir_option
+from .downloads import DownloadProgress, load_dataset
+from .options import PluginSpec, data_dir_option, no_download_option
+from .pictures import check_picture_path, write_png
 
 
 def _loaders(name: str | None) -> list[tuple[str, Any]]:
@@ -130,3 +132,35 @@ def download(name: str, data_dir: Path | None) -> None:
     where = sorted({str(item.found.parent) for item in status if item.found is not None})
     summary = f"downloaded {fetched} file(s) into {folder}" if fetched else "nothing to download"
     click.echo(f"{name}: {summary}; all {len(status)} files present in {', '.join(where)}")
+
+
+@data.command()
+@click.argument("name", required=False, default="mnist", type=PluginSpec("datasets"))
+@click.option(
+    "-o", "--out", type=click.Path(path_type=Path), default=Path("digits.png"), show_default=True, help="PNG to write."
+)
+@click.option("--per-class", type=click.IntRange(1, 50), default=12, show_default=True, help="Images in each row.")
+@click.option(
+    "--split", type=click.Choice(["train", "test"]), default="train", show_default=True, help="Which part to draw from."
+)
+@data_dir_option
+@no_download_option
+def show(name: str, out: Path, per_class: int, split: str, data_dir: Path | None, no_download: bool) -> None:
+    """Draw the first images of each class of dataset NAME (default: mnist) as a PNG, a row per class.
+
+    \b
+    Examples:
+      netkit data show -o digits.png
+      netkit data show fashion-mnist --per-class 8 -o fashion.png
+    """
+    check_picture_path(out, "--out")
+    dataset = load_dataset(name, data_dir, not no_download)
+    images, labels = (
+        (dataset.train_images, dataset.train_labels) if split == "train" else (dataset.test_images, dataset.test_labels)
+    )
+    if images.shape[1] != dataset.image_shape[0] * dataset.image_shape[1]:
+        raise DatasetError(f"dataset {name!r} rows hold {images.shape[1]} values, not {dataset.image_shape} images")
+    title = f"{name}: the first {per_class} {split}ing images of each class"
+    picture = class_rows(images, labels, list(dataset.class_names), per_class, title, dataset.image_shape)
+    picture = picture.convert("L")  # grey only: one byte a pixel
+    write_png(out, picture)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -11,13 +10,18 @@ from rich.console import Console
 
 from netkit.data import Dataset
 from netkit.evaluation import evaluate as score
+from netkit.model import Sequential
+from netkit.pictures.canvas import save_png
+from netkit.pictures.mistakes import find_mistakes, mistakes_picture
 from netkit.registry import parse_spec
 from netkit.types import FloatArray, LabelArray
 
 from . import formatting as fmt
+from . import json_output
 from .downloads import load_dataset
 from .models import open_model
 from .options import data_dir_option, no_download_option, plugin_option
+from .pictures import check_picture_path, picture_option, write_png
 from .render import confusion_table
 
 
@@ -39,6 +43,16 @@ from .render import confusion_table
     "or only its seeded held-out part.  [default: every image, unless the model was trained on that dataset]",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+@picture_option(
+    "--mistakes", "mistakes_picture", "Also write a gallery of misclassified images (truth, guess, confidence)."
+)
+@click.option(
+    "--mistakes-shown",
+    type=click.IntRange(min=1, max=1000),
+    default=40,
+    show_default=True,
+    help="How many mistakes the gallery shows, the most confident first.",
+)
 def evaluate(
     model: Path | None,
     dataset: str | None,
@@ -46,6 +60,8 @@ def evaluate(
     no_download: bool,
     all_images: bool | None,
     as_json: bool,
+    mistakes_picture: Path | None,
+    mistakes_shown: int,
 ) -> None:
     """Score MODEL on a test set (default: the pre-trained model shipped with netkit).
 
@@ -54,13 +70,20 @@ def evaluate(
       netkit evaluate                      # the shipped 784-16-16-10 MNIST model
       netkit evaluate model.h5 --json
       netkit evaluate fashion.h5 --dataset fashion-mnist
+      netkit evaluate model.h5 --mistakes mistakes.png
     """
+    if mistakes_picture is not None:
+        check_picture_path(mistakes_picture, "--mistakes")
     path, model_file = open_model(model)
     dataset_spec = dataset or str(model_file.training.get("dataset", "mnist"))
     data = load_dataset(dataset_spec, data_dir, not no_download)
     images, labels, scored = _scored_images(data, dataset_spec, model_file.training.get("dataset"), all_images)
     scores = score(model_file.model, images, labels)
     if as_json:
+        if mistakes_picture is not None:
+            _write_mistakes(
+                mistakes_picture, path, model_file.model, data, (images, labels), mistakes_shown, quiet=True
+            )
         result = {
             "model": str(path),
             "dataset": dataset_spec,
@@ -68,7 +91,7 @@ def evaluate(
             "architecture": repr(model_file.model),
             **scores.to_dict(),
         }
-        click.echo(json.dumps(result, indent=2))
+        click.echo(json_output.dumps(result))
         return
     console = Console(highlight=False)
     what = {"test": "test set", "all": "all images", "held-out": "held-out test part"}[scored]
@@ -88,6 +111,29 @@ def evaluate(
         "\n[bold]confusion matrix[/] [bright_black]rows: true class, columns: predicted; recall and precision in %[/]"
     )
     console.print(confusion_table(scores.confusion, list(scores.precision), list(scores.recall), names))
+    if mistakes_picture is not None:
+        _write_mistakes(mistakes_picture, path, model_file.model, data, (images, labels), mistakes_shown, quiet=False)
+
+
+def _write_mistakes(
+    out: Path,
+    path: Path,
+    model: Sequential,
+    data: Dataset,
+    scored: tuple[FloatArray, LabelArray],
+    shown: int,
+    quiet: bool,
+) -> None:
+    """The gallery of the mistakes among the images just scored."""
+    images, labels = scored
+    mistakes = find_mistakes(model.predict_proba(images), labels, shown)
+    title = f"Mistakes of {path.name} on {data.name} · {model}"
+    picture = mistakes_picture(images, labels, mistakes, list(data.class_names), title, data.image_shape)
+    picture = picture.convert("L")  # grey only: one byte a pixel
+    if quiet:  # --json keeps stdout for the JSON document
+        save_png(picture, out)
+    else:
+        write_png(out, picture)
 
 
 def _scored_images(

@@ -65,3 +65,14 @@ def spec_text(spec: Mapping[str, Any]) -> str:
 
 def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def axis_number(value: float) -> str:
+    """A chart's axis label in at most 7 characters: ``0.2937``, ``12.345``, ``1.2e-05``."""
+    if not math.isfinite(value):
+        return "—"
+    if 0.001 <= abs(value) < 10:
+        return f"{value:.4f}"
+    if 10 <= abs(value) < 100:
+        return f"{value:.3f}"
+    return "0" if value == 0 else f"{value:.1e}"

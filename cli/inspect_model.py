@@ -14,14 +14,18 @@ from rich.text import Text
 from netkit.errors import ConfigError
 from netkit.io import ModelFile, model_format
 from netkit.model import Sequential
+from netkit.pictures.grids import square_shape, weight_layers, weight_picture
 from netkit.registry import default_registry
+from netkit.training import History
 
 from . import formatting as fmt
+from .loss_charts import epoch_chart, iteration_chart
 from .models import open_model
-from .render import heat_legend, heat_map
-from .sparkline import bounds, sparkline
+from .pictures import check_picture_path, picture_option, write_png
+from .render import heat_legend, heat_map, uses_colour
 
 IMAGE_SIDE = 28
+CHART_HEIGHT = 6
 
 
 @click.command()
@@ -33,24 +37,51 @@ IMAGE_SIDE = 28
     metavar="N",
     help="Draw the 784 input weights of first-layer neuron N as a 28x28 heat map.",
 )
-def inspect(model: Path, neuron: int | None) -> None:
+@picture_option(
+    "--weights",
+    "weights_picture",
+    "Write every first-layer unit's input weights as a grid of image tiles (and later layers as matrices).",
+)
+def inspect(model: Path, neuron: int | None, weights_picture: Path | None) -> None:
     """Show MODEL's layers, parameter counts, file format and training history.
 
     \b
     Examples:
       netkit inspect model.h5
       netkit inspect model.h5 --neuron 3      # what hidden neuron 3 looks for
+      netkit inspect model.h5 --weights weights.png
     """
+    if weights_picture is not None:
+        if neuron is not None:
+            raise click.UsageError("--weights and --neuron: choose one")
+        check_picture_path(weights_picture, "--weights")
     path, model_file = open_model(model)
+    if weights_picture is not None:
+        _write_weights(path, model_file, weights_picture)
+        return
     console = Console(highlight=False)
     if neuron is not None:
         weights = neuron_weights(model_file.model, neuron)  # fail before printing anything
         console.print(_overview(path, model_file))
-        console.print(_neuron_view(weights, neuron, console.color_system is not None))
+        console.print(_neuron_view(weights, neuron, uses_colour(console)))
         return
     console.print(_overview(path, model_file))
     console.print(_layer_table(model_file.model))
     console.print(_training(model_file, console.width))
+
+
+def _write_weights(path: Path, model_file: ModelFile, out: Path) -> None:
+    model = model_file.model
+    layers = weight_layers(model.parameter_views)
+    if not weight_layers(model.parameter_views[:1]):
+        raise ConfigError(f"--weights needs a first layer with a weight matrix; {model.layers[0].describe()} has none")
+    shape = square_shape(layers[0].weight.shape[0])
+    if shape is None:
+        raise ConfigError(
+            f"--weights draws each unit's inputs as a square image, but this model takes {model.input_size} values"
+        )
+    picture = weight_picture(layers, f"Weights of {path.name} · {model}", shape)
+    write_png(out, picture, palette=True)
 
 
 def neuron_weights(model: Sequential, neuron: int) -> np.ndarray[Any, Any]:
@@ -101,7 +132,7 @@ def _layer_table(model: Sequential) -> Table:
     return table
 
 
-def _training(model_file: ModelFile, width: int) -> Table:
+def _training(model_file: ModelFile, width: int) -> Table | Group:
     history, training = model_file.history, model_file.training
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold cyan", no_wrap=True)
@@ -131,52 +162,20 @@ def _training(model_file: ModelFile, width: int) -> Table:
         f"train loss {fmt.loss(last.train_loss)} · val loss {fmt.loss(last.val_loss)} · "
         f"val acc {fmt.percent(last.val_accuracy)}",
     )
-    spark_width = max(min(width, 100) - 40, 10)  # room for the label and the note
-    train = [record.train_loss for record in history.epochs]
-    validation = [record.val_loss for record in history.epochs]
-    low, high = bounds(train, validation)
-    repeat = max(1, min(4, spark_width // len(train)))
-    grid.add_row(
-        "train loss/epoch",
-        _spark(
-            sparkline(train, spark_width, low, high, log=True, repeat=repeat),
-            "magenta",
-            f"{fmt.loss(train[0])} → {fmt.loss(train[-1])}",
-        ),
-    )
-    if any(value is not None for value in validation):
-        grid.add_row(
-            "val loss/epoch",
-            _spark(
-                sparkline(validation, spark_width, low, high, log=True, repeat=repeat),
-                "green",
-                f"{fmt.loss(validation[0])} → {fmt.loss(validation[-1])}",
-            ),
-        )
-    if history.iteration_loss:
-        grid.add_row(
-            "loss/iteration",
-            _spark(
-                sparkline(history.iteration_loss, spark_width, log=True),
-                "yellow",
-                f"{len(history.iteration_loss):,} steps",
-            ),
-        )
-    grid.add_row("", Text("sparklines on a log scale; train and validation share theirs", style="bright_black"))
-    return grid
+    chart_width = min(width, 100)
+    charts: list[Text] = [epoch_chart(history.epochs, chart_width, CHART_HEIGHT)]
+    if history.iteration_loss:  # a slim file keeps only the epochs
+        losses = np.asarray(history.iteration_loss)
+        charts.append(iteration_chart(losses, chart_width, CHART_HEIGHT, _steps_per_epoch(history)))
+    return Group(grid, *charts)
 
 
-def _spark(line: str, style: str, note: str) -> Text:
-    return Text.assemble((line, style), "  ", (note, "bright_black"))
+def _steps_per_epoch(history: History) -> int:
+    return max(len(history.iteration_loss) // max(len(history.epochs), 1), 1)
 
 
 def _neuron_view(weights: np.ndarray[Any, Any], neuron: int, colour: bool) -> Group:
     picture, limit = heat_map(weights, colour, scale=2 if colour else 1)
     title = Text(f"first-layer neuron {neuron}: its 784 input weights as a 28x28 image", style="bold")
-    legend = heat_legend(limit, colour)
-    meaning = "red: negative · green: positive · " if colour else ""
-    note = Text(
-        f"{meaning}scaled to max |w| = {limit:.3g}; range [{weights.min():+.3g}, {weights.max():+.3g}]",
-        style="bright_black",
-    )
-    return Group(title, picture, legend, note)
+    note = Text(f"range [{weights.min():+.3g}, {weights.max():+.3g}]", style="bright_black")
+    return Group(title, picture, heat_legend(limit, colour), note)

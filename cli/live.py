@@ -1,34 +1,69 @@
-"""The live training view: a rich ``Live`` table of epochs, loss sparklines and an epoch progress bar.
+"""The live training view: epoch lines above, whole-run loss charts and an epoch progress bar below.
 
 It is a :class:`netkit.training.Callback`. The batch hook runs ~2,000 times an epoch beside a ~40 µs
 training step, so it does one comparison per batch; the clock is read only when a refresh is due, and the
 number of batches between refreshes is re-estimated at each refresh to land near ``refresh_per_second``.
+Frames are also spaced by at least ``1 / BUDGET`` times what a frame costs (measured as the run goes), so
+on a slow or busy machine the view redraws less often instead of taking a larger share of the run.
+
+Each finished epoch is printed once as a table line above rich's live region (so the scrollback keeps
+every epoch); the live region holds only the two charts and the progress bar. Printing above the region
+redraws it, so lines of epochs that end faster than frames are due wait and go out together.
 """
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from rich.console import Console, Group, RenderableType
+import numpy as np
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.live import Live
 from rich.panel import Panel
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
 from netkit.training import Callback, EpochRecord, Trainer
 
 from . import formatting as fmt
-from .boxtable import Row, box_table
-from .sparkline import bounds, sparkline
+from .chart import fitted_line
+from .epoch_table import EpochTable, epoch_columns
+from .loss_charts import epoch_chart, iteration_chart
 
-HEADERS = ("epoch", "train loss", "val loss", "val acc", "time", "samples/s")
+MAX_WIDTH = 120  # wider charts would only stretch the lines apart
+BUDGET = 0.01  # the share of the run's time the view aims to stay under (the issue allows 2%)
 
-# The per-iteration sparkline shows at most this many recent iterations (one epoch, usually).
-ITERATION_WINDOW = 5_000
-LABEL_WIDTH = 17
-VALUE_WIDTH = 8
-MAX_WIDTH = 84  # wider views would only stretch the columns apart
-MAX_REPEAT = 4  # characters per epoch in the per-epoch sparklines, while there is room
+
+class Rendered:
+    """A renderable drawn once into lines of segments, replayed on every frame until it changes."""
+
+    def __init__(self, renderable: RenderableType, console: Console, width: int) -> None:
+        self.lines = console.render_lines(renderable, console.options.update_width(width), pad=False)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for line in self.lines:
+            yield from line
+            yield Segment.line()
+
+
+class LossBuffer:
+    """The history's iteration losses as a NumPy array, grown by copying only what is new."""
+
+    def __init__(self) -> None:
+        self.values = np.empty(4096)
+        self.size = 0
+
+    def update(self, losses: list[float]) -> np.ndarray[Any, Any]:
+        new = len(losses) - self.size
+        if new > 0:
+            if self.size + new > self.values.size:
+                grown = np.empty(max(2 * self.values.size, self.size + new))
+                grown[: self.size] = self.values[: self.size]
+                self.values = grown
+            self.values[self.size : self.size + new] = losses[self.size :]
+            self.size += new
+        return self.values[: self.size]
 
 
 class LiveView(Callback):
@@ -37,7 +72,7 @@ class LiveView(Callback):
     def __init__(self, console: Console, title: Text, refresh_per_second: float = 4.0) -> None:
         self.console = console
         self.title = title
-        self.interval = 1.0 / refresh_per_second
+        self.base_interval = self.interval = 1.0 / refresh_per_second
         self.live: Live | None = None
         self.total_epochs = 0
         self.steps_per_epoch = 1
@@ -49,10 +84,15 @@ class LiveView(Callback):
         self.last_refresh_time = 0.0
         self.last_refresh_iteration = 0
         self.refreshes = 0
-        self.refresh_seconds = 0.0
+        self.refresh_seconds = 0.0  # what the view cost: frames and epoch lines, for `bench/`
+        self.frame_seconds = 0.0  # a running estimate of one frame's cost
+        self.pending_rows: list[EpochRecord] = []
         self.trainer: Trainer | None = None
-        self.table: Text | None = None  # redrawn only when an epoch ends
-        self.table_epochs = -1
+        self.losses = LossBuffer()
+        self.table: EpochTable | None = None
+        self.lowest_val_loss = float("inf")
+        self.epoch_chart: Rendered | None = None  # redrawn only when an epoch ends
+        self.epoch_chart_key: tuple[int, int] = (-1, -1)
 
     def __enter__(self) -> LiveView:
         return self
@@ -62,6 +102,7 @@ class LiveView(Callback):
 
     def close(self) -> None:
         if self.live is not None:
+            self._flush_rows()  # an interrupted run still leaves every finished epoch's line
             self.live.stop()
             self.live = None
 
@@ -73,6 +114,14 @@ class LiveView(Callback):
         self.steps_per_epoch = max(steps_per_epoch, 1)
         self.live = Live(console=self.console, auto_refresh=False, vertical_overflow="visible")
         self.live.start()
+        self.table = EpochTable(epoch_columns(self.total_epochs, self._is_new_best), self.width)
+        self.live.console.print(self.title)
+        self.live.console.print(self.table.header())
+        self.live.console.print(self.table.rule())
+        for record in trainer.history.epochs:  # a resumed run's earlier epochs, so the table is whole
+            self.live.console.print(self.table.row(record, "bright_black"))
+            self._note_best(record)
+        self.last_refresh_time = time.perf_counter()
 
     def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
         self.epoch = epoch
@@ -88,7 +137,27 @@ class LiveView(Callback):
             self._timed_refresh(iteration)
 
     def on_epoch_end(self, trainer: Trainer, record: EpochRecord) -> None:
-        self.refresh(in_epoch=False)
+        self.pending_rows.append(record)
+        if time.perf_counter() - self.last_refresh_time >= self.interval or trainer.epochs_done == self.total_epochs:
+            self.refresh(in_epoch=False)
+
+    def _is_new_best(self, record: EpochRecord) -> bool:
+        return record.val_loss is not None and record.val_loss <= self.lowest_val_loss
+
+    def _note_best(self, record: EpochRecord) -> None:
+        if record.val_loss is not None:
+            self.lowest_val_loss = min(self.lowest_val_loss, record.val_loss)
+
+    def _flush_rows(self) -> None:
+        """Print the waiting epoch lines above the live region (which redraws it: one frame)."""
+        if self.live is None or self.table is None or not self.pending_rows:
+            return
+        rows = []
+        for record in self.pending_rows:
+            rows.append(self.table.row(record))
+            self._note_best(record)
+        self.pending_rows = []
+        self.live.console.print(Group(*rows))
 
     def _timed_refresh(self, iteration: int) -> None:
         now = time.perf_counter()
@@ -97,140 +166,91 @@ class LiveView(Callback):
             # Batches per second since the last refresh ended (rendering excluded) sets the next stride.
             per_second = (iteration - self.last_refresh_iteration) / elapsed
             self.stride = max(1, int(per_second * self.interval))
-        self.refresh(in_epoch=True)
-        self.last_refresh_time = time.perf_counter()
-        self.last_refresh_iteration = iteration
+        if elapsed >= self.interval:  # long batches (full-batch: one an epoch) reach here early
+            self.refresh(in_epoch=True)
+            self.last_refresh_iteration = iteration
         self.next_refresh = iteration + self.stride
 
     def refresh(self, in_epoch: bool) -> None:
+        """One frame: the waiting epoch lines and the live region."""
         if self.live is None or self.trainer is None:
             return
         started = time.perf_counter()
-        self.live.update(self.render(self.trainer, in_epoch), refresh=True)
+        rendered = self.render(self.trainer, in_epoch)
+        if self.pending_rows:
+            self.live.update(rendered, refresh=False)
+            self._flush_rows()
+        else:
+            self.live.update(rendered, refresh=True)
+        self.last_refresh_time = time.perf_counter()
+        cost = self.last_refresh_time - started
         self.refreshes += 1
-        self.refresh_seconds += time.perf_counter() - started  # what the view costs, for `bench/`
+        self.refresh_seconds += cost
+        self.frame_seconds = cost if self.refreshes == 1 else 0.8 * self.frame_seconds + 0.2 * cost
+        self.interval = max(self.base_interval, self.frame_seconds / BUDGET)
 
     def finish(self, summary: RenderableType) -> None:
-        """Draw the final frame (table and sparklines, no progress bar), stop, and print ``summary`` below.
+        """Draw the final frame (the charts, no progress bar), stop, and print ``summary`` below.
 
         The summary is printed after the live region closes, so a frame that already fills the terminal
         does not grow past it (which would leave a torn copy in the scrollback).
         """
         if self.live is not None and self.trainer is not None:
-            self.live.update(self.render(self.trainer, in_epoch=False), refresh=True)
+            self.refresh(in_epoch=False)
         self.close()
         self.console.print(summary)
 
     # -- rendering ------------------------------------------------------------------------------------
-    # Everything is plain Text (rich's Table layout costs milliseconds), and the epoch table is rebuilt
-    # only when an epoch ends. A refresh then costs about a millisecond, mostly rich writing the frame.
+    # The charts are plain Text built from NumPy dot grids; the epoch chart is rebuilt only when an epoch
+    # ends, so a refresh costs the iteration chart and rich writing the frame.
 
     @property
     def width(self) -> int:
         return min(self.console.width, MAX_WIDTH)
 
+    @property
+    def chart_height(self) -> int:
+        """Lines of braille per chart: as many as leave room for the table lines, within 3 to 7."""
+        return min(max((self.console.height - 12) // 2, 3), 7)
+
     def render(self, trainer: Trainer, in_epoch: bool) -> RenderableType:
-        epochs_shown = len(trainer.history.epochs)
-        if self.table is None or self.table_epochs != epochs_shown:
-            self.table = self._table(trainer)
-            self.table_epochs = epochs_shown
-        parts: list[RenderableType] = [self.title, self.table, self._sparklines(trainer)]
+        records = trainer.history.epochs
+        key = (len(records), self.width)
+        if self.epoch_chart is None or self.epoch_chart_key != key:
+            chart = epoch_chart(records, self.width, self.chart_height)
+            self.epoch_chart = Rendered(chart, self.console, self.width)
+            self.epoch_chart_key = key
+        losses = self.losses.update(trainer.history.iteration_loss)
+        parts: list[RenderableType] = [
+            iteration_chart(losses, self.width, self.chart_height, self.steps_per_epoch),
+            self.epoch_chart,
+        ]
         if in_epoch:
             parts.append(self._progress(trainer))
         return Group(*parts)
 
-    def _table(self, trainer: Trainer) -> Text:
-        records = trainer.history.epochs
-        best = fmt.best_epoch(records)
-        # Keep the frame inside the terminal: older epochs fold into one line.
-        room = max(self.console.height - 17, 3)
-        shown = records[-room:]
-        rows: list[Row] = []
-        if len(shown) < len(records):
-            rows.append(([f"… {len(records) - len(shown)} earlier", "", "", "", "", ""], "bright_black"))
-        width = len(str(self.total_epochs))
-        for record in shown:
-            cells = [
-                f"{record.epoch:>{width}}/{self.total_epochs}",
-                fmt.loss(record.train_loss),
-                fmt.loss(record.val_loss),
-                fmt.percent(record.val_accuracy),
-                fmt.seconds(record.seconds),
-                fmt.rate(record.samples_per_second),
-            ]
-            rows.append((cells, "bold green" if best is not None and record.epoch == best.epoch else ""))
-        if not records:
-            rows.append((["…", "", "", "", "", ""], "bright_black"))
-        return box_table(HEADERS, rows, self.width)
-
-    def _sparklines(self, trainer: Trainer) -> Text:
-        spark_width = max(self.width - LABEL_WIDTH - VALUE_WIDTH - 2, 10)
-        text = Text(no_wrap=True, overflow="crop")
-        history = trainer.history
-        recent = history.iteration_loss[-min(self.steps_per_epoch, ITERATION_WINDOW) :]
-        if recent:
-            tail = recent[-max(len(recent) // spark_width, 1) :]
-            self._spark_row(text, "loss/iteration", sparkline(recent, spark_width), sum(tail) / len(tail), "yellow")
-            text.append(INDENT + f"last {len(recent):,} iterations, linear scale\n", style="bright_black")
-        train = [record.train_loss for record in history.epochs[-spark_width:]]
-        validation = [record.val_loss for record in history.epochs[-spark_width:]]
-        if train:
-            low, high = bounds(train, validation)
-            repeat = max(1, min(MAX_REPEAT, spark_width // len(train)))
-            self._spark_row(
-                text,
-                "train loss/epoch",
-                sparkline(train, None, low, high, log=True, repeat=repeat),
-                train[-1],
-                "magenta",
-            )
-            if any(value is not None for value in validation):
-                self._spark_row(
-                    text,
-                    "val loss/epoch",
-                    sparkline(validation, None, low, high, log=True, repeat=repeat),
-                    validation[-1],
-                    "green",
-                )
-            first = history.epochs[-len(train)].epoch
-            text.append(
-                INDENT + f"{_epoch_range(first, history.epochs[-1].epoch)}, log scale shared by both\n",
-                style="bright_black",
-            )
+    def _progress(self, trainer: Trainer) -> Text:
+        losses = self.losses.update(trainer.history.iteration_loss)
+        done = losses.size - self.epoch_first_iteration
+        elapsed = time.perf_counter() - self.epoch_started
+        bar_width = max(min(40, self.width // 4), 8)
+        filled = bar_width * done // self.steps_per_epoch
+        parts = [
+            (f"epoch {self.epoch}/{self.total_epochs} ", "bold", 0),
+            ("━" * filled, "magenta", 0),
+            ("━" * (bar_width - filled), "bright_black", 0),
+            (f" {done / self.steps_per_epoch:4.0%}", "bold", 0),
+            (f"  {done:,}/{self.steps_per_epoch:,} batches", "bright_black", 1),
+        ]
+        if done:
+            running = float(np.mean(losses[self.epoch_first_iteration :]))
+            remaining = elapsed / done * (self.steps_per_epoch - done)
+            parts.append((f"  train loss {fmt.loss(running)}", "magenta", 4))
+            parts.append((f"  {fmt.seconds(elapsed)}", "bright_black", 3))
+            parts.append((f" · eta {fmt.seconds(remaining)}", "bright_black", 2))
+        text = fitted_line(parts, self.width)
         text.rstrip()
         return text
-
-    @staticmethod
-    def _spark_row(text: Text, label: str, line: str, value: float | None, style: str) -> None:
-        text.append(label.ljust(LABEL_WIDTH), style="cyan")
-        text.append(fmt.loss(value).rjust(VALUE_WIDTH - 1) + " ", style=f"bold {style}")
-        text.append(line + "\n", style=style)
-
-    def _progress(self, trainer: Trainer) -> Text:
-        losses = trainer.history.iteration_loss
-        done = len(losses) - self.epoch_first_iteration
-        elapsed = time.perf_counter() - self.epoch_started
-        bar_width = max(min(40, self.width // 3), 10)
-        filled = bar_width * done // self.steps_per_epoch
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f"epoch {self.epoch}/{self.total_epochs} ", style="bold")
-        text.append("━" * filled, style="magenta")
-        text.append("━" * (bar_width - filled), style="bright_black")
-        text.append(f" {done / self.steps_per_epoch:4.0%}", style="bold")
-        text.append(f"  {done:,}/{self.steps_per_epoch:,} batches", style="bright_black")
-        if done:
-            running = sum(losses[self.epoch_first_iteration :]) / done
-            remaining = elapsed / done * (self.steps_per_epoch - done)
-            text.append(f"  train loss {fmt.loss(running)}", style="magenta")
-            text.append(f"  {fmt.seconds(elapsed)} · eta {fmt.seconds(remaining)}", style="bright_black")
-        return text
-
-
-INDENT = " " * (LABEL_WIDTH + VALUE_WIDTH)
-
-
-def _epoch_range(first: int, last: int) -> str:
-    return f"epoch {first}" if first == last else f"epochs {first} to {last}"
 
 
 def summary_panel(rows: list[tuple[str, str]], title: str = "done") -> Panel:

@@ -21,6 +21,7 @@ from .data import data
 from .evaluate import evaluate
 from .export import export
 from .inspect_model import inspect
+from .plot import plot
 from .plugin_list import plugins
 from .predict import predict
 from .train import train
@@ -91,7 +92,7 @@ def cli() -> None:
     """
 
 
-for command in (train, evaluate, predict, inspect, export, plugins, data):
+for command in (train, evaluate, predict, inspect, export, plugins, data, plot):
     cli.add_command(command)
 
 

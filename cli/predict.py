@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,9 @@ from rich.text import Text
 from netkit.data.images import SIDE, has_ink, load_image
 from netkit.errors import ConfigError
 
+from . import json_output
 from .models import open_model, split_model_and_images
-from .render import digit_image, probability_table
+from .render import digit_image, probability_table, uses_colour
 
 
 @click.command()
@@ -66,11 +66,11 @@ def predict(arguments: tuple[str, ...], model_option: str | None, preprocess: bo
             {"image": image, "digit": int(np.argmax(row)), "probabilities": [float(p) for p in row]}
             for image, row in zip(images, probabilities, strict=True)
         ]
-        click.echo(json.dumps(results, indent=2))
+        click.echo(json_output.dumps(results))
         return
     console = Console(highlight=False)
     console.print(Text(f"{path} · {model}", style="bright_black"))
-    colour = console.color_system is not None
+    colour = uses_colour(console)
     for image, row, probs in zip(images, rows, probabilities, strict=True):
         console.print(_prediction(image, row, probs, colour))
 

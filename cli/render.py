@@ -15,15 +15,23 @@ from typing import Any
 import numpy as np
 from rich import box
 from rich.color import Color
+from rich.console import Console
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
+
+from netkit.pictures.colours import diverging_rgb, normalise, robust_limit
 
 UPPER_HALF = "▀"
 MONO_BLOCKS = " ▄▀█"  # indexed by 2 * upper + lower
 INK_LEVEL = 0.35
 EIGHTHS = " ▏▎▍▌▋▊▉█"
 RGB = tuple[int, int, int]
+
+
+def uses_colour(console: Console) -> bool:
+    """Whether colours reach the reader: a colour terminal without ``NO_COLOR`` (which rich keeps as a flag)."""
+    return console.color_system is not None and not console.no_color
 
 
 def _half_blocks(colours: np.ndarray[Any, Any]) -> Text:
@@ -63,36 +71,46 @@ def _shaded(grid: np.ndarray[Any, Any], scale: int) -> Text:
 
 
 def diverging_colour(value: float) -> RGB:
-    """-1 is red, 0 is black, +1 is green; values beyond are clipped."""
-    level = round(min(abs(value), 1.0) * 255)
-    return (level, 0, 0) if value < 0 else (0, level, 0)
+    """The shared diverging scale at ``value`` in [-1, 1]: blue, near-white, orange; beyond is clipped."""
+    red, green, blue = (int(channel) for channel in diverging_rgb(np.array(value)))
+    return red, green, blue
+
+
+# Without colour: the sign and size of each value as a character pair, strongest at the ends.
+RAMP = "=- +#"
+RAMP_EDGES = (-0.5, -0.1, 0.1, 0.5)
 
 
 def heat_map(values: np.ndarray[Any, Any], colour: bool = True, scale: int = 1) -> tuple[Text, float]:
-    """Signed values scaled symmetrically to their largest magnitude; returns the picture and that scale."""
+    """Signed values on the shared diverging scale, scaled to the 99th percentile of ``|values|``.
+
+    Returns the picture and that scale (values beyond it take the end colours). Without colour every
+    value is a character pair from :data:`RAMP`, so pipes and ``NO_COLOR`` terminals keep the information.
+    """
     grid = np.nan_to_num(np.asarray(values, dtype=np.float64))
-    limit = float(np.max(np.abs(grid))) if grid.size else 0.0
-    normalised = grid / limit if limit > 0 else np.zeros_like(grid)
+    limit = robust_limit(grid)
+    normalised = normalise(grid, limit)
     if not colour:
-        marks = np.array(list("=- +#"))
-        index = np.digitize(normalised, [-0.5, -0.1, 0.1, 0.5])
+        marks = np.array(list(RAMP))
+        index = np.digitize(normalised, RAMP_EDGES)
         lines = ["".join(mark * 2 * scale for mark in marks[row]) for row in index for _ in range(scale)]
         return Text("\n".join(lines), no_wrap=True, overflow="crop"), limit
-    red = np.round(np.clip(-normalised, 0, 1) * 255)
-    green = np.round(np.clip(normalised, 0, 1) * 255)
-    colours = np.stack([red, green, np.zeros_like(red)], axis=2).astype(np.uint8)
-    return _half_blocks(_upscale(colours, scale)), limit
+    return _half_blocks(_upscale(diverging_rgb(normalised), scale)), limit
 
 
 def heat_legend(limit: float, colour: bool = True, steps: int = 21) -> Text:
-    """The scale of :func:`heat_map`: a red-black-green bar from ``-limit`` to ``+limit``, or the marks."""
+    """The scale of :func:`heat_map`, stated: a blue-to-orange bar from ``-limit`` to ``+limit``, or the marks."""
+    basis = f"scale ±{limit:.3g} = the 99th percentile of |w| (beyond it clipped)"
     if not colour:
-        return Text(f"= below -50%  - below -10%  (blank) within ±10%  + above 10%  # above 50% of {limit:.3g}")
+        return Text(
+            f"== below -50%  -- below -10%  (blank) within ±10%  ++ above 10%  ## above 50% of {limit:.3g}\n{basis}"
+        )
     text = Text(no_wrap=True)
-    text.append(f"{-limit:+.3g} ", style="bold red")
+    text.append(f"{-limit:+.3g} ", style="bold")
     for step in range(steps):
         text.append("█", Style(color=Color.from_rgb(*diverging_colour(2 * step / (steps - 1) - 1))))
-    text.append(f" {limit:+.3g}", style="bold green")
+    text.append(f" {limit:+.3g}", style="bold")
+    text.append(f"  blue negative · orange positive\n{basis}", style="bright_black")
     return text
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from netkit.textbook_mode import textbook_trainer
 from netkit.training import Callback
 
 from . import formatting as fmt
+from . import json_output
 from .downloads import load_dataset
 from .live import LiveView
 from .options import (
@@ -162,8 +162,9 @@ Seeds: weights from [seed, 0], the validation split from [seed, 1], batch order 
 def train(**options: Any) -> None:
     """Train a network on a dataset, watching it learn.
 
-    Shows a live table (epoch, losses, validation accuracy, speed) with loss sparklines in a terminal, one
-    line per epoch otherwise. The model is saved to --out after every epoch; Ctrl-C keeps the last one.
+    In a terminal: a line per epoch (losses, validation accuracy, speed) and whole-run loss charts with the
+    best epoch marked; otherwise one plain line per epoch. The model is saved to --out after every epoch;
+    Ctrl-C keeps the last one.
     """
     context = click.get_current_context()
     if options["resume"] and options["reset"]:
@@ -258,7 +259,7 @@ def _train(
         raise
     scores = evaluate(trainer.model, run.dataset.test_images, run.dataset.test_labels)
     if as_json:
-        click.echo(json.dumps(result_record(run, request, file_format, scores), indent=2))
+        click.echo(json_output.dumps(result_record(run, request, file_format, scores)))
     elif live is None:
         click.echo(
             f"test accuracy {fmt.percent(scores.accuracy)} on {scores.n:,} images · {trainer.model} · "

@@ -9,6 +9,7 @@ import click
 from rich.panel import Panel
 
 from netkit.evaluation import Evaluation
+from netkit.pictures.series import lowest_val_loss
 from netkit.run import Run, RunRequest
 from netkit.training import Callback, EpochRecord, Trainer
 
@@ -49,9 +50,9 @@ def result_record(run: Run, request: RunRequest, file_format: str, scores: Evalu
 def summary(run: Run, request: RunRequest, file_format: str, scores: Evaluation, wall: float) -> Panel:
     history = run.trainer.history
     run_epochs = history.epochs[run.resumed_from :]
-    best = fmt.best_epoch(history.epochs)
+    best = lowest_val_loss(history.epochs)  # where the epoch chart's ▲ points
     best_text = (
-        f"{best.epoch} (val acc {fmt.percent(best.val_accuracy)}, val loss {fmt.loss(best.val_loss)})"
+        f"{best.epoch} (lowest val loss {fmt.loss(best.val_loss)}, val acc {fmt.percent(best.val_accuracy)})"
         if best is not None
         else "— (no validation set)"
     )

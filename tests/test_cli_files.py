@@ -61,14 +61,14 @@ def test_inspect_shows_layers_parameters_and_history(seed_model: Path) -> None:
     assert "13,002" in out  # the seed net's parameter count
     assert "weight 784x16" in out and "12,560" in out
     assert "hdf5" in out and "netkit-model v1" in out
-    assert "2 epochs" in out and "loss/iteration" in out
+    assert "2 epochs" in out and "loss per iteration" in out and "loss per epoch" in out
 
 
 def test_inspect_neuron_draws_a_heat_map_with_a_legend(seed_model: Path) -> None:
     result = _run("inspect", seed_model, "--neuron", "3")
     assert result.exit_code == 0, result.output
     assert "neuron 3" in result.stdout
-    assert "max |w|" in result.stdout and "range [" in result.stdout
+    assert "99th percentile of |w|" in result.stdout and "range [" in result.stdout
     picture = [line for line in result.stdout.splitlines() if len(line) == 56 and set(line) <= set("=- +#")]
     assert len(picture) == 28  # without colour: two characters per weight, one line per row
 

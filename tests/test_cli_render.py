@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 from rich.console import Console
 from rich.style import Style
 from rich.text import Text
@@ -55,19 +56,28 @@ def test_without_colour_the_ink_is_drawn_with_half_blocks() -> None:
     assert digit_image(pixels, colour=False).plain == "█▄\n ▀"
 
 
-def test_diverging_colours_are_red_for_negative_and_green_for_positive() -> None:
-    assert diverging_colour(-1.0) == (255, 0, 0)
-    assert diverging_colour(1.0) == (0, 255, 0)
-    assert diverging_colour(0.0) == (0, 0, 0)
-    assert diverging_colour(-5.0) == (255, 0, 0)
+def test_diverging_colours_run_blue_white_orange() -> None:
+    assert diverging_colour(-1.0) == (0x21, 0x66, 0xAC)
+    assert diverging_colour(0.0) == (0xF7, 0xF7, 0xF7)
+    assert diverging_colour(1.0) == (0xE6, 0x61, 0x01)
+    assert diverging_colour(-5.0) == diverging_colour(-1.0)  # clipped
 
 
-def test_heat_map_is_scaled_to_the_largest_magnitude() -> None:
-    weights = np.array([[-0.5, 0.25]])
+def test_heat_map_is_scaled_to_the_99th_percentile_so_one_outlier_does_not_wash_it_out() -> None:
+    weights = np.full((28, 28), 0.1)
+    weights[0, 0] = 50.0  # one outlier
+    weights[1::2, :] = -0.1  # the lower pixel of every cell
     picture, limit = heat_map(weights)
-    assert limit == 0.5
-    colours = [style.color.get_truecolor() for style in _span_styles(picture) if style.color is not None]
-    assert colours == [(255, 0, 0), (0, 128, 0)]
+    assert limit == pytest.approx(0.1)  # not the outlier's 50
+    styles = _span_styles(picture)
+    colours = {colour.get_truecolor() for style in styles for colour in (style.color, style.bgcolor) if colour}
+    assert (0xE6, 0x61, 0x01) in colours and (0x21, 0x66, 0xAC) in colours  # ordinary weights get full colour
+
+
+def test_heat_map_without_colour_is_a_character_ramp() -> None:
+    weights = np.array([[-1.0, -0.3, 0.0, 0.3, 1.0]])
+    picture, _ = heat_map(weights, colour=False)
+    assert picture.plain == "==--  ++##"
 
 
 def test_heat_map_scale_enlarges_each_weight() -> None:
@@ -81,9 +91,12 @@ def test_heat_map_of_zeros_does_not_divide_by_zero() -> None:
     assert limit == 0.0 and picture.plain
 
 
-def test_legend_shows_the_symmetric_range() -> None:
+def test_legend_shows_the_symmetric_range_and_states_the_scale() -> None:
     legend = heat_legend(0.83).plain
-    assert legend.startswith("-0.83") and legend.endswith("+0.83")
+    assert legend.startswith("-0.83") and "+0.83" in legend
+    assert "99th percentile" in legend
+    plain = heat_legend(0.83, colour=False).plain
+    assert "##" in plain and "==" in plain and "99th percentile" in plain
 
 
 def test_bars_have_eighth_cell_resolution() -> None:
@@ -118,13 +131,12 @@ def test_confusion_diagonal_is_highlighted() -> None:
     assert "\x1b[1;7;32m" in output  # bold reverse green: the correct predictions
 
 
-def test_box_table_fills_the_width_and_right_aligns() -> None:
-    from netkit.cli.boxtable import box_table
+def test_no_color_in_a_terminal_switches_to_the_character_ramp(monkeypatch: pytest.MonkeyPatch) -> None:
+    from netkit.cli.render import uses_colour
 
-    table = box_table(["epoch", "loss"], [(["1/2", "0.5"], ""), (["2/2", "0.25"], "bold green")], width=30)
-    lines = table.plain.split("\n")
-    assert len(lines) == 6 and all(len(line) == 30 for line in lines)
-    assert lines[0].startswith("┏") and lines[2].startswith("┡") and lines[-1].startswith("└")
-    assert lines[4].rstrip("│").endswith("0.25 ") and "2/2 │" in lines[4]
-    best_row = [span for span in table.spans if span.style == "bold green"]
-    assert best_row and all(table.plain[span.start : span.end].strip() in ("2/2", "0.25") for span in best_row)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert uses_colour(Console(file=io.StringIO(), force_terminal=True, color_system="truecolor"))
+    monkeypatch.setenv("NO_COLOR", "1")
+    # rich keeps its colour system under NO_COLOR and only strips colours at the end: blocks would be blank.
+    console = Console(file=io.StringIO(), force_terminal=True, color_system="truecolor")
+    assert console.color_system is not None and not uses_colour(console)

@@ -102,12 +102,18 @@ def mutate_bytes(data: st.DataObject, raw: bytes) -> bytes:
     return bytes(changed)
 
 
-RANDOM_ARRAYS = st.builds(
-    lambda shape, dtype, fill: np.full(shape, fill, dtype=dtype),
-    st.lists(st.integers(0, 40), min_size=0, max_size=3).map(tuple),
-    st.sampled_from(["f4", "f8", "f2", "i4", "u1", "bool", "i8"]),
-    st.sampled_from([0, 1, 3, 0.5]),
-)
+def random_arrays(longest_side: int) -> st.SearchStrategy[np.ndarray[Any, Any]]:
+    return st.builds(
+        lambda shape, dtype, fill: np.full(shape, fill, dtype=dtype),
+        st.lists(st.integers(0, longest_side), min_size=0, max_size=3).map(tuple),
+        st.sampled_from(["f4", "f8", "f2", "i4", "u1", "bool", "i8"]),
+        st.sampled_from([0, 1, 3, 0.5]),
+    )
+
+
+RANDOM_ARRAYS = random_arrays(40)
+# HDF5 keeps an attribute in its object header, 64 KiB at most: an array attribute stays well below that.
+ATTRIBUTE_ARRAYS = random_arrays(10)
 
 
 def mutate_hdf5(data: st.DataObject, path: Path) -> None:
@@ -133,7 +139,7 @@ def mutate_hdf5(data: st.DataObject, path: Path) -> None:
             if isinstance(parsed, dict | list):
                 node.attrs[name] = json.dumps(replace_somewhere(data, parsed))
             else:
-                choice = data.draw(st.one_of(JSON_LEAVES.filter(lambda v: v is not None), RANDOM_ARRAYS))
+                choice = data.draw(st.one_of(JSON_LEAVES.filter(lambda v: v is not None), ATTRIBUTE_ARRAYS))
                 node.attrs[name] = choice if not isinstance(choice, int) or abs(choice) < 2**62 else str(choice)
             return
         datasets = [name for name in nodes if isinstance(file.get(name), h5py.Dataset)]

@@ -134,3 +134,15 @@ def test_odd_pickle_array_entries_are_netkit_errors(tmp_path: Path, damage: Call
     path.write_bytes(pickle.dumps(payload, protocol=4))
     message, _ = load_error_and_peak(path)
     assert "layer 0" in message
+
+
+def test_an_hdf5_member_that_links_to_another_file_is_refused(tmp_path: Path) -> None:
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as file:
+        file.create_dataset("weight", data=np.zeros((784, 16), dtype=np.float32))
+    path = small_model_file(tmp_path / "m.h5")
+    with h5py.File(path, "r+") as file:
+        del file["layers/0/weight"]
+        file["layers/0/weight"] = h5py.ExternalLink(str(other), "/weight")
+    message, _ = load_error_and_peak(path)
+    assert "/layers/0/weight links to another file; a model file must hold its own data" in message

@@ -277,3 +277,36 @@ def test_ctrl_c_during_a_save_waits_for_the_save_to_finish(tmp_path: Path) -> No
         finished.append("the save went on")
     assert finished == ["the save went on"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_folder_is_replaced_whole_or_not_at_all(tmp_path: Path) -> None:
+    """The decoded-data cache writes folders through the same helper: old contents go, or stay, together."""
+    from netkit.io.atomic import atomic_write
+
+    target = tmp_path / "entry"
+    target.mkdir()
+    (target / "old.npy").write_bytes(b"old")
+
+    def fill(folder: Path) -> None:
+        (folder / "new.npy").write_bytes(b"new")
+
+    def fail_half_way(folder: Path) -> None:
+        (folder / "half.npy").write_bytes(b"half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError):
+        atomic_write(target, fail_half_way, folder=True)
+    assert os.listdir(target) == ["old.npy"] and temporaries(tmp_path) == []
+    atomic_write(target, fill, folder=True)
+    assert os.listdir(target) == ["new.npy"] and os.listdir(tmp_path) == ["entry"]
+
+
+def test_a_dead_process_s_temporary_folder_is_removed_by_the_next_write(tmp_path: Path) -> None:
+    from netkit.io.atomic import atomic_write
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    leftover = tmp_path / f".entry.tmp-{int(finished.stdout)}-0a0a0a0a0a0a"
+    leftover.mkdir()
+    (leftover / "half.npy").write_bytes(b"half")
+    atomic_write(tmp_path / "entry", lambda folder: (folder / "a.npy").write_bytes(b"a"), folder=True)
+    assert os.listdir(tmp_path) == ["entry"]

@@ -113,6 +113,11 @@ def _json_attribute(node: Any, name: str, default: Any = None, required: bool = 
 
 
 def _member(node: Any, name: str, kind: type, required: bool = True) -> Any:
+    # An external link would make h5py open another file, whose sizes were never checked: refused.
+    if isinstance(node.get(name, getlink=True), h5py.ExternalLink):
+        raise ModelFileError(
+            f"{node.name.rstrip('/')}/{name} links to another file; a model file must hold its own data"
+        )
     if name not in node:
         if required:
             raise ModelFileError(f"{node.name.rstrip('/')}/{name} is missing")

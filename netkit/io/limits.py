@@ -5,10 +5,12 @@ config), an HDF5 dataset of any shape (storage is allocated lazily, and compress
 gigabytes), or a pickle entry of any length. Every such size is checked here *before* anything is
 allocated for it:
 
-- the parameter count a model config describes must equal the number of values the file actually
-  carries, and stay under the ceiling ``max_parameters()``;
-- every array a reader is about to materialise counts against a budget of ``ARRAYS_PER_PARAMETER`` times
-  that ceiling (parameters, optimiser state shaped like them, the history), checked array by array.
+- each layer's parameters as the config describes them must have exactly the shapes of the arrays the file
+  actually carries (checked on layers that know their sizes but own no memory), and their count must stay
+  under the ceiling ``max_parameters()``;
+- the arrays an HDF5 file declares count, dataset by dataset, against a budget of ``ARRAYS_PER_PARAMETER``
+  times that ceiling (parameters, optimiser state shaped like them, the history) before one is read; a
+  pickle larger than that budget at 8 bytes a value is not read at all.
 
 The ceiling is 50 million parameters (200 MB of float32 weights; about a gigabyte while training with
 Adam) unless the environment variable ``NETKIT_MAX_PARAMETERS`` says otherwise.

@@ -1,0 +1,131 @@
+"""What the live training view costs: its share of real runs, and one chart redraw against plotext's.
+
+    NETKIT_DATA=../shared/data .venv/bin/python bench/live_view.py [--plotext]
+
+Each run trains on the real MNIST training set (54,000 rows after the validation split) with the live view
+drawing into a terminal-like console at 100x40 that writes to /dev/null, and prints the view's own time
+(every redraw: rendering the charts and rich writing the frame, plus the epoch lines) as a share of the
+run's wall time. ``--plotext`` also times plotext (``pip install plotext``; never a netkit dependency)
+building the same per-iteration chart, for the choice between it and netkit's own braille charts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+from rich.text import Text
+
+from netkit.cli.epoch_table import EpochTable, epoch_columns
+from netkit.cli.live import LiveView
+from netkit.cli.loss_charts import epoch_chart, iteration_chart
+from netkit.data import split_validation
+from netkit.model import Sequential
+from netkit.registry import default_registry
+from netkit.training import EpochRecord, Trainer
+
+SEED_NET = [
+    {"type": "dense", "units": 16, "activation": "sigmoid"},
+    {"type": "dense", "units": 16, "activation": "sigmoid"},
+    {"type": "dense", "units": 10, "activation": "softmax"},
+]
+RUNS = {
+    "seed net, mini-batch 32, 5 epochs": ({"type": "mini-batch"}, 5),
+    "seed net, stochastic, 1 epoch": ({"type": "stochastic"}, 1),
+    "seed net, full-batch, 20 epochs": ({"type": "full-batch"}, 20),
+}
+
+
+def _console() -> Console:
+    sink = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (kept open for the run)
+    return Console(file=sink, force_terminal=True, width=100, height=40, color_system="truecolor")
+
+
+def measure_run(name: str, images: np.ndarray, labels: np.ndarray, validation: tuple[np.ndarray, np.ndarray]) -> None:
+    optimizer_spec, epochs = RUNS[name]
+    model = Sequential(784, SEED_NET, "cross-entropy", np.random.default_rng([0, 0]))
+    trainer = Trainer(model, default_registry().create("optimizers", optimizer_spec), np.random.default_rng([0, 2]))
+    view = LiveView(_console(), Text("bench"))
+    started = time.perf_counter()
+    with view:
+        trainer.fit(images, labels, epochs, validation, [view])
+        view.finish(Text("done"))
+    wall = time.perf_counter() - started
+    share = view.refresh_seconds / wall
+    print(
+        f"{name:38s} {wall:7.2f} s run  {view.refreshes:4d} redraws  "
+        f"{1000 * view.refresh_seconds / max(view.refreshes, 1):6.2f} ms each  view {100 * share:5.2f}% of the run"
+    )
+
+
+def _best_of(repeats: int, work: object) -> float:
+    assert callable(work)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def measure_charts(use_plotext: bool) -> None:
+    rng = np.random.default_rng(0)
+    losses = 0.2 + 2.2 * np.exp(-np.arange(135_000) / 9000) * rng.uniform(0.7, 1.3, 135_000)  # 80 epochs
+    records = [EpochRecord(e, 0.6 / e, 0.3 / e**0.5, 0.9, 0.1, 4e5) for e in range(1, 81)]
+    console = _console()
+    chart = _best_of(50, lambda: iteration_chart(losses, 100, 7, 1688))
+    epochs = _best_of(50, lambda: epoch_chart(records, 100, 7))
+    written = _best_of(50, lambda: console.print(iteration_chart(losses, 100, 7, 1688)))
+    print(f"{'netkit iteration chart, 135,000 losses, 100x7':48s} build {1000 * chart:6.2f} ms")
+    print(f"{'  the same, built and written by rich':48s} {1000 * written:12.2f} ms")
+    print(f"{'netkit epoch chart, 80 epochs, 100x7':48s} build {1000 * epochs:6.2f} ms")
+    table = EpochTable(epoch_columns(80, lambda record: True), 100)
+    line = _best_of(200, lambda: console.print(table.row(records[11])))
+    print(f"{'one epoch line (a rich.Table), built and written':48s} {1000 * line:12.2f} ms")
+    if not use_plotext:
+        return
+    import plotext  # type: ignore[import-not-found]
+
+    def plotext_chart(x: list[float], y: list[float]) -> None:
+        figure = plotext.figure
+        figure.clear()
+        plotext.terminal.limit(False, False)
+        figure.plot_size(100, 10)
+        figure.draw(figure.signal(x, y, marker="braille"))
+        figure.ruler("y").scale("log")
+        Text.from_ansi(figure.build().string())
+
+    every_x, every_y = list(range(135_000)), losses.tolist()
+    means = losses[: 135_000 // 182 * 182].reshape(182, -1).mean(axis=1).tolist()  # the same 182 bucket means
+    every = _best_of(3, lambda: plotext_chart(every_x, every_y))
+    bucketed = _best_of(20, lambda: plotext_chart(list(range(182)), means))
+    print(f"{'plotext, all 135,000 points, 100x10':48s} build {1000 * every:6.2f} ms ({every / chart:.0f}x netkit)")
+    ratio = bucketed / chart
+    print(f"{'plotext, the same 182 bucket means, 100x10':48s} build {1000 * bucketed:6.2f} ms ({ratio:.1f}x netkit)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--plotext", action="store_true", help="also time plotext (pip install plotext)")
+    parser.add_argument("--only-charts", action="store_true", help="skip the training runs")
+    args = parser.parse_args()
+    measure_charts(args.plotext)
+    if args.only_charts:
+        return
+    root = Path(os.environ.get("NETKIT_DATA", "../shared/data")) / "mnist"
+    if not root.is_dir():
+        sys.exit(f"no MNIST in {root}: set NETKIT_DATA")
+    dataset = default_registry().create("datasets", "mnist").load(data_dir=root, download=False)
+    split = split_validation(dataset.train_images, dataset.train_labels, 0.1, np.random.default_rng([0, 1]))
+    validation = (split.validation_images, split.validation_labels)
+    for name in RUNS:
+        measure_run(name, split.train_images, split.train_labels, validation)
+
+
+if __name__ == "__main__":
+    main()

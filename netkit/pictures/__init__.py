@@ -1,0 +1,4 @@
+"""Pictures as files, drawn with Pillow: loss curves (PNG and SVG), weight grids, digit galleries.
+
+Core code: NumPy and Pillow only (no click, no rich), so the CLI, the web page and a notebook share it.
+"""
