@@ -15,6 +15,18 @@ from rich.text import Text
 from netkit.errors import ConfigError
 from netkit.evaluation import evaluate
 from netkit.io.limits import training_size_problem
+from netkit.run import (
+    Checkpoint,
+    Run,
+    RunRequest,
+    check_output,
+    contradictions,
+    new_run,
+    open_resumed,
+    optimizer_spec,
+    output_format,
+    resumed_run,
+)
 from netkit.textbook_mode import textbook_trainer
 from netkit.training import Callback
 
@@ -34,18 +46,6 @@ from .options import (
 )
 from .train_output import PlainLines, interrupt_message, result_record, summary
 from .train_web import WebWatch
-from .training_run import (
-    Checkpoint,
-    Run,
-    RunRequest,
-    check_output,
-    contradictions,
-    new_run,
-    open_resumed,
-    optimizer_spec,
-    output_format,
-    resumed_run,
-)
 
 EPILOG = """\b
 Plugin options use the spec syntax NAME:KEY=VALUE,...  for example
@@ -266,7 +266,7 @@ def _train(
         callbacks.append(web.progress)
     trainer = run.trainer
     try:
-        trainer.fit(run.train_images, run.train_labels, epochs, run.validation, callbacks)
+        run.train(epochs, callbacks)
     except KeyboardInterrupt:
         if live is not None:
             live.close()
