@@ -16,8 +16,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from machine import wait_until_quiet
 
 PROBE = r"""
 import json, os, sys, time
@@ -59,29 +60,6 @@ def probe(kind: str, target: Path, extra: str, cache_home: Path) -> dict[str, fl
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
 
 
-def _busy_fraction(seconds: float = 1.0) -> float:
-    """The share of all CPUs' time spent busy over ``seconds`` (Linux ``/proc/stat``)."""
-
-    def sample() -> tuple[int, int]:
-        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        return sum(fields), fields[3] + fields[4]  # total, idle + iowait
-
-    total_before, idle_before = sample()
-    time.sleep(seconds)
-    total_after, idle_after = sample()
-    return 1 - (idle_after - idle_before) / max(1, total_after - total_before)
-
-
-def wait_until_quiet(limit: float, threshold: float = 0.1) -> None:
-    """Wait (at most ``limit`` seconds) until other processes leave the CPUs nearly idle."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline and Path("/proc/stat").exists():
-        busy = _busy_fraction()
-        if busy < threshold:
-            return
-        print(f"waiting for a quiet machine: {busy:.0%} busy", file=sys.stderr)
-
-
 def report(label: str, runs: list[dict[str, float]]) -> None:
     seconds = [run["seconds"] for run in runs]
     peak = max(run["peak_mb"] for run in runs)
@@ -119,7 +97,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     cache_home = Path(tempfile.mkdtemp(prefix="cache-", dir=work))
 
-    wait_until_quiet(arguments.wait_quiet)
+    wait_until_quiet(arguments.wait_quiet)  # for half a second of other processes under a quarter of a core
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     report("MNIST 70k from gzip, cold", [probe("mnist-cold", mnist, "", cache_home) for _ in range(repeats)])
     probe("mnist-cached", mnist, str(cache_home / "idx"), cache_home)  # fill the decoded cache

@@ -36,7 +36,7 @@ from common import (
     repeat,
     resolve_data_dir,
 )
-from machine import ContentionTally, CpuContention, machine_facts, matmul_gflops, wait_until_quiet
+from machine import ContentionTally, CpuContention, QuietWaiter, machine_facts, matmul_gflops
 from numpy_loop import NumpyLoop
 from per_sample import PerSampleNet, time_per_sample
 from report import print_report
@@ -111,7 +111,7 @@ class LoopSession:
 
 def run_per_sample(case: Case, data: Mnist, rows: int, repeats: int) -> dict[str, Any]:
     """``repeats`` consecutive runs over ``rows`` fresh samples each, one sample per step."""
-    net = PerSampleNet(build_model(case), case.activation, case.per_sample_learning_rate)
+    net = PerSampleNet(build_model(case), case.per_sample_learning_rate)
     samples = []
     for index in range(repeats):
         start = index * rows
@@ -163,26 +163,6 @@ def measure_cached_load(data_argument: str, repeats: int) -> dict[str, Any]:
         if good
         else None,
     }
-
-
-class QuietWaiter:
-    """``--wait-quiet``: before a measurement, wait for other processes to leave the CPU alone.
-
-    ``budget_seconds`` bounds the waiting of the whole run; one wait takes at most ``MAX_ONE_WAIT`` of it.
-    """
-
-    MAX_ONE_WAIT = 20.0
-
-    def __init__(self, budget_seconds: float) -> None:
-        self.budget_seconds, self.total = budget_seconds, 0.0
-
-    def wait(self) -> None:
-        limit = min(self.MAX_ONE_WAIT, self.budget_seconds - self.total)
-        if limit > 0:
-            waited = wait_until_quiet(limit)
-            self.total += waited
-            if waited > 1.0:
-                progress(f"  (waited {waited:.0f} s for a quiet CPU)")
 
 
 def run_training_cases(
@@ -261,7 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     started, contention = time.perf_counter(), CpuContention()
-    quiet = QuietWaiter(args.wait_quiet)
+    quiet = QuietWaiter(args.wait_quiet, progress)
 
     data_dir = resolve_data_dir(args.data_dir)
     data_argument = str(data_dir)

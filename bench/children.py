@@ -1,4 +1,4 @@
-"""The benchmark's helper processes: fresh-interpreter probes, and the long-lived PyTorch worker."""
+"""The benchmark's helper processes: fresh-interpreter probes, and long-lived workers (PyTorch, other checkouts)."""
 
 from __future__ import annotations
 
@@ -28,16 +28,11 @@ def run_child(*arguments: str, cache_home: str | None = None) -> dict[str, Any]:
     return result
 
 
-class TorchWorker:
-    """The PyTorch side in its own process (``torch_side.py``), one JSON line per request and answer."""
+class LineWorker:
+    """A long-lived helper process that answers one JSON line per JSON request line (its first line: ``info``)."""
 
-    def __init__(self, data_argument: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, str(BENCH / "torch_side.py"), data_argument],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+    def __init__(self, command: list[str], cwd: Path | None = None) -> None:
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=cwd)
         LIVE_CHILDREN.append(self.process.pid)
         self.info = self._answer()
 
@@ -45,7 +40,7 @@ class TorchWorker:
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
         if not line:
-            raise RuntimeError(f"the PyTorch worker stopped (exit code {self.process.wait()})")
+            raise RuntimeError(f"the helper process {self.process.args[1]} stopped (exit code {self.process.wait()})")
         answer: dict[str, Any] = json.loads(line)
         return answer
 
@@ -57,7 +52,7 @@ class TorchWorker:
         time.sleep(SETTLE_SECONDS)
         return answer
 
-    def __enter__(self) -> TorchWorker:
+    def __enter__(self) -> LineWorker:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
@@ -69,3 +64,10 @@ class TorchWorker:
             self.process.kill()
             self.process.wait()
         LIVE_CHILDREN.remove(self.process.pid)
+
+
+class TorchWorker(LineWorker):
+    """The PyTorch side in its own process (``torch_side.py``)."""
+
+    def __init__(self, data_argument: str) -> None:
+        super().__init__([sys.executable, str(BENCH / "torch_side.py"), data_argument])

@@ -51,27 +51,14 @@ class Case:
         return f"{self.architecture}, batch {self.batch_size}"
 
     @property
-    def layer_sizes(self) -> list[int]:
-        return [INPUTS, *self.hidden, CLASSES]
-
-    @property
     def flops_per_row(self) -> int:
         """Matmul FLOPs per training row: forward 1 matmul a layer, backward 2 (the first layer 1)."""
-        sizes = self.layer_sizes
+        sizes = [INPUTS, *self.hidden, CLASSES]
         products = [fan_in * fan_out for fan_in, fan_out in itertools.pairwise(sizes)]
         return 2 * (3 * sum(products) - products[0])
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "hidden": list(self.hidden),
-            "activation": self.activation,
-            "batch_size": self.batch_size,
-            "learning_rate": self.learning_rate,
-            "epochs": self.epochs,
-            "rows": self.rows,
-            "per_sample_learning_rate": self.per_sample_learning_rate,
-        }
+        return {**dataclasses.asdict(self), "hidden": list(self.hidden)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Case:
@@ -173,9 +160,6 @@ class Timing:
     @property
     def median(self) -> float:
         return statistics.median(self.samples)
-
-    def scaled(self, factor: float) -> Timing:
-        return Timing(tuple(value * factor for value in self.samples))
 
     def to_dict(self) -> dict[str, Any]:
         return {"min": self.min, "median": self.median, "samples": list(self.samples)}

@@ -8,6 +8,7 @@ import os
 import platform
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -185,3 +186,23 @@ def wait_until_quiet(limit_seconds: float, threshold: float = NOISY_CORES, windo
         if other is None or other < threshold:
             break
     return waited
+
+
+class QuietWaiter:
+    """``--wait-quiet``: before each measurement, wait for other processes to leave the CPU alone.
+
+    ``budget_seconds`` bounds the waiting of the whole run; one wait takes at most ``MAX_ONE_WAIT`` of it.
+    """
+
+    MAX_ONE_WAIT = 20.0
+
+    def __init__(self, budget_seconds: float, report: Callable[[str], None] | None = None) -> None:
+        self.budget_seconds, self.total, self.report = budget_seconds, 0.0, report
+
+    def wait(self) -> None:
+        limit = min(self.MAX_ONE_WAIT, self.budget_seconds - self.total)
+        if limit > 0:
+            waited = wait_until_quiet(limit)
+            self.total += waited
+            if waited > 1.0 and self.report is not None:
+                self.report(f"  (waited {waited:.0f} s for a quiet CPU)")

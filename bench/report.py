@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
+import io
 import statistics
 from collections.abc import Sequence
 from typing import Any
 
 from common import TRAIN_ROWS, Case
 from machine import NOISY_CORES
+from rich import box
+from rich.console import Console
+from rich.table import Table
 
 MISSING = "—"
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right_from: int = 1) -> str:
-    widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=True)]
-
-    def line(cells: Sequence[str]) -> str:
-        parts = [
-            cell.ljust(width) if index < right_from else cell.rjust(width)
-            for index, (cell, width) in enumerate(zip(cells, widths, strict=True))
-        ]
-        return "  ".join(parts).rstrip()
-
-    rule = "  ".join("-" * width for width in widths)
-    return "\n".join([line(headers), rule, *(line(row) for row in rows)])
+    """A plain-text table (rich, no colour): columns before ``right_from`` flush left, the rest right."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for index, header in enumerate(headers):
+        table.add_column(header, justify="left" if index < right_from else "right", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    console = Console(file=io.StringIO(), width=1000, color_system=None)
+    console.print(table)
+    return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines())  # type: ignore[attr-defined]
 
 
 def _cores(value: float | None) -> str:

@@ -7,10 +7,14 @@ from pathlib import Path
 import click
 
 from netkit.errors import ModelFileError
+from netkit.export import ONNX_OPSET, save_npz, save_onnx
 from netkit.io import model_format, save_model
 from netkit.training import History
 
 from .models import open_model
+
+# Formats for other tools: the model's weights and config only, never its training run.
+OUTSIDE_FORMATS = {".onnx": save_onnx, ".npz": save_npz}
 
 
 @click.command()
@@ -28,17 +32,25 @@ def export(source: Path, destination: Path, force: bool, slim: bool) -> None:
     \b
     .h5 / .hdf5      HDF5 (readable with plain h5py)
     .pkl / .pickle   restricted pickle (numpy arrays and builtins only)
+    .onnx            ONNX graph for onnxruntime and other tools (needs: pip install 'netkit[onnx]')
+    .npz             NumPy arrays, one per parameter, and the config as JSON
 
     Everything is kept: weights, history, optimizer state and training options, so training can resume
     from either file. --slim drops the loss of every iteration, the optimizer state and the batch order
     (the bulk of a file from a long run), as for the pre-trained model that ships with netkit.
     """
-    file_format = model_format(destination)
+    suffix = destination.suffix.lower()
+    file_format = suffix[1:] if suffix in OUTSIDE_FORMATS else model_format(destination)
     if destination.exists() and not force:
         raise ModelFileError(f"{destination} exists; use --force to overwrite it")
     if destination.exists() and destination.resolve() == source.resolve():
         raise ModelFileError(f"{source} and {destination} are the same file")
     _, model_file = open_model(source)
+    if suffix in OUTSIDE_FORMATS:
+        written = OUTSIDE_FORMATS[suffix](model_file.model, destination)
+        detail = f"onnx, opset {ONNX_OPSET}" if suffix == ".onnx" else "npz: arrays and config JSON"
+        click.echo(f"{source} ({model_format(source)}) -> {written} ({detail}) · {model_file.model}")
+        return
     if slim:
         model_file.history = History(model_file.history.epochs, [])
         model_file.optimizer, model_file.optimizer_state, model_file.rng_state = None, {}, None

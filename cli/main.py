@@ -24,6 +24,7 @@ from .inspect_model import inspect
 from .plot import plot
 from .plugin_list import plugins
 from .predict import predict
+from .serve import serve
 from .train import train
 
 INTERRUPTED = 130
@@ -92,7 +93,7 @@ def cli() -> None:
     """
 
 
-for command in (train, evaluate, predict, inspect, export, plugins, data, plot):
+for command in (train, evaluate, predict, inspect, export, plugins, data, plot, serve):
     cli.add_command(command)
 
 

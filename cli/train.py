@@ -18,7 +18,20 @@ from netkit.evaluation import evaluate
 from netkit.io.limits import training_size_problem
 from netkit.keepbest import KeepBest
 from netkit.pitfalls import LearningWarning
-from netkit.recipe import augmentation_specs
+from netkit.run import (
+    Checkpoint,
+    Run,
+    RunRequest,
+    check_output,
+    check_setup,
+    contradictions,
+    keeper_for,
+    new_run,
+    open_resumed,
+    optimizer_spec,
+    output_format,
+    resumed_run,
+)
 from netkit.textbook_mode import textbook_trainer
 from netkit.training import Callback
 
@@ -38,20 +51,7 @@ from .options import (
     plugin_option,
 )
 from .train_output import PlainLines, held_note, interrupt_message, result_record, summary
-from .training_run import (
-    Checkpoint,
-    Run,
-    RunRequest,
-    check_output,
-    check_setup,
-    contradictions,
-    keeper_for,
-    new_run,
-    open_resumed,
-    optimizer_spec,
-    output_format,
-    resumed_run,
-)
+from .train_web import WebWatch
 
 EPILOG = """\b
 Plugin options use the spec syntax NAME:KEY=VALUE,...  for example
@@ -230,6 +230,12 @@ DEFAULT_SCHEDULE = "exponential:decay=0.7"
 @click.option("--reset", "--force", "reset", is_flag=True, help="Overwrite --out if it exists.")
 @click.option("--json", "as_json", is_flag=True, help="Print only the final result, as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the result line.")
+@click.option(
+    "--web",
+    is_flag=True,
+    help="Also serve a live page on 127.0.0.1 (loss charts, weight grid); after training it draws with the model.",
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port of the --web page.")
 def train(**options: Any) -> None:
     """Train a network on a dataset, watching it learn.
 
@@ -282,13 +288,16 @@ def train(**options: Any) -> None:
     file_format = output_format(request.out, request.format)
     check_output(request.out, options["resume"], options["reset"])
     started = time.perf_counter()
+    web = WebWatch("127.0.0.1", options["port"]) if options["web"] else None
     run, keeper = _prepare(request, options["resume"], options["data_dir"], not options["no_download"])
     if options["textbook"]:
         run = attrs.evolve(run, trainer=textbook_trainer(run.trainer))
+    if web is not None:
+        web.describe(_describe(run))
     with warnings.catch_warnings():
         warnings.simplefilter("always", LearningWarning)
         warnings.showwarning = _print_warning
-        _train(run, request, file_format, options["epochs"], options["as_json"], options["quiet"], started, keeper)
+        _train(run, request, file_format, options["epochs"], options["as_json"], options["quiet"], started, keeper, web)
 
 
 def _print_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
@@ -344,6 +353,7 @@ def _train(
     quiet: bool,
     started: float,
     keeper: KeepBest | None,
+    web: WebWatch | None = None,
 ) -> None:
     checkpoint = Checkpoint(request.out, run.training, file_format, keeper)
     console = Console(highlight=False)
@@ -357,17 +367,21 @@ def _train(
             callbacks.append(live)
         else:
             callbacks.append(PlainLines(f"training {run.trainer.model} · {_describe(run)}"))
+    if web is not None:
+        callbacks.append(web.progress)
     trainer = run.trainer
     try:
-        trainer.fit(run.train_images, run.train_labels, epochs, run.validation, callbacks)
+        run.train(epochs, callbacks)
     except KeyboardInterrupt:
         if live is not None:
             live.close()
         click.echo(f"netkit: {interrupt_message(request.out, checkpoint.saved_epoch, run.resumed_from)}", err=True)
         raise click.exceptions.Exit(130) from None
-    except BaseException:
+    except BaseException as exc:
         if live is not None:
             live.close()  # give the terminal back before the error message
+        if web is not None:
+            web.failed(str(exc))
         raise
     if keeper is not None:  # the model the file holds, the one the test accuracy is about
         keeper.restore(trainer.model)
@@ -382,3 +396,5 @@ def _train(
         )
     else:
         live.finish(summary(run, request, file_format, scores, time.perf_counter() - started, held, keeper))
+    if web is not None:
+        web.finish(run, trainer, str(request.out))

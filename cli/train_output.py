@@ -11,11 +11,11 @@ from rich.panel import Panel
 from netkit.evaluation import Evaluation
 from netkit.keepbest import KeepBest
 from netkit.pictures.series import lowest_val_loss
+from netkit.run import Run, RunRequest
 from netkit.training import Callback, EpochRecord, Trainer
 
 from . import formatting as fmt
 from .live import summary_panel
-from .training_run import Run, RunRequest
 
 
 class PlainLines(Callback):

@@ -1,10 +1,103 @@
-"""netkit: a from-scratch neural-network toolkit on NumPy."""
+"""netkit: a from-scratch neural-network toolkit on NumPy.
 
+Everything a learner needs is one import away::
+
+    import netkit as nk
+    data = nk.datasets.load("mnist")
+    model = nk.Sequential([nk.Dense(16, "sigmoid"), nk.Dense(10, "softmax")], input_size=784, seed=0)
+    model.fit(data.train_images, data.train_labels, epochs=5, validation=0.1)
+    model.evaluate(data.test_images, data.test_labels).accuracy
+
+The names below are imported on first use, so ``import netkit`` (and the CLI's start) stays quick.
+"""
+
+from __future__ import annotations
+
+import importlib
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 try:
     __version__ = version("netkit")
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
 
-__all__ = ["__version__"]
+if TYPE_CHECKING:
+    from . import datasets
+    from .callbacks import Callback, Checkpoint, LambdaCallback, ProgressBar
+    from .errors import ConfigError, DatasetError, ModelFileError, NetkitError, PluginError, TrainingDiverged
+    from .evaluation import Evaluation
+    from .files import load, save
+    from .history import TrainingHistory
+    from .model import Backprop
+    from .network import Sequential
+    from .specs import Dense, activation, layer, loss, optimizer
+    from .training import EpochRecord
+
+# Public name -> the module that defines it.
+_EXPORTS = {
+    "Sequential": "network",
+    "Dense": "specs",
+    "layer": "specs",
+    "activation": "specs",
+    "loss": "specs",
+    "optimizer": "specs",
+    "save": "files",
+    "load": "files",
+    "Evaluation": "evaluation",
+    "TrainingHistory": "history",
+    "Backprop": "model",
+    "EpochRecord": "training",
+    "Callback": "callbacks",
+    "Checkpoint": "callbacks",
+    "LambdaCallback": "callbacks",
+    "ProgressBar": "callbacks",
+    "NetkitError": "errors",
+    "ConfigError": "errors",
+    "DatasetError": "errors",
+    "ModelFileError": "errors",
+    "PluginError": "errors",
+    "TrainingDiverged": "errors",
+}
+_SUBMODULES = ("datasets",)
+
+__all__ = [
+    "Backprop",
+    "Callback",
+    "Checkpoint",
+    "ConfigError",
+    "DatasetError",
+    "Dense",
+    "EpochRecord",
+    "Evaluation",
+    "LambdaCallback",
+    "ModelFileError",
+    "NetkitError",
+    "PluginError",
+    "ProgressBar",
+    "Sequential",
+    "TrainingDiverged",
+    "TrainingHistory",
+    "__version__",
+    "activation",
+    "datasets",
+    "layer",
+    "load",
+    "loss",
+    "optimizer",
+    "save",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value  # found once; later lookups skip this function
+        return value
+    raise AttributeError(f"module 'netkit' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -76,8 +76,8 @@ class BatchSource:
         self._chunk_rows = min(n, max(1, CHUNK_ROWS // batch_size) * batch_size)
         self._first_rows = min(self._chunk_rows, FIRST_PIECE_BATCHES * batch_size)
         layout = (n, images.shape[1], images.dtype, labels.dtype, classes, batch_size, self._chunk_rows)
-        # Fresh buffers cost page faults and zeroing on first touch: about 1 ms an MNIST epoch when ``fit``
-        # is called one epoch at a time.
+        # Fresh buffers cost page faults and zeroing on first touch, every time when ``fit`` is called one
+        # epoch at a time (bench/README.md).
         self.buffers = recycle if recycle is not None and recycle.layout == layout else self._new_buffers(layout)
 
     def _new_buffers(self, layout: tuple[Any, ...]) -> BatchBuffers:

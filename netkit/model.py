@@ -7,24 +7,35 @@ every layer with a few NumPy calls, gradient checks perturb one vector, and file
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from .data.dataset import one_hot
 from .errors import ConfigError
 from .forms import fast_loss
 from .protocols import Layer, Loss
 from .registry import Registry, default_registry
 from .types import Config, FloatArray, LabelArray
 
-# Rows per forward call when predicting: large enough for BLAS to shine, small enough to bound memory.
-PREDICT_CHUNK = 10_000
+# Rows per forward call when predicting, at most: a chunk this size keeps each layer's input and output in
+# the CPU caches, where one product over all rows streams them through memory (bench/README.md, "Inference");
+# it bounds memory too. Rows are split into equal chunks, so the layers' buffers are allocated once.
+PREDICT_CHUNK = 1_024
 
 
 def _transposed_parameters(layer: Layer) -> frozenset[str]:
     """The names of the parameters ``layer`` keeps transposed in memory (an optional Layer method)."""
     method = getattr(layer, "transposed_parameters", None)
     return frozenset(method()) if method is not None else frozenset()
+
+
+class Backprop(NamedTuple):
+    """One batch's loss and true gradients dL/dparameter, keyed by layer name then parameter name (copies)."""
+
+    loss: float
+    gradients: dict[str, dict[str, FloatArray]]
 
 
 class Sequential:
@@ -200,16 +211,70 @@ class Sequential:
 
     def predict_proba(self, x: np.ndarray[Any, Any]) -> FloatArray:
         """Outputs for any number of rows, in chunks; a new array."""
+        from .training import SINGLE_THREAD_BELOW, _blas_controller  # here: training imports this module
+
         x = self.check_input(x)
-        result = np.empty((x.shape[0], self.output_size), dtype=self.dtype)
-        for start in range(0, x.shape[0], PREDICT_CHUNK):
-            result[start : start + PREDICT_CHUNK] = self.forward(x[start : start + PREDICT_CHUNK])
+        rows = x.shape[0]
+        result = np.empty((rows, self.output_size), dtype=self.dtype)
+        size = max(1, -(-rows // max(1, -(-rows // PREDICT_CHUNK))))  # ceil(rows / ceil(rows / max))
+        # The trainer's rule: products this small are not worth splitting, and a second BLAS thread on a
+        # busy core makes them several times slower (bench/README.md, "Inference").
+        threads: AbstractContextManager[Any] = (
+            _blas_controller().limit(limits=1, user_api="blas")
+            if size * self.parameter_count < SINGLE_THREAD_BELOW
+            else nullcontext()
+        )
+        with threads:
+            for start in range(0, rows, size):
+                result[start : start + size] = self.forward(x[start : start + size])
         return result
 
     def predict(self, x: np.ndarray[Any, Any]) -> LabelArray:
         """The most likely class of each row."""
         labels: LabelArray = np.argmax(self.predict_proba(x), axis=1).astype(np.int64)
         return labels
+
+    @property
+    def layer_names(self) -> list[str]:
+        """``dense_1``, ``dense_2``, ...: each layer's plugin name and its count among layers of that type."""
+        names: list[str] = []
+        seen: dict[str, int] = {}
+        for layer in self.layers:
+            kind = self.registry.name_of("layers", layer).replace("-", "_")
+            seen[kind] = seen.get(kind, 0) + 1
+            names.append(f"{kind}_{seen[kind]}")
+        return names
+
+    def activations(self, x: np.ndarray[Any, Any]) -> list[FloatArray]:
+        """Every layer's output for the rows ``x`` in inference mode, one new array per layer."""
+        outputs: list[FloatArray] = []
+        layer_input = self.check_input(x)
+        for forward in self._forwards:
+            layer_input = forward(layer_input, False)
+            outputs.append(layer_input.copy(order="C"))
+        return outputs
+
+    def backprop(self, x: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> Backprop:
+        """The loss on the rows ``x`` with classes ``labels`` and its true gradient for every parameter.
+
+        Inference mode (deterministic), nothing scaled by a learning rate, nothing updated; the gradients are
+        copies keyed like :attr:`layer_names`.
+        """
+        x = self.check_input(x)
+        labels = np.asarray(labels)
+        if labels.shape != (x.shape[0],) or not np.issubdtype(labels.dtype, np.integer):
+            raise ConfigError(
+                f"expected one whole-number label per row ({x.shape[0]}), got {labels.dtype} {labels.shape}"
+            )
+        target = one_hot(labels.astype(np.int64), self.output_size).astype(self.dtype, copy=False)
+        output = self.forward(x, False)
+        loss = float(self.loss.value(output, target))
+        self.backward(output, target, np.empty_like(output))
+        gradients = {
+            name: {parameter: view.copy(order="C") for parameter, view in views.items()}
+            for name, views in zip(self.layer_names, self._views_of(self.gradients), strict=True)
+        }
+        return Backprop(loss, gradients)
 
     def get_config(self) -> Config:
         return {

@@ -31,14 +31,14 @@ from .regularisation import regularised, weight_pairs
 from .types import FloatArray, LabelArray
 
 # Steps smaller than this (rows per step x parameters, about a sixth of the FLOPs) run on one BLAS thread:
-# their matrix products are too small to split, and two threads only add hand-offs. Measured on 2 cores:
-# 784-128-64-10 at batch 64 (7e6) is faster on one thread, 784-800-800-10 at batch 128 (1.6e8) on two.
+# their matrix products are too small to split, and two threads only add hand-offs (the measurements that
+# place the line: bench/README.md, "Hot-path choices").
 SINGLE_THREAD_BELOW = 20_000_000
 
 
 @functools.cache
 def _blas_controller() -> ThreadpoolController:
-    """threadpoolctl's view of the loaded BLAS libraries, found once: a lookup takes 0.15-0.3 ms a ``fit``."""
+    """threadpoolctl's view of the loaded BLAS libraries, found once: each lookup costs a fraction of a millisecond."""
     return ThreadpoolController()
 
 
@@ -145,7 +145,7 @@ class Trainer:
             _blas_controller().limit(limits=1, user_api="blas") if single_thread else nullcontext()
         )
         # While a step runs on one core, a helper thread gathers the next batches on the other. When BLAS
-        # keeps both cores busy, the helper would only compete with it (784-800-800-10: 1.5% slower).
+        # keeps both cores busy, the helper would only compete with it (bench/README.md).
         helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netkit-batches") if single_thread else None
         self.stop_requested = False
         for problem in setup_problems(self.model):

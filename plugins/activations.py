@@ -34,7 +34,7 @@ _EXP_FLOOR = np.array(-80.0, dtype=np.float32)
 # with its own maximum, so the floor only touches probabilities below e^-40 (4e-18) of their row's largest.
 _SMALLEST_ROW_SUM = float(np.exp(-40.0))
 # Softmax over at most this many classes keeps each row's sum in every column (see ``Softmax._buffers``);
-# beyond it the ones-matrix product costs more than dividing by a column (measured at 32 classes).
+# beyond it the ones-matrix product costs more than dividing by a column (bench/README.md).
 REPEATED_ROW_VALUES_UP_TO = 16
 
 
@@ -55,7 +55,7 @@ class _Elementwise(WithoutOptions):
 
     _scratch: np.ndarray[Any, Any] = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     # The array the scratch was last fitted to. A layer hands over the same buffers every step, so one
-    # identity test replaces the shape, layout and dtype checks (0.4 us a call at 32 x 16).
+    # identity test replaces the shape, layout and dtype checks, which cost more than the maths at batch 32.
     _scratch_for: object = attrs.field(default=None, init=False, repr=False, eq=False)
 
     @overload
@@ -73,7 +73,10 @@ class _Elementwise(WithoutOptions):
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)
 class Sigmoid(_Elementwise):
-    """Logistic sigmoid, the original network's activation: a = 1 / (1 + e^-z), da/dz = a (1 - a)."""
+    """Logistic sigmoid, the original network's activation: a = 1 / (1 + e^-z), da/dz = a (1 - a).
+
+    Fast twin of ``textbook.Sigmoid``: four in-place ufunc calls on 0-d constants, and a - a^2 in scratch.
+    """
 
     textbook_twin: ClassVar[type] = textbook.Sigmoid
 
@@ -95,7 +98,10 @@ class Sigmoid(_Elementwise):
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)
 class Tanh(_Elementwise):
-    """Hyperbolic tangent: a = tanh z, da/dz = 1 - a^2."""
+    """Hyperbolic tangent: a = tanh z, da/dz = 1 - a^2.
+
+    Fast twin of ``textbook.Tanh``: in-place ufunc calls into ``out`` and one scratch array.
+    """
 
     textbook_twin: ClassVar[type] = textbook.Tanh
 
@@ -113,7 +119,10 @@ class Tanh(_Elementwise):
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)
 class ReLU(_Elementwise):
-    """Rectified linear unit: a = max(z, 0), da/dz = 1 where z > 0 else 0."""
+    """Rectified linear unit: a = max(z, 0), da/dz = 1 where z > 0 else 0.
+
+    Fast twin of ``textbook.ReLU``: the slope is a boolean mask kept between steps, applied in place.
+    """
 
     textbook_twin: ClassVar[type] = textbook.ReLU
 
@@ -123,7 +132,7 @@ class ReLU(_Elementwise):
         return np.maximum(z, _ZERO, out=out)
 
     def backward(self, z: FloatArray, a: FloatArray, grad: FloatArray, out: FloatArray) -> FloatArray:
-        # A boolean mask is a quarter of the memory traffic of a float one; on a 128 x 800 batch that wins.
+        # A boolean mask is a quarter of the memory traffic of a float one, which tells on wide layers.
         mask = self._scratch_like(z, np.bool_)
         np.greater(z, _ZERO, mask)
         return np.multiply(grad, mask, out)
@@ -136,7 +145,10 @@ def _valid_slope(instance: Any, attribute: Any, value: float) -> None:
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)
 class LeakyReLU(_Elementwise):
-    """Leaky ReLU: a = z where z > 0 else slope * z; da/dz = 1 or slope. Option: ``slope`` (0.01)."""
+    """Leaky ReLU: a = z where z > 0 else slope * z; da/dz = 1 or slope. Option: ``slope`` (0.01).
+
+    Fast twin of ``textbook.LeakyReLU``: max(z, slope z) in place, the slope array built in kept scratch.
+    """
 
     textbook_twin: ClassVar[type] = textbook.LeakyReLU
 
@@ -160,7 +172,10 @@ class LeakyReLU(_Elementwise):
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)
 class Identity(_Elementwise):
-    """No activation: a = z (a linear output, e.g. for regression with ``mse``)."""
+    """No activation: a = z (a linear output, e.g. for regression with ``mse``).
+
+    Fast twin of ``textbook.Identity``: copies only when ``out`` is not already the input.
+    """
 
     textbook_twin: ClassVar[type] = textbook.Identity
 
@@ -183,6 +198,9 @@ class Softmax(_Elementwise):
 
     With the ``cross-entropy`` loss the backward pass is fused into dL/dz = a - y (see the loss); alone,
     backward applies the Jacobian: dL/dz = a * (g - sum_j g_j a_j).
+
+    Fast twin of ``textbook.Softmax``: one batch-wide shift instead of one per row (with a per-row fallback),
+    row sums as one BLAS product with a ones matrix, exponents floored so that no subnormal float appears.
     """
 
     textbook_twin: ClassVar[type] = textbook.Softmax
@@ -197,7 +215,7 @@ class Softmax(_Elementwise):
         if row_values.shape[0] == like.shape[0] and ones.shape[0] == like.shape[1] and ones.dtype == like.dtype:
             return row_values, ones  # the usual case, checked with as few look-ups as possible
         # With few classes, a product with a ones matrix puts each row's sum in every column, so that the
-        # division after it is an elementwise one: at 32 x 10 that saves 0.8 us over dividing by a column.
+        # division after it is an elementwise one, cheaper than dividing by a column (bench/README.md).
         columns = like.shape[1] if like.shape[1] <= REPEATED_ROW_VALUES_UP_TO else 1
         self._row_values = np.empty((like.shape[0], columns), dtype=like.dtype)
         self._row_max = np.empty((like.shape[0], 1), dtype=like.dtype)

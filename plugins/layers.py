@@ -20,14 +20,13 @@ from .textbook import layers as textbook
 _NO_BUFFER = np.empty((0, 0), dtype=np.float32)
 _INITIALISERS = ("xavier", "he")
 # When a training layer keeps its buffers transposed (see ``Dense._allocate_forward``): from this many
-# multiply-adds per forward product, up to this many rows. Measured on 2 cores: 128 x 800 x 800 gains 16%;
-# 64 x 784 x 128 is below the first bound; at 1,000 rows and more the transposed form gains nothing or loses.
+# multiply-adds per forward product, up to this many rows (the measurements: bench/README.md, "Hot-path choices").
 TRANSPOSE_FROM = 8_000_000
 TRANSPOSE_MAX_ROWS = 256
 # Layers at least this wide keep their weight as (units, inputs) rows in memory, Nielsen's w[j][k]
 # orientation (the view still has the usual (inputs, units) shape). Then z^T = W^T x^T reads W^T row by row
-# and the weight gradient is written row by row as grad_z^T x: on 2 cores the first layer of
-# 784-800-800-10 at batch 128 takes 1.20 ms a step instead of 1.37 ms. Narrow layers gain nothing.
+# and the weight gradient is written row by row as grad_z^T x, so BLAS reads and writes memory in order.
+# Narrow layers gain nothing (bench/README.md, "Hot-path choices").
 TRANSPOSED_WEIGHT_FROM_UNITS = 512
 
 
@@ -140,12 +139,12 @@ class Dense:
     def _allocate_forward(self, rows: int, training: bool) -> None:
         dtype = self.weight.dtype
         multiply_adds = rows * self.inputs * self.units
-        # Forward, matmul gains only on large products (measured: 128 x 784 x 800 yes, 64 x 784 x 128 no).
+        # Forward, matmul gains only on large products (bench/README.md).
         self._forward_product = product_for(multiply_adds, matmul_from=8_000_000)
         # A wide layer training on mini-batches keeps z and a as (units, rows) arrays and works on their
         # transposed views: the layer above then computes this layer's gradient as W @ grad_z^T, a product
-        # without a transposed operand, which OpenBLAS runs 15-20% faster at 128 x 800 x 800 than
-        # grad_z @ W^T. Inference keeps rows first: x @ W is faster there (10,000 x 784 x 16: 2.2 against 3.2 ms).
+        # without a transposed operand, which OpenBLAS runs faster than grad_z @ W^T. Inference keeps rows
+        # first: x @ W is faster there (figures for both in bench/README.md).
         self._training = training
         large = multiply_adds >= TRANSPOSE_FROM or self._weight_transposed
         if training and rows <= TRANSPOSE_MAX_ROWS and large:

@@ -61,8 +61,9 @@ def _to_int(value: Any) -> int:
 class _GradientDescent:
     """Plain gradient descent, p <- p - lr * g; subclasses choose the batch size.
 
-    It asks the model for gradients already multiplied by the learning rate (``gradient_scale``): the model
-    scales the small output-layer delta once, and the update over all parameters is a single subtraction.
+    It asks the trainer for gradients already multiplied by the learning rate (``gradient_scale``): the
+    model scales the small output-layer delta once, and the update over all parameters is a single
+    subtraction. That fold is private to the training step: the gradients anyone reads are dL/dp.
     """
 
     learning_rate: float = attrs.field(default=0.1, converter=float, validator=_positive_finite)
@@ -115,7 +116,10 @@ class _GradientDescent:
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)
 class FullBatch(_GradientDescent):
-    """Full-batch gradient descent: one step per epoch on the whole training set."""
+    """Full-batch gradient descent: one step per epoch on the whole training set.
+
+    Fast twin of ``textbook.FullBatch`` (see ``_GradientDescent`` for how).
+    """
 
     textbook_twin: ClassVar[type] = textbook.FullBatch
 
@@ -127,7 +131,10 @@ class FullBatch(_GradientDescent):
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)
 class Stochastic(_GradientDescent):
-    """Stochastic gradient descent: one sample per step (the original program's way)."""
+    """Stochastic gradient descent: one sample per step (the original program's way).
+
+    Fast twin of ``textbook.Stochastic`` (see ``_GradientDescent`` for how).
+    """
 
     textbook_twin: ClassVar[type] = textbook.Stochastic
 
@@ -139,7 +146,10 @@ class Stochastic(_GradientDescent):
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)
 class MiniBatch(_GradientDescent):
-    """Mini-batch gradient descent: ``batch_size`` samples per step (default 32)."""
+    """Mini-batch gradient descent: ``batch_size`` samples per step (default 32).
+
+    Fast twin of ``textbook.MiniBatch``: the learning rate rides on the gradients, the update is one subtraction.
+    """
 
     textbook_twin: ClassVar[type] = textbook.MiniBatch
 
@@ -157,7 +167,8 @@ class MiniBatch(_GradientDescent):
 class Momentum(MiniBatch):
     """Mini-batch SGD with momentum: v <- beta v + g, p <- p - lr v. Options: ``beta`` (0.9), ``batch_size``.
 
-    With gradients pre-scaled by the learning rate it keeps u = lr v, so u <- beta u + lr g, p <- p - u.
+    Fast twin of ``textbook.Momentum``: with gradients pre-scaled by the learning rate it keeps u = lr v, so
+    u <- beta u + lr g, p <- p - u, three in-place calls (the twin writes the same u).
     """
 
     textbook_twin: ClassVar[type] = textbook.Momentum
@@ -188,7 +199,10 @@ class Momentum(MiniBatch):
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)
 class Adam(MiniBatch):
-    """Adam (Kingma and Ba 2015) on mini-batches. Options: ``beta1`` (0.9), ``beta2`` (0.999), ``epsilon``."""
+    """Adam (Kingma and Ba 2015) on mini-batches. Options: ``beta1`` (0.9), ``beta2`` (0.999), ``epsilon``.
+
+    Fast twin of ``textbook.Adam``: the same formula as in-place calls through one scratch vector.
+    """
 
     textbook_twin: ClassVar[type] = textbook.Adam
 

@@ -118,8 +118,8 @@ def test_export_does_not_overwrite_without_force(seed_model: Path, tmp_path: Pat
 
 
 def test_export_rejects_an_unknown_extension(seed_model: Path, tmp_path: Path) -> None:
-    result = _run("export", seed_model, tmp_path / "model.onnx")
-    assert result.exit_code == 1 and ".onnx" in result.stderr
+    result = _run("export", seed_model, tmp_path / "model.tflite")
+    assert result.exit_code == 1 and ".tflite" in result.stderr
 
 
 # -- predict ---------------------------------------------------------------------------------------------

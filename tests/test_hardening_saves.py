@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
-from netkit.cli import training_run
+from netkit import run as training_run
 from netkit.cli.main import cli
 from netkit.io import ModelFile, load_model, save_model, storage
 from netkit.model import Sequential

@@ -65,3 +65,23 @@ def test_editable_install_serves_this_source_tree() -> None:
 
     assert Path(netkit.plugins.layers.__file__).resolve() == ROOT / "plugins" / "layers.py"
     assert Path(netkit.cli.main.__file__).resolve() == ROOT / "cli" / "main.py"
+
+
+def test_wheel_holds_the_web_page_under_netkit_web(wheel: Path, tmp_path: Path) -> None:
+    names = zipfile.ZipFile(wheel).namelist()
+    for page_file in ("index.html", "app.js", "charts.js", "colors.js", "style.css"):
+        assert f"netkit/web/static/{page_file}" in names
+    assert "netkit/web/server.py" in names and not [n for n in names if n.startswith("web/")]
+    target = tmp_path / "site"
+    pip("install", "--target", str(target), str(wheel))
+    script = "from netkit.web.server import _static_files\nprint(sorted(_static_files()))\n"
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env={**os.environ, "PYTHONPATH": str(target)},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "'/app.js'" in result.stdout and "'/'" in result.stdout

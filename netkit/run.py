@@ -1,31 +1,47 @@
-"""Setting up a training run from the command line's options: a new one, or one resumed from its file.
+"""Run semantics, shared by ``netkit train`` and the Python API: seeds, the saved options, resume, checkpoints.
 
 The options that shape a run (dataset, seed, validation split, network, optimiser) are saved in the model
-file's ``training`` mapping, so ``--resume`` rebuilds exactly the same data split and continues the same
+file's ``training`` mapping, so a resumed run rebuilds exactly the same data split and continues the same
 optimiser. Seeds: ``[seed, 0]`` initialises the weights, ``[seed, 1]`` picks the validation rows and
 ``[seed, 2]`` shuffles the batches.
+
+``netkit train`` turns its options into a :class:`RunRequest`; :func:`new_run` or :func:`resumed_run` make
+a :class:`Run`, whose :meth:`Run.train` fits it with any callbacks attached (the :class:`Checkpoint`, a live
+view, a web page). ``netkit.Sequential.fit`` builds on the smaller pieces: :func:`seeded`,
+:func:`merge_optimizer_options`, :func:`build_optimizer` and :func:`split_for_run`. Messages name the
+command line's flags (``--lr``) unless a caller passes its own names.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 import numpy as np
 
-from netkit.data import Dataset, split_validation
-from netkit.errors import ConfigError, ModelFileError
-from netkit.io import ModelFile, load_model, model_format, save_model
-from netkit.io.atomic import check_writable, interrupts_deferred
-from netkit.io.storage import save_problem
-from netkit.keepbest import KeepBest, snapshot
-from netkit.model import Sequential
-from netkit.pitfalls import problems_of
-from netkit.recipe import attach, augmentation_specs, schedule_spec
-from netkit.registry import default_registry, parse_spec
-from netkit.training import Callback, EpochRecord, Trainer
-from netkit.types import FloatArray, LabelArray
+from .data import Dataset, split_validation
+from .errors import ConfigError, ModelFileError
+from .io import ModelFile, load_model, model_format, save_model
+from .io.atomic import check_writable, interrupts_deferred
+from .io.storage import save_problem
+from .keepbest import KeepBest, snapshot
+from .model import Sequential
+from .pitfalls import problems_of
+from .protocols import Optimizer
+from .recipe import attach, augmentation_specs, schedule_spec
+from .registry import Registry, default_registry, parse_spec
+from .training import Callback, EpochRecord, History, Trainer
+from .types import FloatArray, LabelArray
+
+# The streams of the seed scheme: default_rng([seed, stream]).
+WEIGHTS_STREAM, VALIDATION_STREAM, SHUFFLE_STREAM = 0, 1, 2
+
+
+def seeded(seed: int, stream: int) -> np.random.Generator:
+    """The generator of one stream of the seed scheme (weights, validation rows, batch order)."""
+    return np.random.default_rng([int(seed), stream])
 
 
 @attrs.frozen
@@ -67,6 +83,10 @@ class Run:
     validation: tuple[FloatArray, LabelArray] | None
     resumed_from: int  # epochs already in the history
 
+    def train(self, epochs: int, callbacks: Sequence[Callback] = ()) -> History:
+        """``epochs`` more epochs on the run's data, calling ``callbacks`` (a checkpoint, views) as it goes."""
+        return self.trainer.fit(self.train_images, self.train_labels, epochs, self.validation, callbacks)
+
 
 def output_format(out: Path, requested: str | None) -> str:
     """The file format to save in, decided before any training so a bad ``--out`` fails at once."""
@@ -97,25 +117,44 @@ def _canonical(group: str, spec: str | dict[str, Any]) -> dict[str, Any]:
 
 
 def optimizer_spec(request: RunRequest) -> dict[str, Any]:
-    """The ``--optimizer`` spec with ``--lr`` and ``--batch-size`` merged in.
+    """The ``--optimizer`` spec with ``--lr`` and ``--batch-size`` merged in (see :func:`merge_optimizer_options`)."""
+    return merge_optimizer_options(request.optimizer, request.learning_rate, request.batch_size)
 
-    Without ``--lr`` the optimiser's own default applies (0.5 for mini-batch). ``--batch-size`` is refused
-    for optimisers that have no batch size (full-batch, stochastic) rather than silently ignored.
+
+CLI_FLAGS = {"optimizer": "--optimizer", "learning_rate": "--lr", "batch_size": "--batch-size"}
+
+
+def merge_optimizer_options(
+    optimizer: str | Mapping[str, Any] | Optimizer,
+    learning_rate: float | None,
+    batch_size: int | None,
+    names: Mapping[str, str] = CLI_FLAGS,
+    registry: Registry | None = None,
+) -> dict[str, Any]:
+    """An optimiser spec (or instance) with a separately given learning rate and batch size merged in.
+
+    Without a learning rate the optimiser's own default applies (0.5 for mini-batch). A batch size is
+    refused for optimisers that have none (full-batch, stochastic) rather than silently ignored; so is a
+    value that contradicts the spec. ``names`` says what the options are called in messages.
     """
-    name, config = parse_spec(request.optimizer)
-    defaults = default_registry().create("optimizers", name).get_config()
+    registry = registry or default_registry()
+    shown: Any = optimizer
+    if isinstance(optimizer, str | Mapping):
+        name, config = parse_spec(optimizer)
+    else:
+        spec = registry.spec_of("optimizers", optimizer)
+        name, config = parse_spec(spec)
+        shown = format_spec(spec)
+    defaults = registry.create("optimizers", name).get_config()
     if "lr" in config:
         config["learning_rate"] = config.pop("lr")
-    for key, flag, value in (
-        ("learning_rate", "--lr", request.learning_rate),
-        ("batch_size", "--batch-size", request.batch_size),
-    ):
+    for key, value in (("learning_rate", learning_rate), ("batch_size", batch_size)):
         if value is None:
             continue
         if key not in defaults:
-            raise ConfigError(f"optimizer {name!r} has no {key.replace('_', ' ')}; drop {flag}")
+            raise ConfigError(f"optimizer {name!r} has no {key.replace('_', ' ')}; drop {names[key]}")
         if key in config and config[key] != value:
-            raise ConfigError(f"--optimizer {request.optimizer} and {flag} {value} disagree")
+            raise ConfigError(f"{names['optimizer']} {shown} and {names[key]} {value} disagree")
         config[key] = value
     return {"type": name, **config}
 
@@ -130,11 +169,33 @@ def check_setup(request: RunRequest) -> None:
             raise ConfigError(problem.message)
 
 
-def _build(group: str, spec: str | dict[str, Any]) -> Any:
+def format_spec(spec: Mapping[str, Any]) -> str:
+    """``{"type": "adam", "learning_rate": 0.01}`` as ``adam:learning_rate=0.01``, as a user would type it."""
+    options = ",".join(f"{key}={value}" for key, value in spec.items() if key != "type")
+    return f"{spec.get('type')}:{options}" if options else str(spec.get("type"))
+
+
+def build_optimizer(spec: str | Mapping[str, Any], registry: Registry | None = None) -> Optimizer:
+    """The optimiser for ``spec``; a bad value is a :class:`ConfigError`."""
+    optimizer: Optimizer = _build("optimizers", spec, registry)
+    return optimizer
+
+
+def _build(group: str, spec: str | Mapping[str, Any], registry: Registry | None = None) -> Any:
     try:
-        return default_registry().create(group, spec)
+        return (registry or default_registry()).create(group, spec)
     except (TypeError, ValueError) as exc:  # a plugin's own validator
         raise ConfigError(f"bad {group[:-1]} {spec!r}: {exc}") from None
+
+
+def split_for_run(
+    images: FloatArray, labels: LabelArray, validation: float | int | None, seed: int
+) -> tuple[FloatArray, LabelArray, tuple[FloatArray, LabelArray] | None]:
+    """The training rows and the validation pair (or ``None``) that the seed scheme carves from them."""
+    if not validation:
+        return images, labels, None
+    split = split_validation(images, labels, validation, seeded(seed, VALIDATION_STREAM))
+    return split.train_images, split.train_labels, (split.validation_images, split.validation_labels)
 
 
 def new_run(request: RunRequest, dataset: Dataset) -> Run:
@@ -152,9 +213,9 @@ def new_run(request: RunRequest, dataset: Dataset) -> Run:
         }
     )
     loss = _canonical("losses", request.loss)
-    model = Sequential(dataset.n_features, layers, loss, np.random.default_rng([request.seed, 0]))
-    optimizer = _build("optimizers", optimizer_spec(request))
-    trainer = Trainer(model, optimizer, np.random.default_rng([request.seed, 2]))
+    model = Sequential(dataset.n_features, layers, loss, seeded(request.seed, WEIGHTS_STREAM))
+    optimizer = build_optimizer(optimizer_spec(request))
+    trainer = Trainer(model, optimizer, seeded(request.seed, SHUFFLE_STREAM))
     training = {
         "dataset": request.dataset,
         "seed": request.seed,
@@ -181,13 +242,9 @@ def new_run(request: RunRequest, dataset: Dataset) -> Run:
 
 
 def _with_data(trainer: Trainer, training: dict[str, Any], dataset: Dataset, done: int) -> Run:
-    validation = training.get("validation") or 0
-    if not validation:
-        return Run(trainer, training, dataset, dataset.train_images, dataset.train_labels, None, done)
-    rng = np.random.default_rng([int(training.get("seed", 0)), 1])
-    split = split_validation(dataset.train_images, dataset.train_labels, validation, rng)
-    pair = (split.validation_images, split.validation_labels)
-    return Run(trainer, training, dataset, split.train_images, split.train_labels, pair, done)
+    seed = int(training.get("seed", 0))
+    images, labels, pair = split_for_run(dataset.train_images, dataset.train_labels, training.get("validation"), seed)
+    return Run(trainer, training, dataset, images, labels, pair, done)
 
 
 def open_resumed(out: Path) -> tuple[ModelFile, Trainer, FloatArray]:
@@ -271,8 +328,7 @@ def contradictions(request: RunRequest, model_file: ModelFile, trainer: Trainer)
 
 def _show(value: Any) -> str:
     if isinstance(value, dict):
-        options = ",".join(f"{key}={item}" for key, item in value.items() if key != "type")
-        return f"{value.get('type')}:{options}" if options else str(value.get("type"))
+        return format_spec(value)
     if isinstance(value, list):
         return ",".join(_show(item) for item in value) or "none"
     return str(value)

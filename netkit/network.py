@@ -1,0 +1,264 @@
+"""The Python API's model: ``netkit.Sequential`` trains itself with ``fit``, as in Keras.
+
+It is a :class:`netkit.model.Sequential` (so every tool that takes a model takes it) that also owns its
+training run: the optimiser and its state, the shuffling generator and the history, built with the same
+run semantics as ``netkit train`` (:mod:`netkit.run`). So ``nk.Sequential(..., seed=0)`` trained on the
+same rows with the same options gives exactly the weights ``netkit train --seed 0`` gives, and a model
+saved with :func:`netkit.save` and loaded again continues as ``--resume`` does.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import model as core
+from .errors import ConfigError
+from .evaluation import Evaluation, evaluate
+from .history import TrainingHistory
+from .io import model_format
+from .progress import ProgressBar, watched
+from .protocols import Layer, Loss, Optimizer
+from .registry import Registry
+from .run import (
+    SHUFFLE_STREAM,
+    WEIGHTS_STREAM,
+    Checkpoint,
+    build_optimizer,
+    format_spec,
+    merge_optimizer_options,
+    seeded,
+    split_for_run,
+)
+from .summary import ModelSummary
+from .training import Callback, History, Trainer
+
+# How fit's own arguments are named in messages (netkit train names its flags instead).
+FIT_ARGUMENTS = {"optimizer": "optimizer", "learning_rate": "learning_rate", "batch_size": "batch_size"}
+DEFAULT_OPTIMIZER = "mini-batch"
+
+
+def whole_number(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ConfigError(f"{name} must be a whole number of at least {minimum}. Received: {name}={value!r}")
+    return int(value)
+
+
+class Sequential(core.Sequential):
+    """``Sequential([Dense(16, "sigmoid"), Dense(10, "softmax")], loss="cross-entropy", input_size=784, seed=0)``.
+
+    Layers, the loss and (in :meth:`fit`) the optimiser are plugin instances or specs such as
+    ``"dense:units=16,activation=relu"``. ``seed`` drives every random choice, as ``netkit train --seed``:
+    weights from ``[seed, 0]``, validation rows from ``[seed, 1]``, batch order from ``[seed, 2]``.
+    """
+
+    def __init__(
+        self,
+        layers: Sequence[Layer | str | Mapping[str, Any]],
+        loss: Loss | str | Mapping[str, Any] = "cross-entropy",
+        *,
+        input_size: int,
+        seed: int = 0,
+        registry: Registry | None = None,
+        dtype: type[np.floating[Any]] = np.float32,
+    ) -> None:
+        self.seed = whole_number(seed, "seed", 0)
+        super().__init__(input_size, layers, loss, seeded(self.seed, WEIGHTS_STREAM), registry, dtype)
+        self.trainer: Trainer | None = None  # made by the first fit, or by netkit.load
+        self.training: dict[str, Any] = {}  # the run's options, as netkit train saves them
+        self._untrained_history = History()  # the history of a loaded file that holds no optimiser
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Mapping[str, Any],
+        rng: np.random.Generator | None = None,
+        registry: Registry | None = None,
+        dtype: type[np.floating[Any]] = np.float32,
+    ) -> Sequential:
+        try:
+            layers, input_size, loss = config["layers"], config["input_size"], config.get("loss", "cross-entropy")
+            model = cls(layers, loss, input_size=input_size, registry=registry, dtype=dtype)
+        except KeyError as exc:
+            raise ConfigError(f"model config lacks {exc.args[0]!r}") from None
+        if rng is not None:
+            model.initialize(rng)
+        return model
+
+    @property
+    def history(self) -> TrainingHistory:
+        """Every epoch this model was trained for, across fits, saves and loads."""
+        return TrainingHistory.of(self._history)
+
+    @property
+    def _history(self) -> History:
+        return self.trainer.history if self.trainer is not None else self._untrained_history
+
+    @property
+    def optimizer(self) -> Optimizer | None:
+        """The optimiser the first ``fit`` chose (with its state), or ``None`` before any training."""
+        return self.trainer.optimizer if self.trainer is not None else None
+
+    def fit(
+        self,
+        images: np.ndarray[Any, Any],
+        labels: np.ndarray[Any, Any],
+        epochs: int = 1,
+        *,
+        optimizer: Optimizer | str | Mapping[str, Any] | None = None,
+        batch_size: int | None = None,
+        learning_rate: float | None = None,
+        validation: float | int | None = None,
+        callbacks: Sequence[Callback] = (),
+        progress: bool | None = None,
+        checkpoint: str | Path | None = None,
+    ) -> TrainingHistory:
+        """Train ``epochs`` more epochs on ``images`` (rows of ``input_size``) and their class ``labels``.
+
+        The first fit chooses the optimiser (default mini-batch) and the ``validation`` rows held out (a
+        fraction below 1, or a count); later fits continue the same run and refuse settings that differ.
+        ``progress`` draws a bar (default: only in a terminal or a notebook); ``checkpoint`` saves the run to
+        that file after every epoch. Returns this fit's epochs; :attr:`history` holds them all.
+        """
+        epochs = whole_number(epochs, "epochs", 1)
+        images = self.check_input(images)
+        labels = np.asarray(labels)
+        if labels.shape != (images.shape[0],) or not np.issubdtype(labels.dtype, np.integer):
+            raise ConfigError(
+                f"expected one whole-number label per image ({images.shape[0]}), got {labels.dtype} {labels.shape}"
+            )
+        held_out = self._validation_for(validation)
+        trainer = self._trainer_for(optimizer, learning_rate, batch_size)
+        train_images, train_labels, pair = split_for_run(images, labels.astype(np.int64), held_out, self.seed)
+        attached = list(callbacks)
+        if checkpoint is not None:
+            path = Path(checkpoint)
+            attached.append(Checkpoint(path, self.training, model_format(path)))
+        if progress or (progress is None and watched(sys.stdout)):
+            attached.append(ProgressBar())
+        epochs_before, iterations_before = trainer.epochs_done, len(trainer.history.iteration_loss)
+        trainer.fit(train_images, train_labels, epochs, pair, attached)
+        return TrainingHistory.of(trainer.history, epochs_before, iterations_before)
+
+    def _trainer_for(
+        self,
+        optimizer: Optimizer | str | Mapping[str, Any] | None,
+        learning_rate: float | None,
+        batch_size: int | None,
+    ) -> Trainer:
+        if self.trainer is None:
+            spec = merge_optimizer_options(
+                optimizer if optimizer is not None else DEFAULT_OPTIMIZER,
+                learning_rate,
+                batch_size,
+                FIT_ARGUMENTS,
+                self.registry,
+            )
+            chosen = build_optimizer(spec, self.registry)
+            history = self._untrained_history
+            self.trainer = Trainer(self, chosen, seeded(self.seed, SHUFFLE_STREAM), History(*_copied(history)))
+            self.training = {**self.training, **self._record(chosen)}
+            return self.trainer
+        if optimizer is not None or learning_rate is not None or batch_size is not None:
+            self._check_same_optimizer(optimizer, learning_rate, batch_size)
+        return self.trainer
+
+    def _record(self, optimizer: Optimizer) -> dict[str, Any]:
+        """The ``training`` options netkit train would save for this network (its dataset aside)."""
+        activations = [getattr(layer, "activation", None) for layer in self.layers]
+        spec = self.registry.spec_of
+        return {
+            "seed": self.seed,
+            "validation": self.training.get("validation", 0),
+            "layers": self.sizes[1:-1],
+            "activation": spec("activations", activations[0]) if len(self.layers) > 1 and activations[0] else None,
+            "output_activation": spec("activations", activations[-1]) if activations[-1] is not None else None,
+            "loss": spec("losses", self.loss),
+            "optimizer": spec("optimizers", optimizer),
+        }
+
+    def _check_same_optimizer(
+        self, optimizer: Optimizer | str | Mapping[str, Any] | None, learning_rate: float | None, batch_size: int | None
+    ) -> None:
+        assert self.trainer is not None
+        current = self.registry.spec_of("optimizers", self.trainer.optimizer)
+        asked = merge_optimizer_options(
+            optimizer if optimizer is not None else current["type"],
+            learning_rate,
+            batch_size,
+            FIT_ARGUMENTS,
+            self.registry,
+        )
+        if any(current.get(key) != value for key, value in asked.items()):
+            raise ConfigError(
+                f"this model already trains with {format_spec(current)}; fit continues that run, so it cannot "
+                f"switch to {format_spec(asked)}. Build a new model to train another way"
+            )
+
+    def _validation_for(self, validation: float | int | None) -> float | int:
+        recorded = self.training.get("validation")
+        if validation is None:
+            return recorded or 0
+        if isinstance(validation, bool) or not isinstance(validation, int | float) or validation < 0:
+            raise ConfigError(f"validation must be a fraction below 1 or a row count. Received: {validation!r}")
+        if self.trainer is not None and recorded is not None and validation != recorded:
+            raise ConfigError(
+                f"this run holds out validation={recorded!r}; fit continues it, so validation={validation!r} "
+                "would change which rows it learns from"
+            )
+        self.training["validation"] = validation
+        return validation
+
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        """Pickled (or deep-copied) as its config, arrays and run, so the layers' views are rebuilt on load."""
+        state: dict[str, Any] = {
+            "config": self.get_config(),
+            "dtype": self.dtype.name,
+            "parameters": self.parameters.copy(),
+            "seed": self.seed,
+            "training": dict(self.training),
+            "history": self._history.to_dict(),
+            "trainer": None,
+        }
+        if self.trainer is not None:
+            state["trainer"] = {
+                "optimizer": self.registry.spec_of("optimizers", self.trainer.optimizer),
+                "optimizer_state": self.trainer.optimizer.state(),
+                "rng_state": self.trainer.rng.bit_generator.state,
+            }
+        return _restore, (state,)
+
+    def evaluate(self, images: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> Evaluation:
+        """Accuracy, loss, confusion matrix, per-class precision and recall on labelled rows."""
+        return evaluate(self, images, labels)
+
+    def summary(self) -> ModelSummary:
+        """The layer table of ``netkit inspect``: print it, or let a notebook show it as a table."""
+        optimizer = self.optimizer
+        text = format_spec(self.registry.spec_of("optimizers", optimizer)) if optimizer is not None else None
+        return ModelSummary.of(self, self._history, text)
+
+
+def _restore(state: dict[str, Any]) -> Sequential:
+    model = Sequential.from_config(state["config"], dtype=np.dtype(state["dtype"]).type)
+    np.copyto(model.parameters, state["parameters"])
+    model.seed, model.training = state["seed"], state["training"]
+    history = History.from_dict(state["history"])
+    run = state["trainer"]
+    if run is None:
+        model._untrained_history = history
+        return model
+    optimizer = build_optimizer(run["optimizer"])
+    rng = np.random.Generator(getattr(np.random, run["rng_state"]["bit_generator"])())
+    rng.bit_generator.state = run["rng_state"]
+    model.trainer = Trainer(model, optimizer, rng, history)
+    optimizer.load_state(run["optimizer_state"])
+    return model
+
+
+def _copied(history: History) -> tuple[list[Any], list[float]]:
+    return list(history.epochs), list(history.iteration_loss)

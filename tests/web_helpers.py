@@ -1,0 +1,95 @@
+"""Helpers shared by the web tests (``tests/test_web_*.py``): a served App and a standard-library client."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import http.client
+import io
+import json
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+from PIL import Image
+
+from netkit.web.routes import App
+from netkit.web.server import bind, serve_in_background
+
+URL_PATTERN = re.compile(r"http://127\.0\.0\.1:(\d+)/")
+
+
+@contextlib.contextmanager
+def served(app: App) -> Iterator[tuple[str, int]]:
+    """Serve ``app`` on 127.0.0.1 at a free port in a thread; yield (host, port)."""
+    server = bind(app, "127.0.0.1", 0)
+    thread = serve_in_background(server)
+    try:
+        yield "127.0.0.1", int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def request(
+    address: tuple[str, int],
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """One request; the status and the JSON reply (every /api/ reply is JSON, errors included)."""
+    connection = http.client.HTTPConnection(*address, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        payload = response.read()
+        assert response.getheader("Content-Type") == "application/json", payload[:200]
+        return response.status, json.loads(payload)
+    finally:
+        connection.close()
+
+
+def post_json(address: tuple[str, int], path: str, value: Any) -> tuple[int, dict[str, Any]]:
+    return request(address, "POST", path, json.dumps(value).encode(), {"Content-Type": "application/json"})
+
+
+def png_data_url(image: Image.Image) -> str:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def stroke_image(size: int = 280) -> Image.Image:
+    """A transparent canvas with a black vertical stroke off to the left, like the page's pad sends."""
+    pixels = np.zeros((size, size, 4), dtype=np.uint8)
+    pixels[40:220, 50:70, 3] = 255
+    return Image.fromarray(pixels, mode="RGBA")
+
+
+def netkit_command() -> list[str]:
+    script = Path(sys.executable).with_name("netkit")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "netkit.cli.main"]
+
+
+def wait_for_url(process: subprocess.Popen[str], stream: IO[str], seconds: float = 60) -> tuple[str, int, list[str]]:
+    """Read ``stream`` until the command prints its URL; (the URL, its port, the lines read)."""
+    deadline = time.monotonic() + seconds
+    lines: list[str] = []
+    while time.monotonic() < deadline:
+        line = stream.readline()
+        if not line:
+            if process.poll() is not None:
+                break
+            continue
+        lines.append(line)
+        found = URL_PATTERN.search(line)
+        if found:
+            return found.group(0), int(found.group(1)), lines
+    raise AssertionError(f"no URL printed; exit code {process.poll()}; output: {''.join(lines)}")

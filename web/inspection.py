@@ -1,0 +1,195 @@
+"""What the page shows about one model: answers with every layer's output, weights, mistakes, confusion.
+
+A model's layers keep their forward buffers between calls, so one lock serialises every call into it: the
+server answers requests on many threads.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import threading
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from netkit.data import Dataset
+from netkit.data.images import SIDE
+from netkit.evaluation import evaluate
+from netkit.io import ModelFile
+from netkit.types import FloatArray
+
+from .errors import ApiError
+
+DEFAULT_EXAMPLES = 50
+MAX_EXAMPLES = 500
+
+
+def _rounded(values: FloatArray, digits: int = 5) -> list[Any]:
+    """A JSON-ready nested list; rounding keeps replies small without changing what the page can show."""
+    result: list[Any] = np.round(values.astype(np.float64), digits).tolist()
+    return result
+
+
+def thumbnail(row: FloatArray) -> str:
+    """A 28x28 row as a grayscale PNG data URL (ink white on black, as MNIST stores it)."""
+    pixels = np.clip(np.rint(row.reshape(SIDE, SIDE) * 255), 0, 255).astype(np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, mode="L").save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+class ScoredTestSet:
+    """The model's answers on a test set, worked out once: mistakes and the confusion matrix come from it."""
+
+    def __init__(self, model_file: ModelFile, dataset: Dataset, dataset_name: str) -> None:
+        self.dataset, self.dataset_name = dataset, dataset_name
+        self.scores = evaluate(model_file.model, dataset.test_images, dataset.test_labels)
+        probabilities = model_file.model.predict_proba(dataset.test_images)
+        self.guesses = np.argmax(probabilities, axis=1)
+        self.confidences = probabilities[np.arange(len(self.guesses)), self.guesses]
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset_name,
+            "n": self.scores.n,
+            "accuracy": self.scores.accuracy,
+            "classes": list(self.dataset.class_names),
+        }
+
+    def confusion(self) -> dict[str, Any]:
+        return {"classes": list(self.dataset.class_names), "matrix": self.scores.confusion.tolist(), **self.summary()}
+
+    def examples(self, indices: np.ndarray[Any, Any], limit: int) -> dict[str, Any]:
+        chosen = indices[:limit]
+        labels = self.dataset.test_labels
+        return {
+            "count": int(indices.size),
+            "examples": [
+                {
+                    "index": int(index),
+                    "truth": int(labels[index]),
+                    "guess": int(self.guesses[index]),
+                    "confidence": float(self.confidences[index]),
+                    "image": thumbnail(self.dataset.test_images[index]),
+                }
+                for index in chosen
+            ],
+        }
+
+    def mistakes(self, limit: int) -> dict[str, Any]:
+        """Wrong answers, the most confident first: the ones most worth a look."""
+        wrong = np.flatnonzero(self.guesses != self.dataset.test_labels)
+        order = wrong[np.argsort(-self.confidences[wrong], kind="stable")]
+        return self.examples(order, limit)
+
+    def cell(self, truth: int, guess: int, limit: int) -> dict[str, Any]:
+        classes = self.dataset.n_classes
+        if not (0 <= truth < classes and 0 <= guess < classes):
+            raise ApiError(400, f"truth and guess must be classes 0..{classes - 1}; got truth={truth}, guess={guess}")
+        inside = np.flatnonzero((self.dataset.test_labels == truth) & (self.guesses == guess))
+        return {"truth": truth, "guess": guess, **self.examples(inside, limit)}
+
+    def test_digit(self, index: int) -> dict[str, Any]:
+        count = len(self.dataset.test_labels)
+        if not 0 <= index < count:
+            raise ApiError(404, f"no test image {index}: the test set has {count} (0..{count - 1})")
+        row = self.dataset.test_images[index]
+        return {
+            "index": index,
+            "label": int(self.dataset.test_labels[index]),
+            # Plain floats, not rounded: sent back with "preprocess": false they are the very row evaluate scores.
+            "pixels": row.reshape(SIDE, SIDE).astype(np.float64).tolist(),
+        }
+
+
+class ModelView:
+    """A loaded model as the page sees it; ``lock`` guards every forward pass through it."""
+
+    def __init__(self, model_file: ModelFile, source: str, test_set: ScoredTestSet | None = None) -> None:
+        self.model_file, self.source, self.test_set = model_file, source, test_set
+        self.model = model_file.model
+        self.lock = threading.Lock()
+
+    def describe(self) -> dict[str, Any]:
+        model = self.model
+        layers = []
+        for index, layer in enumerate(model.layers):
+            activation = getattr(layer, "activation", None)
+            layers.append(
+                {
+                    "index": index,
+                    "spec": model.registry.spec_of("layers", layer),
+                    "inputs": model.sizes[index],
+                    "units": model.sizes[index + 1],
+                    "activation": model.registry.name_of("activations", activation) if activation else None,
+                }
+            )
+        return {
+            "source": self.source,
+            "architecture": repr(model),
+            "input_size": model.input_size,
+            "image_side": SIDE if model.input_size == SIDE * SIDE else None,
+            "sizes": model.sizes,
+            "layers": layers,
+            "parameter_count": model.parameter_count,
+            "history": self.model_file.history.to_dict(),
+            "training": self.model_file.training,
+            "format": self.model_file.format_name,
+            "format_version": self.model_file.format_version,
+            "netkit_version": self.model_file.netkit_version,
+            "test": self.test_set.summary() if self.test_set is not None else None,
+        }
+
+    def answer(self, row: FloatArray, downsample: FloatArray) -> dict[str, Any]:
+        """The reply to a drawing: ``row`` is what the network sees, ``downsample`` the plain resize."""
+        with self.lock:
+            outputs = self.model.activations(row.reshape(1, -1))
+        inputs = [row.reshape(1, -1), *outputs[:-1]]
+        probabilities = outputs[-1][0]
+        return {
+            "digit": int(np.argmax(probabilities)),
+            "probabilities": [float(p) for p in probabilities],
+            "input": _rounded(row.reshape(SIDE, SIDE), 4),
+            "downsample": _rounded(downsample.reshape(SIDE, SIDE), 4),
+            "activations": [_rounded(output[0]) for output in outputs],
+            "weighted_inputs": [self._weighted_input(index, inputs[index]) for index in range(len(outputs))],
+        }
+
+    def _weighted_input(self, index: int, layer_input: FloatArray) -> list[Any] | None:
+        """z = x W + b of a dense layer, shown on hover; ``None`` for a layer without those weights.
+
+        Recomputed from the weights rather than read from the layer, whose buffers are private.
+        """
+        layer = self.model.layers[index]
+        weight, bias = getattr(layer, "weight", None), getattr(layer, "bias", None)
+        if weight is None or bias is None:
+            return None
+        return _rounded((layer_input @ weight + bias)[0])
+
+    def weights(self, layer_index: int, unit: int) -> dict[str, Any]:
+        layers = self.model.layers
+        if not 0 <= layer_index < len(layers):
+            raise ApiError(404, f"no layer {layer_index}: the model has layers 0..{len(layers) - 1}")
+        weight = getattr(layers[layer_index], "weight", None)
+        if weight is None:
+            raise ApiError(404, f"layer {layer_index} has no weights")
+        units = weight.shape[1]
+        if not 0 <= unit < units:
+            raise ApiError(404, f"no unit {unit} in layer {layer_index}: it has units 0..{units - 1}")
+        column = np.array(weight[:, unit], dtype=np.float64)
+        side = SIDE if column.size == SIDE * SIDE else None
+        return {
+            "layer": layer_index,
+            "unit": unit,
+            "inputs": int(column.size),
+            "shape": [side, side] if side else [int(column.size)],
+            "weights": column.tolist(),
+            "bias": float(layers[layer_index].bias[unit]),  # type: ignore[attr-defined]
+        }
+
+    def require_test_set(self) -> ScoredTestSet:
+        if self.test_set is None:
+            raise ApiError(404, "no test set loaded, so no mistakes or confusion matrix (see the server's output)")
+        return self.test_set
