@@ -1,9 +1,9 @@
-"""netkit against PyTorch (CPU) and a per-sample loop on MNIST, side by side in one run.
+"""netkit against PyTorch (CPU), a hand-written NumPy loop and a per-sample loop on MNIST, side by side in one run.
 
 Run from the repository root: ``.venv/bin/python bench/benchmark.py [--quick] [--data-dir PATH] [--json PATH]``.
 netkit is timed through its public API and the training loop ``netkit train`` uses (``Sequential``, the
 ``mini-batch`` optimiser plugin, ``Trainer.fit``). PyTorch runs in a worker process that takes its turn right
-after netkit on each case; cold loads and the peak-memory run use fresh processes (``probes.py``).
+after netkit on each case; cold loads and the peak-memory run use fresh processes (``harness.py``).
 What is measured and how: ``bench/README.md``.
 """
 
@@ -20,36 +20,35 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from children import SETTLE_SECONDS, TorchWorker, run_child
-from common import (
+from harness import (
     CASES,
     SEED,
+    SETTLE_SECONDS,
     TRAIN_ROWS,
+    WARM_UP,
     Case,
+    LineWorker,
     Mnist,
-    Timing,
     build_model,
     copy_weights_in,
     load_mnist,
-    offers_decoded_cache,
+    optimizer_for,
     quick_case,
     repeat,
     resolve_data_dir,
+    run_probe,
+    stats,
+    torch_worker,
 )
-from machine import ContentionTally, CpuContention, QuietWaiter, machine_facts, matmul_gflops
+from machine import OthersBusy, QuietWaiter, machine_facts, matmul_gflops
 from numpy_loop import NumpyLoop
-from per_sample import PerSampleNet, time_per_sample
-from report import print_report
-from targets import check_targets, target_rows
-from threadpoolctl import threadpool_info
+from report import check_targets, print_report
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from netkit.data.dataset import one_hot
 from netkit.evaluation import evaluate
 from netkit.model import Sequential
-from netkit.registry import default_registry
 from netkit.training import Callback, Trainer
-
-REPOSITORY = Path(__file__).resolve().parent.parent
 
 
 def progress(message: str) -> None:
@@ -61,10 +60,7 @@ class NetkitSession:
 
     def __init__(self, case: Case, data: Mnist) -> None:
         self.model = build_model(case)
-        optimizer = default_registry().create(
-            "optimizers", f"mini-batch:learning_rate={case.learning_rate},batch_size={case.batch_size}"
-        )
-        self.trainer = Trainer(self.model, optimizer, np.random.default_rng(SEED))
+        self.trainer = Trainer(self.model, optimizer_for(case), np.random.default_rng(SEED))
         self.images, self.labels = data.train_images[: case.rows], data.train_labels[: case.rows]
 
     def epoch(self) -> float:
@@ -76,19 +72,17 @@ class NetkitSession:
 class BlasThreads(Callback):
     """Notes how many BLAS threads the Trainer runs its epochs with (it chooses per model and batch size)."""
 
-    def __init__(self) -> None:
-        self.threads: int | None = None
+    threads: int | None = None
 
     def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
-        counts = [info["num_threads"] for info in threadpool_info() if info.get("user_api") == "blas"]
-        self.threads = counts[0] if counts else None
+        self.threads = next((info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"), None)
 
 
 def netkit_blas_threads(case: Case, data: Mnist) -> int | None:
     """The Trainer's BLAS thread count for ``case``, seen in one step of a throwaway model (not timed)."""
-    probe, session = BlasThreads(), NetkitSession(case, data)
-    session.trainer.fit(session.images[: case.batch_size], session.labels[: case.batch_size], 1, callbacks=[probe])
-    return probe.threads
+    seen, session = BlasThreads(), NetkitSession(case, data)
+    session.trainer.fit(session.images[: case.batch_size], session.labels[: case.batch_size], 1, callbacks=[seen])
+    return seen.threads
 
 
 class LoopSession:
@@ -110,65 +104,63 @@ class LoopSession:
 
 
 def run_per_sample(case: Case, data: Mnist, rows: int, repeats: int) -> dict[str, Any]:
-    """``repeats`` consecutive runs over ``rows`` fresh samples each, one sample per step."""
-    net = PerSampleNet(build_model(case), case.per_sample_learning_rate)
+    """What the original program does: one image per step (forward, backward, SGD update), ``repeats`` runs
+    over ``rows`` fresh samples each, through netkit's textbook twins on one-row batches (the readable maths;
+    each layer one small matrix product, what it lacks is batching), from the case's initial weights.
+
+    On one BLAS thread: a one-row product gains nothing from a second, and on a busy machine a thread team
+    waiting for a descheduled member makes it many times slower.
+    """
+    seed = build_model(case)
+    model = Sequential.from_config(seed.get_config(), registry=seed.registry.textbook_form())
+    model.parameters[...] = seed.to_file_order(seed.parameters)  # twins keep no transposed weights
+    targets, scratch = np.eye(model.output_size, dtype=np.float32), np.empty((1, model.output_size), np.float32)
     samples = []
     for index in range(repeats):
-        start = index * rows
-        images, labels = data.train_images[start : start + rows], data.train_labels[start : start + rows]
-        samples.append(time_per_sample(net, images, labels, rows))
-    model = build_model(case)
-    copy_weights_in(model, net.weights_in_netkit_layout())
-    return {
-        "rows_timed": rows,
-        "rows_trained": rows * repeats,
-        "seconds": Timing(tuple(samples)).to_dict(),
-        "test_accuracy": evaluate(model, data.test_images, data.test_labels).accuracy,
-    }
-
-
-def start_torch(data_argument: str, installed: bool) -> TorchWorker | None:
-    if not installed:
-        progress("torch not installed — PyTorch column skipped")
-        return None
-    progress("starting the PyTorch worker process")
-    return TorchWorker(data_argument)
+        images = data.train_images[index * rows : (index + 1) * rows]
+        labels: list[Any] = data.train_labels[index * rows : (index + 1) * rows].tolist()
+        with threadpool_limits(limits=1, user_api="blas"):
+            started = time.perf_counter()
+            for image, label in zip(images, labels, strict=True):
+                output = model.forward(image[np.newaxis], True)
+                model.backward(output, targets[label : label + 1], scratch)
+                model.parameters -= case.per_sample_learning_rate * model.gradients
+            samples.append(time.perf_counter() - started)
+    copy_weights_in(seed, [(views["weight"], views["bias"]) for views in model.parameter_views])
+    accuracy = evaluate(seed, data.test_images, data.test_labels).accuracy
+    return {"rows_timed": rows, "rows_trained": rows * repeats, "seconds": stats(samples), "test_accuracy": accuracy}
 
 
 def measure_matmul(repeats: int) -> dict[str, float | None]:
     """NumPy's large-matmul GFLOP/s on the default BLAS threads and on one, and how busy the machine was."""
-    contention = CpuContention()
-    return {
-        "default_threads": matmul_gflops(repeats),
-        "one_thread": matmul_gflops(repeats, threads=1),
-        "other_processes_cores": contention.other_cores(),
-    }
+    busy = OthersBusy()
+    figures = {"default_threads": matmul_gflops(repeats), "one_thread": matmul_gflops(repeats, threads=1)}
+    return {**figures, "other_processes_cores": busy.stop().cores()}
 
 
-def measure_cached_load(data_argument: str, repeats: int) -> dict[str, Any]:
-    """Loads with the plugin's decoded cache, in a temporary user cache: one that fills it, then hits."""
-    if not offers_decoded_cache():
-        progress("the mnist plugin offers no decoded cache")
-        return {}
+def measure_loads(data_dir: str, repeats: int) -> dict[str, Any]:
+    """Cold loads in fresh processes; then with the decoded cache, in a temporary user cache: one that fills
+    it, then hits."""
+    progress(f"cold MNIST loads in fresh processes x {repeats}")
+    cold = [run_probe("load", data_dir) for _ in range(repeats)]
     with tempfile.TemporaryDirectory(prefix="netkit-bench-cache-") as cache_home:
         progress(f"MNIST loads with cache=true: 1 filling the cache, {repeats} from it (fresh processes)")
-        fill = run_child("load-cached", data_argument, cache_home=cache_home)
-        hits = [run_child("load-cached", data_argument, cache_home=cache_home) for _ in range(repeats)]
+        fill = run_probe("load-cached", data_dir, cache_home=cache_home)
+        hits = [run_probe("load-cached", data_dir, cache_home=cache_home) for _ in range(repeats)]
     good = [hit for hit in hits if "seconds" in hit]
     return {
+        "cold": cold,
         "cache_fill": fill,
         "cache_hits": hits,
-        "cached": Timing(tuple(hit["seconds"] for hit in good)).to_dict() if good else None,
-        "cached_and_read": Timing(tuple(hit["seconds"] + hit["touch_seconds"] for hit in good)).to_dict()
-        if good
-        else None,
+        "cached": stats(hit["seconds"] for hit in good) if good else None,
+        "cached_and_read": stats(hit["seconds"] + hit["touch_seconds"] for hit in good) if good else None,
     }
 
 
 def run_training_cases(
     cases: list[Case],
     data: Mnist,
-    torch: TorchWorker | None,
+    torch: LineWorker | None,
     single_thread: bool,
     results: dict[str, Any],
     quiet: QuietWaiter,
@@ -178,7 +170,7 @@ def run_training_cases(
     for case in cases:
         entry = results["cases"][case.key]
         progress(f"{case.label}: {case.epochs} timed pass(es) over {case.rows:,} rows each")
-        tally = ContentionTally()  # only while epochs are being timed, not while waiting or scoring
+        busy = OthersBusy(start=False)  # only while epochs are being timed, not while waiting or scoring
         netkit, loop = NetkitSession(case, data), LoopSession(case, data)
         thread_settings: list[int | None] = []
         if torch is not None:
@@ -190,7 +182,7 @@ def run_training_cases(
         torch_seconds: list[list[float]] = [[] for _ in thread_settings]
         for _ in range(case.epochs):
             quiet.wait()
-            stretch = CpuContention()
+            busy.start()
             netkit_seconds.append(netkit.epoch())
             time.sleep(SETTLE_SECONDS)
             loop_seconds.append(loop.epoch())
@@ -198,28 +190,23 @@ def run_training_cases(
                 time.sleep(SETTLE_SECONDS)
                 for index, seconds in enumerate(torch_seconds):
                     seconds.append(torch.request(op="epoch", session=str(index))["seconds"])
-            tally.add(stretch)
+            busy.stop()
         entry["netkit"] = {
             "blas_threads": netkit_blas_threads(case, data),
-            "epoch_seconds": Timing(tuple(netkit_seconds)).to_dict(),
+            "epoch_seconds": stats(netkit_seconds),
             "history_seconds": [record.seconds for record in netkit.trainer.history.epochs],
             "test_accuracy": evaluate(netkit.model, data.test_images, data.test_labels).accuracy,
         }
-        entry["numpy_loop"] = {
-            "epoch_seconds": Timing(tuple(loop_seconds)).to_dict(),
-            "test_accuracy": loop.test_accuracy(data),
-        }
+        entry["numpy_loop"] = {"epoch_seconds": stats(loop_seconds), "test_accuracy": loop.test_accuracy(data)}
         if torch is not None:
             entry["torch"] = [
-                {**torch.request(op="end", session=str(index)), "epoch_seconds": Timing(tuple(seconds)).to_dict()}
+                {**torch.request(op="end", session=str(index)), "epoch_seconds": stats(seconds)}
                 for index, seconds in enumerate(torch_seconds)
             ]
-        entry["other_processes_cores"] = tally.cores()
+        entry["other_processes_cores"] = busy.cores()
         scale = TRAIN_ROWS / case.rows
         line = f"  netkit {min(netkit_seconds) * scale:.3f} s/epoch, NumPy loop {min(loop_seconds) * scale:.3f}"
-        if torch_seconds:
-            line += f", PyTorch {min(torch_seconds[0]) * scale:.3f} s/epoch"
-        progress(line)
+        progress(line + (f", PyTorch {min(torch_seconds[0]) * scale:.3f} s/epoch" if torch_seconds else ""))
         if case.key == "seed-b32":
             seed_model = netkit.model
     if seed_model is None:
@@ -240,37 +227,33 @@ def main(argv: list[str] | None = None) -> int:
         help="on a shared machine: spend up to SECONDS in all waiting for quiet spells before measurements",
     )
     args = parser.parse_args(argv)
-    started, contention = time.perf_counter(), CpuContention()
-    quiet = QuietWaiter(args.wait_quiet, progress)
-
+    started, whole_run, quiet = time.perf_counter(), OthersBusy(), QuietWaiter(args.wait_quiet, progress)
     data_dir = resolve_data_dir(args.data_dir)
-    data_argument = str(data_dir)
     cases = [quick_case(case) for case in CASES] if args.quick else list(CASES)
-    repeats = 1 if args.quick else 3
+    repeats, matmul_repeats, predict_repeats = (1, 3, 5) if args.quick else (3, 10, 20)
     results: dict[str, Any] = {
         "mode": "quick" if args.quick else "full",
-        "machine": machine_facts(REPOSITORY),
+        "machine": machine_facts(Path(__file__).resolve().parent.parent),
         "load_average_before": os.getloadavg(),
         "cases": {case.key: {"case": case.to_dict()} for case in cases},
     }
-
     progress("measuring NumPy's large-matmul GFLOP/s")
-    matmul_repeats = 3 if args.quick else 10
     quiet.wait()
     matmul_runs = [measure_matmul(matmul_repeats)]
 
     progress(f"loading MNIST from {data_dir}")
     load_started = time.perf_counter()
     data = load_mnist(data_dir)
-    results["load"] = {"in_process_first_seconds": time.perf_counter() - load_started, "data_dir": data_argument}
-
-    # Untimed: the first training run of a process pays for thread pools, imports and page faults.
-    NetkitSession(Case("warm-up", (16, 16), "sigmoid", 32, 0.5, epochs=1, rows=6_400), data).epoch()
+    results["load"] = {"in_process_first_seconds": time.perf_counter() - load_started, "data_dir": str(data_dir)}
+    NetkitSession(WARM_UP, data).epoch()  # untimed: a process's first run pays for thread pools and page faults
 
     with contextlib.ExitStack() as stack:
-        torch = start_torch(data_argument, results["machine"]["torch"] is not None)
-        if torch is not None:
-            stack.enter_context(torch)
+        torch = None
+        if results["machine"]["torch"] is None:
+            progress("torch not installed — PyTorch column skipped")
+        else:
+            progress("starting the PyTorch worker process")
+            torch = stack.enter_context(torch_worker(data_dir))
         results["torch"] = torch.info if torch else None
         seed_model = run_training_cases(cases, data, torch, not args.quick, results, quiet)
         progress("measuring NumPy's large-matmul GFLOP/s again (the best of both counts)")
@@ -280,14 +263,12 @@ def main(argv: list[str] | None = None) -> int:
         results["matmul_gflops"] = {
             setting: max(run[setting] or 0.0 for run in matmul_runs) for setting in ("default_threads", "one_thread")
         }
-
-        predict_repeats = 5 if args.quick else 20
         progress(f"predict_proba on {data.test_images.shape[0]:,} test images x {predict_repeats}")
         predict, test_images = seed_model.predict_proba, data.test_images
         quiet.wait()
-        section = CpuContention()
-        results["predict"] = {"netkit_seconds": repeat(lambda: predict(test_images), predict_repeats).to_dict()}
-        results["predict"]["other_processes_cores"] = section.other_cores()
+        busy = OthersBusy()
+        results["predict"] = {"netkit_seconds": repeat(lambda: predict(test_images), predict_repeats)}
+        results["predict"]["other_processes_cores"] = busy.stop().cores()
         if torch is not None:
             seed_case = next(case for case in cases if case.key == "seed-b32")
             results["predict"]["torch_seconds"] = torch.request(
@@ -303,18 +284,15 @@ def main(argv: list[str] | None = None) -> int:
         results["cases"][case.key]["per_sample"] = per_sample[case.architecture]
     del data, seed_model
 
-    progress(f"cold MNIST loads in fresh processes x {repeats}")
-    results["load"]["cold"] = [run_child("load", data_argument) for _ in range(repeats)]
-    results["load"].update(measure_cached_load(data_argument, repeats))
+    results["load"].update(measure_loads(str(data_dir), repeats))
     progress("peak RSS of loading MNIST + one epoch of the seed net (fresh process)")
-    results["peak_memory"] = run_child("train", data_argument)
-
+    results["peak_memory"] = run_probe("train", str(data_dir))
     results["waited_for_quiet_seconds"] = quiet.total
     results["load_average_after"] = os.getloadavg()
-    results["other_processes_cores"] = contention.other_cores()
+    results["other_processes_cores"] = whole_run.stop().cores()
     results["total_seconds"] = time.perf_counter() - started
     results["targets"] = check_targets(results)
-    print_report(results, target_rows(results["targets"]))
+    print_report(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
         progress(f"wrote {args.json}")

@@ -6,13 +6,9 @@ Both sides score the same network with the same weights (by default the shipped 
 model). PyTorch runs in a child process, so its OpenMP threads never spin beside NumPy's BLAS threads, and
 the two take turns: each turn times ``--calls`` calls on one side, then on the other, so a busy spell on a
 shared machine hits both. PyTorch's calls are ``softmax(net(x))`` and ``net(x).argmax(1)`` under
-``inference_mode``, with the images handed over once as a tensor sharing NumPy's memory. It prints the min
-and median milliseconds of each side and the ratio netkit / PyTorch of the minima. PyTorch is never a
-netkit dependency: ``.venv/bin/pip install torch==2.13.0``.
-
-``--threads 1`` runs both on one thread (BLAS and PyTorch's intra-op pool) and also reports CPU time, the
-calling thread's own: on a machine where other processes keep the cores busy, wall time mostly measures
-them, while one thread's CPU time still measures the work.
+``inference_mode``, with the images handed over once as a tensor sharing NumPy's memory. ``--threads 1``
+runs both on one thread (BLAS and PyTorch's intra-op pool) and also reports CPU time, the calling thread's
+own: on a machine where other processes keep the cores busy, wall time mostly measures them.
 """
 
 from __future__ import annotations
@@ -20,20 +16,15 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from common import load_mnist, resolve_data_dir
+from harness import LineWorker, load_mnist, resolve_data_dir, table
 
 from netkit.io import load_model
-from netkit.model import Sequential
 from netkit.pretrained import pretrained_model_path
-
-OPERATIONS = ("predict_proba", "predict")
 
 
 def timed(function: Callable[[], object], calls: int) -> list[tuple[float, float]]:
@@ -49,22 +40,12 @@ def timed(function: Callable[[], object], calls: int) -> list[tuple[float, float
 def torch_child(model_path: str, data_dir: str, threads: int | None) -> int:
     """Answer each request line (an operation and a call count) with a JSON list of (wall, CPU) seconds."""
     import torch
-    from torch import nn
+    from torch_side import torch_net
 
     if threads:
         torch.set_num_threads(threads)
-    model = load_model(model_path).model
-    modules: list[nn.Module] = []
-    for index, views in enumerate(model.parameter_views):
-        linear = nn.Linear(*views["weight"].shape)
-        with torch.no_grad():
-            linear.weight.copy_(torch.from_numpy(views["weight"].T.copy()))
-            linear.bias.copy_(torch.from_numpy(views["bias"].copy()))
-        modules.append(linear)
-        if index < len(model.parameter_views) - 1:
-            modules.append(nn.Sigmoid())
-    net = nn.Sequential(*modules).eval()
-    images = torch.from_numpy(load_mnist(Path(data_dir)).test_images)
+    net = torch_net(load_model(model_path).model, "sigmoid").eval()
+    images = torch.from_numpy(load_mnist(resolve_data_dir(data_dir)).test_images)
 
     def predict_proba() -> object:
         with torch.inference_mode():
@@ -77,15 +58,9 @@ def torch_child(model_path: str, data_dir: str, threads: int | None) -> int:
     functions = {"predict_proba": predict_proba, "predict": predict}
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
     for line in sys.stdin:
-        operation, calls = line.split()
-        print(json.dumps(timed(functions[operation], int(calls))), flush=True)
+        request = json.loads(line)
+        print(json.dumps(timed(functions[request["op"]], request["calls"])), flush=True)
     return 0
-
-
-def check_the_model(model: Sequential) -> None:
-    activations = {type(getattr(layer, "activation", None)).__name__ for layer in model.layers[:-1]}
-    if activations - {"Sigmoid"}:
-        raise SystemExit(f"this benchmark mirrors sigmoid hidden layers only, not {sorted(activations)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -97,57 +72,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", help="folder holding the MNIST IDX files (default: $NETKIT_DATA/mnist)")
     parser.add_argument("--torch-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    data_dir = resolve_data_dir(args.data_dir)
+    data_dir = str(resolve_data_dir(args.data_dir))
     if args.torch_child:
-        return torch_child(args.model, str(data_dir), args.threads)
+        return torch_child(args.model, data_dir, args.threads)
     if args.threads:
         from threadpoolctl import threadpool_limits
 
         threadpool_limits(args.threads, user_api="blas")
     model = load_model(args.model).model
-    check_the_model(model)
-    images = load_mnist(data_dir).test_images
+    activations = {type(getattr(layer, "activation", None)).__name__ for layer in model.layers[:-1]}
+    if activations - {"Sigmoid"}:
+        raise SystemExit(f"this benchmark mirrors sigmoid hidden layers only, not {sorted(activations)}")
+    images = load_mnist(resolve_data_dir(data_dir)).test_images
     netkit: dict[str, Callable[[], Any]] = {
         "predict_proba": lambda: model.predict_proba(images),
         "predict": lambda: model.predict(images),
     }
-    child = subprocess.Popen(
-        [sys.executable, __file__, "--torch-child", "--model", args.model, "--data-dir", str(data_dir)]
-        + (["--threads", str(args.threads)] if args.threads else []),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert child.stdin is not None and child.stdout is not None
-    about = json.loads(child.stdout.readline())
-
-    def torch_side(operation: str, calls: int) -> list[tuple[float, float]]:
-        assert child.stdin is not None and child.stdout is not None
-        child.stdin.write(f"{operation} {calls}\n")
-        child.stdin.flush()
-        return [(wall, cpu) for wall, cpu in json.loads(child.stdout.readline())]
-
+    command = [sys.executable, __file__, "--torch-child", "--model", args.model, "--data-dir", data_dir]
+    child = LineWorker(command + (["--threads", str(args.threads)] if args.threads else []), settle=0.0)
+    about = child.info
     print(f"{model!r} on {images.shape[0]:,} MNIST test images; PyTorch {about['torch']}, {about['threads']} threads")
     print(f"{args.turns} turns of {args.calls} calls a side; milliseconds, min / median")
-    clocks = ("wall", "cpu") if args.threads == 1 else ("wall",)
-    for operation in OPERATIONS:
+    rows = []
+    for operation in netkit:
         timed(netkit[operation], 3)  # untimed: buffers, thread pools, page faults
-        torch_side(operation, 3)
-        ours: list[tuple[float, float]] = []
-        theirs: list[tuple[float, float]] = []
+        child.request(op=operation, calls=3)
+        ours: list[list[float]] = []
+        theirs: list[list[float]] = []
         for _ in range(args.turns):
             ours += timed(netkit[operation], args.calls)
-            theirs += torch_side(operation, args.calls)
-        for column, clock in enumerate(clocks):
-            mine = [sample[column] * 1e3 for sample in ours]
-            other = [sample[column] * 1e3 for sample in theirs]
-            print(
-                f"{operation:14s} {clock:4s} netkit {min(mine):6.2f} / {statistics.median(mine):6.2f}   "
-                f"PyTorch {min(other):6.2f} / {statistics.median(other):6.2f}   "
-                f"netkit / PyTorch {min(mine) / min(other):.2f}"
-            )
-    child.stdin.close()
-    child.wait()
+            theirs += child.request(op=operation, calls=args.calls)
+        for column, clock in enumerate(("wall", "cpu") if args.threads == 1 else ("wall",)):
+            mine, other = ([sample[column] * 1e3 for sample in side] for side in (ours, theirs))
+            rows.append([operation, clock, f"{min(mine):.2f} / {statistics.median(mine):.2f}"])
+            rows[-1] += [f"{min(other):.2f} / {statistics.median(other):.2f}", f"{min(mine) / min(other):.2f}"]
+    print(table(["operation", "clock", "netkit", "PyTorch", "netkit / PyTorch"], rows, left=2))
+    child.__exit__()
     return 0
 
 

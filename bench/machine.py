@@ -1,4 +1,8 @@
-"""Facts about the machine and the software the figures were measured with, and NumPy's own matmul speed."""
+"""The machine the figures come from: its facts, NumPy's own matmul speed, and how busy other processes kept it.
+
+Stdlib and ``/proc`` only (no psutil): ``os.getloadavg`` for the header, one ``/proc/stat`` reader for the
+"others busy" figure that says whether a figure measured on a shared machine can be trusted.
+"""
 
 from __future__ import annotations
 
@@ -16,70 +20,48 @@ import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
 MATMUL_SIZE = 2048
+NOISY_CORES = 0.25  # other processes' average core use above which a figure is flagged as noisy
+TICK = os.sysconf("SC_CLK_TCK")
+# Children that run alongside the benchmark (the PyTorch worker): their CPU time is the benchmark's own.
+# A child leaves this list only after it has been waited for, when os.times() starts counting it.
+LIVE_CHILDREN: list[int] = []
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def blas_description() -> dict[str, Any]:
-    config: Any = np.show_config(mode="dicts")
-    blas = config.get("Build Dependencies", {}).get("blas", {})
-    loaded = [info for info in threadpool_info() if info.get("user_api") == "blas"]
-    runtime = loaded[0] if loaded else {}
-    return {
-        "name": blas.get("name", "unknown"),
-        "version": blas.get("version", "unknown"),
-        "configuration": blas.get("openblas configuration", ""),
-        "threads": runtime.get("num_threads"),
-        "architecture": runtime.get("architecture"),
-        "threading_layer": runtime.get("threading_layer"),
-    }
-
-
-def torch_version() -> str | None:
-    """The installed torch's version, found without importing it (this process never imports torch)."""
-    try:
-        return importlib.metadata.version("torch")
-    except importlib.metadata.PackageNotFoundError:
-        return None
-
-
-def git_revision(repository: Path) -> str:
-    try:
-        revision = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=repository, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=repository,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return revision + (" + uncommitted changes" if dirty else "")
+def _command(*arguments: str, cwd: Path) -> str:
+    return subprocess.run(arguments, cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
 
 
 def machine_facts(repository: Path) -> dict[str, Any]:
-    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    models = [line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")]
+    blas = np.show_config(mode="dicts").get("Build Dependencies", {}).get("blas", {})  # type: ignore[union-attr]
+    runtime = next((info for info in threadpool_info() if info.get("user_api") == "blas"), {})
+    try:
+        torch: str | None = importlib.metadata.version("torch")  # found without importing torch here
+    except importlib.metadata.PackageNotFoundError:
+        torch = None
+    try:
+        revision = _command("git", "rev-parse", "--short", "HEAD", cwd=repository)
+        if _command("git", "status", "--porcelain", "--untracked-files=no", cwd=repository):
+            revision += " + uncommitted changes"
+    except (OSError, subprocess.CalledProcessError):
+        revision = "unknown"
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "cpu": cpu_model(),
+        "cpu": models[0] if models else platform.processor() or "unknown",
         "cores": os.cpu_count(),
-        "usable_cores": affinity,
+        "usable_cores": len(os.sched_getaffinity(0)),
         "python": platform.python_version(),
         "numpy": np.__version__,
-        "blas": blas_description(),
-        "torch": torch_version(),
-        "netkit_revision": git_revision(repository),
+        "blas": {
+            "name": blas.get("name", "unknown"),
+            "version": blas.get("version", "unknown"),
+            "threads": runtime.get("num_threads"),
+            "architecture": runtime.get("architecture"),
+            "threading_layer": runtime.get("threading_layer"),
+        },
+        "torch": torch,
+        "netkit_revision": revision,
     }
 
 
@@ -99,77 +81,56 @@ def matmul_gflops(repeats: int, threads: int | None = None) -> float:
     return 2 * MATMUL_SIZE**3 / best / 1e9
 
 
-# Other processes' average core use above which a figure is flagged as measured on a busy machine.
-NOISY_CORES = 0.25
-
-# Children that run alongside the benchmark (the PyTorch worker): their CPU time is the benchmark's own.
-# A child leaves this list only after it has been waited for, when os.times() starts counting it.
-LIVE_CHILDREN: list[int] = []
-
-
-def _process_cpu_seconds(pid: int) -> float:
+def _busy_seconds() -> float | None:
+    """CPU seconds all processes have spent busy since boot (``/proc/stat``'s first line minus idle, iowait)."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return (sum(fields) - fields[3] - fields[4]) / TICK
 
 
-class CpuContention:
-    """How much CPU other processes used during a stretch of the run: ``/proc/stat`` minus our own CPU time.
+def _own_seconds() -> float:
+    """CPU seconds of this process, its waited-for children and its live ones (``/proc/PID/stat``)."""
+    times = os.times()
+    own = times.user + times.system + times.children_user + times.children_system
+    for pid in LIVE_CHILDREN:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            own += (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
+        except (OSError, IndexError):
+            pass
+    return own
+
+
+class OthersBusy:
+    """How many cores other processes kept busy over the stretches between ``start()`` and ``stop()``.
 
     On a small shared machine this is the first thing to look at when figures jump between runs.
     """
 
-    def __init__(self) -> None:
-        self.started = time.perf_counter()
-        self.busy, self.own = self._busy_seconds(), self._own_seconds()
+    def __init__(self, start: bool = True) -> None:
+        self.other, self.wall, self.known = 0.0, 0.0, True
+        self._mark: tuple[float | None, float, float] | None = None
+        if start:
+            self.start()
 
-    @staticmethod
-    def _busy_seconds() -> float | None:
-        try:
-            fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-        except (OSError, ValueError):
-            return None
-        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-        return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+    def start(self) -> OthersBusy:
+        self._mark = (_busy_seconds(), _own_seconds(), time.perf_counter())
+        return self
 
-    @staticmethod
-    def _own_seconds() -> float:
-        times = os.times()
-        own = times.user + times.system + times.children_user + times.children_system
-        return own + sum(_process_cpu_seconds(pid) for pid in LIVE_CHILDREN)
-
-    def other_seconds(self) -> tuple[float, float] | None:
-        """(CPU seconds used by other processes, wall seconds) since construction."""
-        busy = self._busy_seconds()
-        if busy is None or self.busy is None:
-            return None
-        elapsed = time.perf_counter() - self.started
-        return max(0.0, (busy - self.busy) - (self._own_seconds() - self.own)), elapsed
-
-    def other_cores(self) -> float | None:
-        """Average number of cores busy with other processes since construction."""
-        seconds = self.other_seconds()
-        return None if seconds is None else seconds[0] / seconds[1]
-
-
-class ContentionTally:
-    """Other processes' average core use over several separate stretches (e.g. only the timed epochs)."""
-
-    def __init__(self) -> None:
-        self.other, self.elapsed, self.known = 0.0, 0.0, True
-
-    def add(self, stretch: CpuContention) -> None:
-        seconds = stretch.other_seconds()
-        if seconds is None:
+    def stop(self) -> OthersBusy:
+        assert self._mark is not None
+        (busy_before, own_before, started), busy = self._mark, _busy_seconds()
+        if busy is None or busy_before is None:
             self.known = False
         else:
-            self.other += seconds[0]
-            self.elapsed += seconds[1]
+            self.other += max(0.0, (busy - busy_before) - (_own_seconds() - own_before))
+        self.wall += time.perf_counter() - started
+        return self
 
     def cores(self) -> float | None:
-        return self.other / self.elapsed if self.known and self.elapsed > 0 else None
+        return self.other / self.wall if self.known and self.wall > 0 else None
 
 
 def wait_until_quiet(limit_seconds: float, threshold: float = NOISY_CORES, window: float = 0.5) -> float:
@@ -179,10 +140,10 @@ def wait_until_quiet(limit_seconds: float, threshold: float = NOISY_CORES, windo
     """
     waited = 0.0
     while waited < limit_seconds:
-        contention = CpuContention()
+        stretch = OthersBusy()
         time.sleep(window)
         waited += window
-        other = contention.other_cores()
+        other = stretch.stop().cores()
         if other is None or other < threshold:
             break
     return waited

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from common import SEED, Case, Mnist, build_model, copy_weights_in, load_mnist, repeat
+from harness import SEED, WARM_UP, Case, Mnist, build_model, copy_weights_in, load_mnist, repeat
 from torch import nn
 from torch.nn import functional
 
@@ -102,7 +102,7 @@ def time_predict(case: Case, data: Mnist, repeats: int) -> dict[str, Any]:
         with torch.inference_mode():
             torch.softmax(net(test), dim=1)
 
-    return repeat(predict, repeats).to_dict()
+    return repeat(predict, repeats)
 
 
 class Worker:
@@ -115,9 +115,8 @@ class Worker:
 
     def warm_up(self) -> None:
         """Start the thread pools and the allocator before anything is timed (matters most in ``--quick``)."""
-        case = Case("warm-up", (16, 16), "sigmoid", 32, 0.5, epochs=1, rows=6_400)
         for threads in {self.default_threads, 1}:
-            Session(case, self.data, threads).epoch()
+            Session(WARM_UP, self.data, threads).epoch()
         torch.set_num_threads(self.default_threads)
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
