@@ -15,9 +15,11 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from harness import repeat, table
 from rich.console import Console
 from rich.text import Text
 
@@ -46,7 +48,9 @@ def _console() -> Console:
     return Console(file=sink, force_terminal=True, width=100, height=40, color_system="truecolor")
 
 
-def measure_run(name: str, images: np.ndarray, labels: np.ndarray, validation: tuple[np.ndarray, np.ndarray]) -> None:
+def measure_run(
+    name: str, images: np.ndarray, labels: np.ndarray, validation: tuple[np.ndarray, np.ndarray]
+) -> list[str]:
     optimizer_spec, epochs = RUNS[name]
     model = Sequential(784, SEED_NET, "cross-entropy", np.random.default_rng([0, 0]))
     trainer = Trainer(model, default_registry().create("optimizers", optimizer_spec), np.random.default_rng([0, 2]))
@@ -56,24 +60,15 @@ def measure_run(name: str, images: np.ndarray, labels: np.ndarray, validation: t
         trainer.fit(images, labels, epochs, validation, [view])
         view.finish(Text("done"))
     wall = time.perf_counter() - started
-    share = view.refresh_seconds / wall
-    print(
-        f"{name:38s} {wall:7.2f} s run  {view.refreshes:4d} redraws  "
-        f"{1000 * view.refresh_seconds / max(view.refreshes, 1):6.2f} ms each  view {100 * share:5.2f}% of the run"
-    )
+    each = 1000 * view.refresh_seconds / max(view.refreshes, 1)
+    return [name, f"{wall:.2f}", str(view.refreshes), f"{each:.2f}", f"{100 * view.refresh_seconds / wall:.2f}%"]
 
 
-def _best_of(repeats: int, work: object) -> float:
-    assert callable(work)
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - started)
-    return min(times)
+def _best_of(repeats: int, work: Callable[[], object]) -> float:
+    return float(repeat(work, repeats)["min"])
 
 
-def measure_charts(use_plotext: bool) -> None:
+def measure_charts(use_plotext: bool) -> list[list[str]]:
     rng = np.random.default_rng(0)
     losses = 0.2 + 2.2 * np.exp(-np.arange(135_000) / 9000) * rng.uniform(0.7, 1.3, 135_000)  # 80 epochs
     records = [EpochRecord(e, 0.6 / e, 0.3 / e**0.5, 0.9, 0.1, 4e5) for e in range(1, 81)]
@@ -81,14 +76,16 @@ def measure_charts(use_plotext: bool) -> None:
     chart = _best_of(50, lambda: iteration_chart(losses, 100, 7, 1688))
     epochs = _best_of(50, lambda: epoch_chart(records, 100, 7))
     written = _best_of(50, lambda: console.print(iteration_chart(losses, 100, 7, 1688)))
-    print(f"{'netkit iteration chart, 135,000 losses, 100x7':48s} build {1000 * chart:6.2f} ms")
-    print(f"{'  the same, built and written by rich':48s} {1000 * written:12.2f} ms")
-    print(f"{'netkit epoch chart, 80 epochs, 100x7':48s} build {1000 * epochs:6.2f} ms")
-    table = EpochTable(epoch_columns(80, lambda record: True), 100)
-    line = _best_of(200, lambda: console.print(table.row(records[11])))
-    print(f"{'one epoch line (a rich.Table), built and written':48s} {1000 * line:12.2f} ms")
+    line = EpochTable(epoch_columns(80, lambda record: True), 100)
+    row = _best_of(200, lambda: console.print(line.row(records[11])))
+    rows = [
+        ["netkit iteration chart, 135,000 losses, 100x7, build", f"{1000 * chart:.2f}", ""],
+        ["  the same, built and written by rich", f"{1000 * written:.2f}", ""],
+        ["netkit epoch chart, 80 epochs, 100x7, build", f"{1000 * epochs:.2f}", ""],
+        ["one epoch line (a rich.Table), built and written", f"{1000 * row:.2f}", ""],
+    ]
     if not use_plotext:
-        return
+        return rows
     import plotext  # type: ignore[import-not-found]
 
     def plotext_chart(x: list[float], y: list[float]) -> None:
@@ -104,9 +101,9 @@ def measure_charts(use_plotext: bool) -> None:
     means = losses[: 135_000 // 182 * 182].reshape(182, -1).mean(axis=1).tolist()  # the same 182 bucket means
     every = _best_of(3, lambda: plotext_chart(every_x, every_y))
     bucketed = _best_of(20, lambda: plotext_chart(list(range(182)), means))
-    print(f"{'plotext, all 135,000 points, 100x10':48s} build {1000 * every:6.2f} ms ({every / chart:.0f}x netkit)")
-    ratio = bucketed / chart
-    print(f"{'plotext, the same 182 bucket means, 100x10':48s} build {1000 * bucketed:6.2f} ms ({ratio:.1f}x netkit)")
+    rows.append(["plotext, all 135,000 points, 100x10, build", f"{1000 * every:.2f}", f"{every / chart:.0f}x"])
+    rows.append(["plotext, the same 182 bucket means, 100x10", f"{1000 * bucketed:.2f}", f"{bucketed / chart:.1f}x"])
+    return rows
 
 
 def main() -> None:
@@ -114,7 +111,7 @@ def main() -> None:
     parser.add_argument("--plotext", action="store_true", help="also time plotext (pip install plotext)")
     parser.add_argument("--only-charts", action="store_true", help="skip the training runs")
     args = parser.parse_args()
-    measure_charts(args.plotext)
+    print(table(["chart", "best ms", "vs netkit"], measure_charts(args.plotext)))
     if args.only_charts:
         return
     root = Path(os.environ.get("NETKIT_DATA", "../shared/data")) / "mnist"
@@ -123,8 +120,8 @@ def main() -> None:
     dataset = default_registry().create("datasets", "mnist").load(data_dir=root, download=False)
     split = split_validation(dataset.train_images, dataset.train_labels, 0.1, np.random.default_rng([0, 1]))
     validation = (split.validation_images, split.validation_labels)
-    for name in RUNS:
-        measure_run(name, split.train_images, split.train_labels, validation)
+    runs = [measure_run(name, split.train_images, split.train_labels, validation) for name in RUNS]
+    print(table(["run", "wall s", "redraws", "ms each", "view's share"], runs))
 
 
 if __name__ == "__main__":

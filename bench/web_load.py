@@ -24,9 +24,9 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
+from harness import netkit_command
 from PIL import Image, ImageDraw
 
 URL = re.compile(r"http://127\.0\.0\.1:(\d+)/")
@@ -50,10 +50,8 @@ def mnist_like_pixels() -> bytes:
 
 
 def start_server() -> tuple[subprocess.Popen[str], int]:
-    script = Path(sys.executable).with_name("netkit")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "netkit.cli.main"]
     process = subprocess.Popen(
-        [*command, "serve", "--port", "0"],
+        [*netkit_command(), "serve", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -96,32 +94,32 @@ class Client(threading.Thread):
         connection.close()
 
 
-def percentile(sorted_values: list[float], fraction: float) -> float:
+def milliseconds(sorted_values: list[float], fraction: float) -> float | None:
+    """The ``fraction`` percentile (nearest rank), in ms."""
     index = min(len(sorted_values) - 1, max(0, round(fraction * (len(sorted_values) - 1))))
-    return sorted_values[index]
+    return round(1000 * sorted_values[index], 2) if sorted_values else None
+
+
+def drive(port: int, body: bytes, clients: int, seconds: float) -> tuple[list[Client], float]:
+    start, stop = threading.Event(), threading.Event()
+    workers = [Client(port, body, start, stop) for _ in range(clients)]
+    for worker in workers:
+        worker.start()
+    began = time.perf_counter()
+    start.set()
+    time.sleep(seconds)
+    stop.set()
+    for worker in workers:
+        worker.join()
+    return workers, time.perf_counter() - began
 
 
 def run(clients: int, seconds: float, body_kind: str) -> dict[str, Any]:
     body = drawn_seven() if body_kind == "image" else mnist_like_pixels()
     process, port = start_server()
     try:
-        warm = Client(port, body, threading.Event(), threading.Event())
-        warm.start_signal.set()
-        warm.start()
-        time.sleep(1.0)  # imports, first allocations, page cache: not part of the measurement
-        warm.stop_signal.set()
-        warm.join()
-        start, stop = threading.Event(), threading.Event()
-        workers = [Client(port, body, start, stop) for _ in range(clients)]
-        for worker in workers:
-            worker.start()
-        began = time.perf_counter()
-        start.set()
-        time.sleep(seconds)
-        stop.set()
-        for worker in workers:
-            worker.join()
-        elapsed = time.perf_counter() - began
+        drive(port, body, 1, 1.0)  # imports, first allocations, page cache: not part of the measurement
+        workers, elapsed = drive(port, body, clients, seconds)
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
@@ -134,10 +132,8 @@ def run(clients: int, seconds: float, body_kind: str) -> dict[str, Any]:
         "body_bytes": len(body),
         "predictions": len(latencies),
         "predictions_per_second": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(1000 * percentile(latencies, 0.50), 2) if latencies else None,
-        "p90_ms": round(1000 * percentile(latencies, 0.90), 2) if latencies else None,
-        "p99_ms": round(1000 * percentile(latencies, 0.99), 2) if latencies else None,
-        "max_ms": round(1000 * latencies[-1], 2) if latencies else None,
+        **{f"p{round(100 * q)}_ms": milliseconds(latencies, q) for q in (0.5, 0.9, 0.99)},
+        "max_ms": milliseconds(latencies, 1.0),
         "mean_ms": round(1000 * statistics.fmean(latencies), 2) if latencies else None,
         "failures": len(failures),
         "first_failures": failures[:3],

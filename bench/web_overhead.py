@@ -31,15 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from netkit.io import load_model
-
 URL = re.compile(r"http://127\.0\.0\.1:(\d+)/")
 POLL_SECONDS = 0.4  # the page's own polling interval (web/static/app.js)
-
-
-def netkit_command() -> list[str]:
-    script = Path(sys.executable).with_name("netkit")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "netkit.cli.main"]
 
 
 def _get(port: int, path: str) -> dict[str, Any]:
@@ -50,23 +43,6 @@ def _get(port: int, path: str) -> dict[str, Any]:
         return reply
     finally:
         connection.close()
-
-
-# watch_like_the_page for a child process that imports nothing else (its start-up must not load the cores).
-PAGE_POLLER = """
-import http.client, json, sys, time
-port, losses, version = int(sys.argv[1]), int(sys.argv[2]), 0
-def get(path):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request("GET", path)
-    return json.loads(connection.getresponse().read())
-while True:
-    progress = get(f"/api/progress?since={losses}")
-    losses += len(progress["iteration_loss"])
-    if progress["weights_version"] != version:
-        version = get("/api/live-weights")["version"]
-    time.sleep(POLL_SECONDS)
-""".replace("POLL_SECONDS", repr(POLL_SECONDS))
 
 
 def watch_like_the_page(port: int, done: threading.Event, counts: dict[str, int], since: int = 0) -> None:
@@ -85,6 +61,10 @@ def watch_like_the_page(port: int, done: threading.Event, counts: dict[str, int]
 
 
 def one_run(web: bool, folder: Path) -> dict[str, Any]:
+    from harness import netkit_command
+
+    from netkit.io import load_model
+
     out = folder / f"run-{time.monotonic_ns()}.h5"
     arguments = [*netkit_command(), "train", "--out", str(out), "--quiet"]
     if web:
@@ -184,26 +164,14 @@ def paired_epochs(rounds: int) -> list[tuple[float, float, float, float]]:
     alike and the median of the pair ratios stays steady where whole runs a minute apart do not.
     """
     from netkit.cli.downloads import load_dataset
-    from netkit.cli.training_run import RunRequest, new_run
+    from netkit.run import RunRequest, new_run
     from netkit.web.live import TrainingProgress
     from netkit.web.routes import App
     from netkit.web.server import bind, serve_in_background
 
-    request = RunRequest(
-        layers=[16, 16],
-        activation="sigmoid",
-        output_activation="softmax",
-        loss="cross-entropy",
-        optimizer="mini-batch",
-        batch_size=None,
-        learning_rate=None,
-        seed=0,
-        dataset="mnist",
-        validation=0.1,
-        out=Path("unused.h5"),
-        format=None,
-        explicit=frozenset(),
-    )
+    defaults = {"activation": "sigmoid", "output_activation": "softmax", "loss": "cross-entropy", "seed": 0}
+    request = RunRequest([16, 16], optimizer="mini-batch", batch_size=None, learning_rate=None, dataset="mnist",
+                         validation=0.1, out=Path("unused.h5"), format=None, **defaults)  # fmt: skip
     run = new_run(request, load_dataset("mnist", None, False))
     trainer = run.trainer
     pairs = []
@@ -216,8 +184,8 @@ def paired_epochs(rounds: int) -> list[tuple[float, float, float, float]]:
         serve_in_background(server)
         # The page's polling from another process, so that only the server's work counts as this one's CPU.
         since = len(trainer.history.iteration_loss)  # a page open since the run began holds the earlier losses
-        poller = subprocess.Popen(
-            [sys.executable, "-S", "-c", PAGE_POLLER, str(server.server_address[1]), str(since)],
+        poller = subprocess.Popen(  # -S: its start-up must not load the cores; this file imports only the stdlib
+            [sys.executable, "-S", __file__, "--poll", str(server.server_address[1]), str(since)],
             stdout=subprocess.DEVNULL,
         )
         time.sleep(1.0)  # let it start and take its first look before the epoch starts
@@ -236,7 +204,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=15, help="pairs of single epochs, in this process")
+    parser.add_argument("--poll", nargs=2, type=int, metavar=("PORT", "SINCE"), help=argparse.SUPPRESS)
     options = parser.parse_args()
+    if options.poll:  # the page's polling, in a process of its own
+        watch_like_the_page(options.poll[0], threading.Event(), {"polls": 0, "weight_fetches": 0}, options.poll[1])
+        return
     pairs = paired_epochs(options.rounds)
     for name, first in (("wall", 0), ("CPU", 2)):
         ratios = sorted(pair[first + 1] / pair[first] for pair in pairs)
