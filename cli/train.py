@@ -18,6 +18,7 @@ from netkit.evaluation import evaluate
 from netkit.io.limits import training_size_problem
 from netkit.keepbest import KeepBest
 from netkit.pitfalls import LearningWarning
+from netkit.recipe import augmentation_specs
 from netkit.run import (
     Checkpoint,
     Run,

@@ -26,7 +26,8 @@ def textbook_trainer(trainer: Trainer) -> Trainer:
     twin_model.parameters[...] = twin_model.from_file_order(model.to_file_order(model.parameters))
     optimizer = registry.create("optimizers", model.registry.spec_of("optimizers", trainer.optimizer))
     history = History(list(trainer.history.epochs), list(trainer.history.iteration_loss))
-    twin = Trainer(twin_model, optimizer, trainer.rng, history)
+    # The run's recipe (augmentation, learning-rate schedule) is the same for both forms.
+    twin = Trainer(twin_model, optimizer, trainer.rng, history, augment=trainer.augment, schedule=trainer.schedule)
     state: dict[str, Any] = {
         key: twin_model.from_file_order(model.to_file_order(value))
         if isinstance(value, np.ndarray) and value.shape == model.parameters.shape

@@ -102,7 +102,7 @@ def test_a_run_checkpoints_every_epoch_and_resumes_where_it_stopped(tmp_path: Pa
     assert watcher.seen == [1, 2]
     assert load_model(out).training["seed"] == 3
 
-    model_file, trainer = open_resumed(out)
+    model_file, trainer, _held = open_resumed(out)
     resumed = resumed_run(_request(out), model_file, trainer, dataset)
     assert resumed.resumed_from == 2
     resumed.train(1)

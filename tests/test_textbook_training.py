@@ -16,6 +16,7 @@ from netkit.model import Sequential
 from netkit.plugins import layers
 from netkit.plugins.textbook import layers as textbook_layers
 from netkit.plugins.textbook import optimizers as textbook_optimizers
+from netkit.recipe import attach
 from netkit.registry import default_registry
 from netkit.textbook_mode import textbook_trainer
 from netkit.training import Trainer
@@ -61,3 +62,25 @@ def test_a_textbook_trainer_continues_the_fast_run(optimizer: str, monkeypatch: 
     fast.fit(images, labels, 2)
     np.testing.assert_allclose(twin.model.predict_proba(images), fast.model.predict_proba(images), atol=1e-5)
     assert len(twin.history.epochs) == len(fast.history.epochs) == 4
+
+
+def test_a_textbook_trainer_keeps_the_runs_schedule_and_augmentation() -> None:
+    """``--textbook`` with the default recipe: the same decaying rate and augmented batches as the fast run."""
+    rng = np.random.default_rng(0)
+    images, labels = rng.uniform(0, 1, (64, 784)).astype(np.float32), rng.integers(0, 10, 64)
+    registry = default_registry()
+    fast = Trainer(
+        Sequential(784, ["dense:units=6,activation=sigmoid", "dense:units=10,activation=softmax"]),
+        registry.create("optimizers", "momentum:batch_size=16,lr=0.1"),
+        np.random.default_rng(1),
+    )
+    attach(fast, {"schedule": {"type": "exponential", "decay": 0.5}, "augment": [{"type": "shift", "pixels": 1}]})
+    shuffling = fast.rng.bit_generator.state
+    twin = textbook_trainer(fast)
+    twin.fit(images, labels, 3)
+    fast.rng = np.random.default_rng()
+    fast.rng.bit_generator.state = shuffling  # the batches and the augmentation draws the twin saw
+    fast.fit(images, labels, 3)
+    assert [epoch.learning_rate for epoch in twin.history.epochs] == pytest.approx([0.1, 0.05, 0.025])
+    assert [epoch.learning_rate for epoch in fast.history.epochs] == pytest.approx([0.1, 0.05, 0.025])
+    np.testing.assert_allclose(twin.model.predict_proba(images), fast.model.predict_proba(images), atol=1e-5)
