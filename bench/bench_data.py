@@ -16,57 +16,40 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
+from harness import peak_rss_mb, table
 from machine import wait_until_quiet
 
-PROBE = r"""
-import json, os, sys, time
-from pathlib import Path
-import numpy as np
-sys.path.insert(0, sys.argv[4])  # the bench folder
-from probes import peak_rss_mb
-import netkit.data.imagefolder as imagefolder
-from netkit.data.decoded import DecodedCache
-from netkit.data.idxset import match_folder, read_dataset
-from netkit.plugins.datasets import PngFolder
-kind, target, extra = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
-start = time.perf_counter()  # imports done: only the load is timed
-if kind in ("mnist-cold", "mnist-cached"):
-    cache = DecodedCache(Path(extra)) if kind == "mnist-cached" else None
-    arrays = read_dataset(match_folder(target), cache)
-    count = len(arrays[0]) + len(arrays[2])
-else:
-    preprocess, workers, cache = extra.split(",")
-    if workers != "auto":
-        real = imagefolder.decode
-        imagefolder.decode = lambda files, center, _=None: real(files, center, int(workers))
-    dataset = PngFolder(path=str(target), preprocess=preprocess, cache=cache == "cache").load()
-    count = len(dataset.train_images) + len(dataset.test_images)
-seconds = time.perf_counter() - start
-print(json.dumps({"seconds": seconds, "count": count, "peak_mb": peak_rss_mb()}))
-"""
+
+def probe(kind: str, target: Path, extra: str) -> dict[str, float]:
+    """One load in this (fresh) process: imports done first, only the load is timed."""
+    import netkit.data.imagefolder as imagefolder
+    from netkit.data.decoded import DecodedCache
+    from netkit.data.idxset import match_folder, read_dataset
+    from netkit.plugins.datasets import PngFolder  # type: ignore[import-not-found]
+
+    start = time.perf_counter()
+    if kind in ("mnist-cold", "mnist-cached"):
+        arrays = read_dataset(match_folder(target), DecodedCache(Path(extra)) if kind == "mnist-cached" else None)
+        count = len(arrays[0]) + len(arrays[2])
+    else:
+        preprocess, workers, cache = extra.split(",")
+        if workers != "auto":
+            real = imagefolder.decode
+            imagefolder.decode = lambda files, center, _=None: real(files, center, int(workers))  # type: ignore[assignment]
+        dataset = PngFolder(path=str(target), preprocess=preprocess, cache=cache == "cache").load()
+        count = len(dataset.train_images) + len(dataset.test_images)
+    return {"seconds": time.perf_counter() - start, "count": count, "peak_mb": peak_rss_mb()}
 
 
-def probe(kind: str, target: Path, extra: str, cache_home: Path) -> dict[str, float]:
+def fresh(kind: str, target: Path, extra: str, cache_home: Path) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--probe", kind, str(target), extra]
     environment = {**os.environ, "XDG_CACHE_HOME": str(cache_home)}
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE, kind, str(target), extra, str(Path(__file__).resolve().parent)],
-        check=True,
-        capture_output=True,
-        text=True,
-        env=environment,
-    )
+    result = subprocess.run(command, check=True, capture_output=True, text=True, env=environment)
     return dict(json.loads(result.stdout.strip().splitlines()[-1]))
-
-
-def report(label: str, runs: list[dict[str, float]]) -> None:
-    seconds = [run["seconds"] for run in runs]
-    peak = max(run["peak_mb"] for run in runs)
-    print(
-        f"{label:<44} {statistics.median(seconds):7.3f} s median {min(seconds):7.3f} s best "
-        f"{int(runs[0]['count']):>6} images  peak RSS {peak:5.0f} MB"
-    )
 
 
 def write_png_folder(mnist: Path, folder: Path, count: int) -> None:
@@ -79,9 +62,8 @@ def write_png_folder(mnist: Path, folder: Path, count: int) -> None:
     images = read_idx(mnist / "train-images-idx3-ubyte.gz", expected_ndim=3)[:count]
     labels = read_idx(mnist / "train-labels-idx1-ubyte.gz", expected_ndim=1)[:count]
     for index, (pixels, label) in enumerate(zip(images, labels, strict=True)):
-        target = folder / str(int(label))
-        target.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(pixels).save(target / f"{index:05d}.png")
+        (folder / str(int(label))).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(pixels).save(folder / str(int(label)) / f"{index:05d}.png")
     (folder / "done").write_text(str(count))
 
 
@@ -92,30 +74,38 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--png-count", type=int, default=20000)
     parser.add_argument("--wait-quiet", type=float, default=0, help="wait up to this many seconds for idle CPUs")
+    parser.add_argument("--probe", nargs=3, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
+    if arguments.probe:
+        kind, target, extra = arguments.probe
+        print(json.dumps(probe(kind, Path(target), extra)))
+        return
     mnist, work, repeats = arguments.data_dir / "mnist", arguments.work, arguments.repeats
     work.mkdir(parents=True, exist_ok=True)
-    cache_home = Path(tempfile.mkdtemp(prefix="cache-", dir=work))
+    cache_home, rows = Path(tempfile.mkdtemp(prefix="cache-", dir=work)), []
+
+    def report(label: str, kind: str, target: Path, extra: str, fill: bool = False) -> None:
+        if fill:  # fill the decoded cache first
+            fresh(kind, target, extra, cache_home)
+        runs = [fresh(kind, target, extra, cache_home) for _ in range(repeats)]
+        seconds = [run["seconds"] for run in runs]
+        peak = max(run["peak_mb"] for run in runs)
+        rows.append(
+            [label, f"{statistics.median(seconds):.3f}", f"{min(seconds):.3f}", runs[0]["count"], f"{peak:.0f}"]
+        )
 
     wait_until_quiet(arguments.wait_quiet)  # for half a second of other processes under a quarter of a core
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
-    report("MNIST 70k from gzip, cold", [probe("mnist-cold", mnist, "", cache_home) for _ in range(repeats)])
-    probe("mnist-cached", mnist, str(cache_home / "idx"), cache_home)  # fill the decoded cache
-    cached = [probe("mnist-cached", mnist, str(cache_home / "idx"), cache_home) for _ in range(repeats)]
-    report("MNIST 70k, decoded cache (memory-mapped)", cached)
-
+    report("MNIST 70k from gzip, cold", "mnist-cold", mnist, "")
+    report("MNIST 70k, decoded cache (memory-mapped)", "mnist-cached", mnist, str(cache_home / "idx"), fill=True)
     folder = work / f"mnist-png-{arguments.png_count}"
     write_png_folder(mnist, folder, arguments.png_count)
     for preprocess in ("resize", "mnist"):
         for workers in ("1", "auto"):
-            runs = [probe("png", folder, f"{preprocess},{workers},none", cache_home) for _ in range(repeats)]
-            report(f"PNG folder, {preprocess}, cold, workers={workers}", runs)
-        probe("png", folder, f"{preprocess},auto,cache", cache_home)  # fill the decoded cache
-        runs = [probe("png", folder, f"{preprocess},auto,cache", cache_home) for _ in range(repeats)]
-        report(f"PNG folder, {preprocess}, decoded cache", runs)
-    seed = arguments.data_dir / "seed-digits"
-    runs = [probe("png", seed, "mnist,auto,none", cache_home) for _ in range(repeats)]
-    report("seed-digits (1,000 RGBA PNGs), mnist, cold", runs)
+            report(f"PNG folder, {preprocess}, cold, workers={workers}", "png", folder, f"{preprocess},{workers},none")
+        report(f"PNG folder, {preprocess}, decoded cache", "png", folder, f"{preprocess},auto,cache", fill=True)
+    report("seed-digits (1,000 RGBA PNGs), mnist, cold", "png", arguments.data_dir / "seed-digits", "mnist,auto,none")
+    print(table(["load", "median s", "best s", "images", "peak RSS MB"], rows))
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 

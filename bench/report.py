@@ -42,7 +42,7 @@ def epoch_min(results: dict[str, Any], key: str, side: str = "netkit") -> float 
 
 def gflops(results: dict[str, Any], key: str, side: str = "netkit") -> float | None:
     seconds = epoch_min(results, key, side)
-    return Case.from_dict(results["cases"][key]["case"]).flops_per_row * TRAIN_ROWS / seconds / 1e9 if seconds else None
+    return Case(**results["cases"][key]["case"]).flops_per_row * TRAIN_ROWS / seconds / 1e9 if seconds else None
 
 
 def matmul_reference(results: dict[str, Any]) -> float:
@@ -59,7 +59,7 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
     cases, load = results["cases"], results["load"]
     for key, limit in (target for target in RATIO_TARGETS if target[0] in cases):
-        name, goal, torch = f"{Case.from_dict(cases[key]['case']).label}, s/epoch", f"<= {limit} x PyTorch", None
+        name, goal, torch = f"{Case(**cases[key]['case']).label}, s/epoch", f"<= {limit} x PyTorch", None
         torch = epoch_min(results, key, "torch")
         ratio = (epoch_min(results, key) or 0.0) / torch if torch else None
         if ratio is None:
@@ -131,7 +131,7 @@ def _training(results: dict[str, Any]) -> list[str]:
     times, rates, notes = [], [], []
     for key, entry in results["cases"].items():
         case, netkit, loop, runs = (
-            Case.from_dict(entry["case"]),
+            Case(**entry["case"]),
             entry["netkit"],
             entry["numpy_loop"],
             entry.get("torch"),
@@ -193,7 +193,7 @@ def _training(results: dict[str, Any]) -> list[str]:
 def _others(results: dict[str, Any]) -> list[str]:
     lines, load, predict = [], results["load"], results["predict"]
     if BIG in results["cases"]:
-        case, reference = Case.from_dict(results["cases"][BIG]["case"]), matmul_reference(results)
+        case, reference = Case(**results["cases"][BIG]["case"]), matmul_reference(results)
         netkit, loop, torch = (gflops(results, BIG, side) or 0.0 for side in ("netkit", "numpy_loop", "torch"))
         lines.append(
             f"{case.label}: netkit {netkit:.1f} GFLOP/s = {netkit / reference:.0%} of NumPy's large-matmul "

@@ -16,7 +16,6 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import torch
 from harness import SEED, WARM_UP, Case, Mnist, build_model, copy_weights_in, load_mnist, repeat
@@ -31,8 +30,7 @@ def torch_net(model: Sequential, activation: str) -> nn.Sequential:
     """The netkit model's architecture and current weights as a PyTorch module (softmax left to the loss)."""
     modules: list[nn.Module] = []
     for index, views in enumerate(model.parameter_views):
-        fan_in, fan_out = views["weight"].shape
-        linear = nn.Linear(fan_in, fan_out)
+        linear = nn.Linear(*views["weight"].shape)
         with torch.no_grad():
             linear.weight.copy_(torch.from_numpy(views["weight"].T.copy()))
             linear.bias.copy_(torch.from_numpy(views["bias"].copy()))
@@ -40,29 +38,6 @@ def torch_net(model: Sequential, activation: str) -> nn.Sequential:
         if index < len(model.parameter_views) - 1:
             modules.append(nn.Sigmoid() if activation == "sigmoid" else nn.ReLU())
     return nn.Sequential(*modules)
-
-
-def train_epoch(
-    net: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    images: torch.Tensor,
-    labels: torch.Tensor,
-    batch_size: int,
-    generator: torch.Generator,
-) -> list[float]:
-    """One epoch; records every step's loss as netkit's loop does."""
-    losses = []
-    order = torch.randperm(images.shape[0], generator=generator)
-    for start in range(0, images.shape[0], batch_size):
-        rows = order[start : start + batch_size]
-        image_batch = images.index_select(0, rows)
-        label_batch = labels.index_select(0, rows)
-        optimizer.zero_grad(set_to_none=True)
-        loss = functional.cross_entropy(net(image_batch), label_batch)
-        loss.backward()  # type: ignore[no-untyped-call]
-        optimizer.step()
-        losses.append(loss.item())
-    return losses
 
 
 class Session:
@@ -78,80 +53,63 @@ class Session:
         self.generator = torch.Generator().manual_seed(SEED)
 
     def epoch(self) -> float:
+        """One epoch; records every step's loss as netkit's loop does."""
         torch.set_num_threads(self.threads)
+        net, optimizer, batch_size = self.net, self.optimizer, self.case.batch_size
+        images, labels = self.images, self.labels
         started = time.perf_counter()
-        train_epoch(self.net, self.optimizer, self.images, self.labels, self.case.batch_size, self.generator)
+        losses = []
+        order = torch.randperm(images.shape[0], generator=self.generator)
+        for start in range(0, images.shape[0], batch_size):
+            rows = order[start : start + batch_size]
+            image_batch = images.index_select(0, rows)
+            label_batch = labels.index_select(0, rows)
+            optimizer.zero_grad(set_to_none=True)
+            loss = functional.cross_entropy(net(image_batch), label_batch)
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
+            losses.append(loss.item())
         return time.perf_counter() - started
 
     def test_accuracy(self, data: Mnist) -> float:
-        weights = [
-            (layer.weight.detach().numpy().T, layer.bias.detach().numpy())
-            for layer in self.net
-            if isinstance(layer, nn.Linear)
-        ]
-        copy_weights_in(self.model, weights)
+        linears = [layer for layer in self.net if isinstance(layer, nn.Linear)]
+        copy_weights_in(
+            self.model, [(layer.weight.detach().numpy().T, layer.bias.detach().numpy()) for layer in linears]
+        )
         return evaluate(self.model, data.test_images, data.test_labels).accuracy
 
 
-def time_predict(case: Case, data: Mnist, repeats: int) -> dict[str, Any]:
-    """Softmax probabilities of the whole test set, for comparison with ``predict_proba``."""
-    net = torch_net(build_model(case), case.activation).eval()
-    test = torch.from_numpy(data.test_images)
-
-    def predict() -> None:
-        with torch.inference_mode():
-            torch.softmax(net(test), dim=1)
-
-    return repeat(predict, repeats)
-
-
-class Worker:
-    """Answers the benchmark's requests: begin / epoch / end a session, or time predictions."""
-
-    def __init__(self, data: Mnist) -> None:
-        self.data = data
-        self.default_threads = torch.get_num_threads()
-        self.sessions: dict[str, Session] = {}
-
-    def warm_up(self) -> None:
-        """Start the thread pools and the allocator before anything is timed (matters most in ``--quick``)."""
-        for threads in {self.default_threads, 1}:
-            Session(WARM_UP, self.data, threads).epoch()
-        torch.set_num_threads(self.default_threads)
-
-    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
-        operation, name = request["op"], request.get("session", "")
-        result: dict[str, Any]
-        if operation == "begin":
-            threads = request["threads"] or self.default_threads
-            self.sessions[name] = Session(Case.from_dict(request["case"]), self.data, threads)
-            result = {"threads": threads}
-        elif operation == "epoch":
-            result = {"seconds": self.sessions[name].epoch()}
-        elif operation == "end":
-            session = self.sessions.pop(name)
-            result = {"threads": session.threads, "test_accuracy": session.test_accuracy(self.data)}
-        elif operation == "predict":
-            torch.set_num_threads(self.default_threads)
-            result = time_predict(Case.from_dict(request["case"]), self.data, request["repeats"])
-        else:
-            raise ValueError(f"unknown request {operation!r}")
-        torch.set_num_threads(self.default_threads)
-        return result
-
-
 def main(data_dir: str) -> None:
-    """Answer one JSON request per stdin line with one JSON line, until stdin closes."""
-    worker = Worker(load_mnist(Path(data_dir)))
-    worker.warm_up()
-    hello = {
-        "version": torch.__version__,
-        "default_threads": worker.default_threads,
-        "interop_threads": torch.get_num_interop_threads(),
-    }
-    print(json.dumps(hello), flush=True)
+    """Answer one JSON request per stdin line with one JSON line, until stdin closes: begin / epoch / end a
+    session, or time predictions (softmax probabilities of the whole test set, as ``predict_proba``)."""
+    data, default_threads, sessions = load_mnist(Path(data_dir)), torch.get_num_threads(), {}
+    for threads in {default_threads, 1}:  # thread pools and allocator started before anything is timed
+        Session(WARM_UP, data, threads).epoch()
+    torch.set_num_threads(default_threads)
+    hello = {"version": torch.__version__, "default_threads": default_threads}
+    print(json.dumps({**hello, "interop_threads": torch.get_num_interop_threads()}), flush=True)
     for line in sys.stdin:
-        print(json.dumps(worker.handle(json.loads(line))), flush=True)
+        request = json.loads(line)
+        operation, name, result = request["op"], request.get("session", ""), {}
+        if operation == "begin":
+            threads = request["threads"] or default_threads
+            sessions[name], result = Session(Case(**request["case"]), data, threads), {"threads": threads}
+        elif operation == "epoch":
+            result = {"seconds": sessions[name].epoch()}
+        elif operation == "end":
+            session = sessions.pop(name)
+            result = {"threads": session.threads, "test_accuracy": session.test_accuracy(data)}
+        elif operation == "predict":
+            case = Case(**request["case"])
+            net, test = torch_net(build_model(case), case.activation).eval(), torch.from_numpy(data.test_images)
+
+            def predict(net: nn.Module = net, test: torch.Tensor = test) -> None:
+                with torch.inference_mode():
+                    torch.softmax(net(test), dim=1)
+
+            result = repeat(predict, request["repeats"])
+        torch.set_num_threads(default_threads)
+        print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,9 @@
 
     NETKIT_DATA=../shared/data .venv/bin/python bench/web_overhead.py [--pairs 3] [--rounds 15]
 
-First, pairs of single epochs in this process (one plain, one watched by another process polling like
-the page). Then whole runs: each pair runs ``netkit train`` at its default settings (784-16-16-10,
-mini-batch, 10 epochs on MNIST) once plain and once with ``--web``, in fresh processes, in alternating
+First, pairs of single epochs in this process (784-16-16-10, mini-batch; one plain, one watched by another
+process polling like the page). Then whole runs: each pair runs ``netkit train`` at its default settings
+(784-16-16-10, batches of 32, 10 epochs on MNIST) once plain and once with ``--web``, in fresh processes, in alternating
 order, while a watcher polls ``/api/progress`` and fetches ``/api/live-weights`` whenever a new snapshot is
 announced, as the page does. Training time is the sum of the epochs' own ``seconds`` from the saved model
 file; the wall time until the result line and the process's CPU time (serving threads included) are shown
@@ -53,7 +53,7 @@ def watch_like_the_page(port: int, done: threading.Event, counts: dict[str, int]
         counts["polls"] += 1
         if progress["weights_version"] != version:
             version = _get(port, "/api/live-weights")["version"]
-            counts["weight_fetches"] += 1
+            counts["weight fetches"] += 1
         if progress["mode"] == "draw":
             done.set()
             return
@@ -66,31 +66,17 @@ def one_run(web: bool, folder: Path) -> dict[str, Any]:
     from netkit.io import load_model
 
     out = folder / f"run-{time.monotonic_ns()}.h5"
-    arguments = [*netkit_command(), "train", "--out", str(out), "--quiet"]
-    if web:
-        arguments += ["--web", "--port", "0"]
-    began = time.perf_counter()
-    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    process = subprocess.Popen(
-        arguments,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
+    arguments = [*netkit_command(), "train", "--out", str(out), "--quiet"] + (["--web", "--port", "0"] if web else [])
+    began, cpu_before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    environment = dict(os.environ, PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(arguments, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment)
     assert process.stdout is not None and process.stderr is not None
-    counts = {"polls": 0, "weight_fetches": 0}
-    watcher: threading.Thread | None = None
-    done = threading.Event()
-    if web:
-        for line in process.stderr:
-            found = URL.search(line)
-            if found:
-                watcher = threading.Thread(
-                    target=watch_like_the_page, args=(int(found.group(1)), done, counts), daemon=True
-                )
-                watcher.start()
-                break
+    counts, done = {"polls": 0, "weight fetches": 0}, threading.Event()
+    for line in process.stderr if web else ():
+        if found := URL.search(line):
+            watch = (int(found.group(1)), done, counts)
+            threading.Thread(target=watch_like_the_page, args=watch, daemon=True).start()
+            break
     result_line = process.stdout.readline()
     wall = time.perf_counter() - began
     if web:
@@ -101,15 +87,8 @@ def one_run(web: bool, folder: Path) -> dict[str, Any]:
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     if process.returncode != 0 or not result_line.startswith("test accuracy"):
         raise SystemExit(f"netkit train failed ({process.returncode}): {result_line}")
-    history = load_model(out).history
-    return {
-        "web": web,
-        "train_seconds": sum(epoch.seconds for epoch in history.epochs),
-        "wall_seconds": wall,
-        "cpu_seconds": cpu,
-        "result": result_line.strip(),
-        **counts,
-    }
+    train = sum(epoch.seconds for epoch in load_model(out).history.epochs)
+    return {"web": web, "train s": train, "wall s": wall, "cpu s": cpu, "result": result_line.strip(), **counts}
 
 
 def costs_in_process() -> dict[str, float]:
@@ -207,8 +186,10 @@ def main() -> None:
     parser.add_argument("--poll", nargs=2, type=int, metavar=("PORT", "SINCE"), help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.poll:  # the page's polling, in a process of its own
-        watch_like_the_page(options.poll[0], threading.Event(), {"polls": 0, "weight_fetches": 0}, options.poll[1])
+        watch_like_the_page(options.poll[0], threading.Event(), {"polls": 0, "weight fetches": 0}, options.poll[1])
         return
+    from harness import table  # not at the top: the poller runs this file without site-packages
+
     pairs = paired_epochs(options.rounds)
     for name, first in (("wall", 0), ("CPU", 2)):
         ratios = sorted(pair[first + 1] / pair[first] for pair in pairs)
@@ -225,44 +206,25 @@ def main() -> None:
         "in-process costs: per-batch hook {batch_hook:.2e} s, weight snapshot {snapshot:.2e} s, "
         "one poll {poll:.2e} s, one weight fetch {weight_fetch:.2e} s".format(**costs)
     )
-    runs: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory() as folder:
-        for pair in range(options.pairs):
-            order = (False, True) if pair % 2 == 0 else (True, False)
-            for web in order:
-                run = one_run(web, Path(folder))
-                runs.append(run)
-                kind = "--web" if web else "plain"
-                print(
-                    f"{kind}  train {run['train_seconds']:.2f} s  wall {run['wall_seconds']:.2f} s  "
-                    f"cpu {run['cpu_seconds']:.2f} s  "
-                    f"polls {run['polls']}  weight fetches {run['weight_fetches']}  · {run['result']}",
-                    flush=True,
-                )
-    web_runs = [run for run in runs if run["web"]]
-    batches = 10 * 1688  # the default run: 54,000 training rows in batches of 32, ten epochs
-    snapshots = max(run["weight_fetches"] for run in web_runs) + 10  # fetched ones, and at least one per epoch
-    polls = max(run["polls"] for run in web_runs)
-    fetches = max(run["weight_fetches"] for run in web_runs)
-    added = (
-        batches * costs["batch_hook"]
-        + snapshots * costs["snapshot"]
-        + polls * costs["poll"]
-        + fetches * costs["weight_fetch"]
-    )
-    fastest_plain = min(run["train_seconds"] for run in runs if not run["web"])
+    with tempfile.TemporaryDirectory() as folder:  # alternating order: plain first in even pairs
+        runs = [one_run(web, Path(folder)) for pair in range(options.pairs) for web in (pair % 2 == 1, pair % 2 == 0)]
+    heads = ["run", "train s", "wall s", "cpu s", "polls", "weight fetches", "result"]
+    rows = [["--web" if run["web"] else "plain", *(f"{run[key]:.2f}" for key in heads[1:4]), *map(run.get, heads[4:])]
+            for run in runs]  # fmt: skip
+    print(table(heads, rows))
+    plain_runs, web_runs = [run for run in runs if not run["web"]], [run for run in runs if run["web"]]
+    polls, fetches = (max(run[key] for run in web_runs) for key in ("polls", "weight fetches"))
+    # The default run: 54,000 training rows in batches of 32, ten epochs; at least one snapshot per epoch.
+    added = 10 * 1688 * costs["batch_hook"] + (fetches + 10) * costs["snapshot"]
+    added += polls * costs["poll"] + fetches * costs["weight_fetch"]
+    fastest_plain = min(run["train s"] for run in plain_runs)
     print(
         f"bound from the in-process costs: {added * 1000:.1f} ms of work added to a run whose training took "
         f"at least {fastest_plain:.2f} s here: {added / fastest_plain:.2%}"
     )
-    measures = [
-        ("training time (the epochs' own seconds)", "train_seconds"),
-        ("wall time to the result line", "wall_seconds"),
-        ("CPU time of the whole process (user + system)", "cpu_seconds"),
-    ]
-    for name, key in measures:
-        plain = [run[key] for run in runs if not run["web"]]
-        watched = [run[key] for run in runs if run["web"]]
+    measures = [("training time (the epochs' own seconds)", "train s"), ("wall time to the result line", "wall s")]
+    for name, key in [*measures, ("CPU time of the whole process (user + system)", "cpu s")]:
+        plain, watched = [run[key] for run in plain_runs], [run[key] for run in web_runs]
         low, high = statistics.median(plain), statistics.median(watched)
         print(
             f"{name}: median plain {low:.2f} s, --web {high:.2f} s, overhead {high / low - 1:+.1%}; fastest "
