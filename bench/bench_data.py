@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness import peak_rss_mb, table
-from machine import wait_until_quiet
+from harness import memory_mb, table
+from machine import QuietWaiter
 
 
 def probe(kind: str, target: Path, extra: str) -> dict[str, float]:
@@ -42,7 +42,7 @@ def probe(kind: str, target: Path, extra: str) -> dict[str, float]:
             imagefolder.decode = lambda files, center, _=None: real(files, center, int(workers))  # type: ignore[assignment]
         dataset = PngFolder(path=str(target), preprocess=preprocess, cache=cache == "cache").load()
         count = len(dataset.train_images) + len(dataset.test_images)
-    return {"seconds": time.perf_counter() - start, "count": count, "peak_mb": peak_rss_mb()}
+    return {"seconds": time.perf_counter() - start, "count": count, "peak_mb": memory_mb()}
 
 
 def fresh(kind: str, target: Path, extra: str, cache_home: Path) -> dict[str, Any]:
@@ -94,7 +94,7 @@ def main() -> None:
             [label, f"{statistics.median(seconds):.3f}", f"{min(seconds):.3f}", runs[0]["count"], f"{peak:.0f}"]
         )
 
-    wait_until_quiet(arguments.wait_quiet)  # for half a second of other processes under a quarter of a core
+    QuietWaiter(arguments.wait_quiet, max_one=arguments.wait_quiet).wait()
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     report("MNIST 70k from gzip, cold", "mnist-cold", mnist, "")
     report("MNIST 70k, decoded cache (memory-mapped)", "mnist-cached", mnist, str(cache_home / "idx"), fill=True)

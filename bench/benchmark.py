@@ -30,6 +30,7 @@ from harness import (
     LineWorker,
     Mnist,
     build_model,
+    case_named,
     copy_weights_in,
     load_mnist,
     optimizer_for,
@@ -157,61 +158,44 @@ def measure_loads(data_dir: str, repeats: int) -> dict[str, Any]:
     }
 
 
-def run_training_cases(
-    cases: list[Case],
-    data: Mnist,
-    torch: LineWorker | None,
-    single_thread: bool,
-    results: dict[str, Any],
-    quiet: QuietWaiter,
-) -> Sequential:
-    """Each case: netkit, the NumPy loop and PyTorch take turns, one epoch each. Returns the trained seed network."""
-    seed_model: Sequential | None = None
-    for case in cases:
-        entry = results["cases"][case.key]
-        progress(f"{case.label}: {case.epochs} timed pass(es) over {case.rows:,} rows each")
-        busy = OthersBusy(start=False)  # only while epochs are being timed, not while waiting or scoring
-        netkit, loop = NetkitSession(case, data), LoopSession(case, data)
-        thread_settings: list[int | None] = []
-        if torch is not None:
-            thread_settings = [None, 1] if single_thread and torch.info["default_threads"] > 1 else [None]
-            for index, threads in enumerate(thread_settings):
-                torch.request(op="begin", session=str(index), case=case.to_dict(), threads=threads)
-        netkit_seconds: list[float] = []
-        loop_seconds: list[float] = []
-        torch_seconds: list[list[float]] = [[] for _ in thread_settings]
-        for _ in range(case.epochs):
-            quiet.wait()
-            busy.start()
-            netkit_seconds.append(netkit.epoch())
+def train_case(case: Case, data: Mnist, torch: LineWorker | None, threads: list[int | None], quiet: QuietWaiter) -> Any:
+    """netkit, the NumPy loop and PyTorch (on each of ``threads``) take turns, one epoch each.
+
+    Returns the case's figures and netkit's trained model."""
+    progress(f"{case.label}: {case.epochs} timed pass(es) over {case.rows:,} rows each")
+    busy = OthersBusy(start=False)  # only while epochs are being timed, not while waiting or scoring
+    netkit, loop = NetkitSession(case, data), LoopSession(case, data)
+    for index, setting in enumerate(threads):
+        torch.request(op="begin", session=str(index), case=case.to_dict(), threads=setting)  # type: ignore[union-attr]
+    seconds: dict[str, list[float]] = {"netkit": [], "loop": [], **{str(index): [] for index in range(len(threads))}}
+    for _ in range(case.epochs):
+        quiet.wait()
+        busy.start()
+        seconds["netkit"].append(netkit.epoch())
+        time.sleep(SETTLE_SECONDS)
+        seconds["loop"].append(loop.epoch())
+        if threads:
             time.sleep(SETTLE_SECONDS)
-            loop_seconds.append(loop.epoch())
-            if torch is not None:
-                time.sleep(SETTLE_SECONDS)
-                for index, seconds in enumerate(torch_seconds):
-                    seconds.append(torch.request(op="epoch", session=str(index))["seconds"])
-            busy.stop()
-        entry["netkit"] = {
-            "blas_threads": netkit_blas_threads(case, data),
-            "epoch_seconds": stats(netkit_seconds),
-            "history_seconds": [record.seconds for record in netkit.trainer.history.epochs],
-            "test_accuracy": evaluate(netkit.model, data.test_images, data.test_labels).accuracy,
-        }
-        entry["numpy_loop"] = {"epoch_seconds": stats(loop_seconds), "test_accuracy": loop.test_accuracy(data)}
-        if torch is not None:
-            entry["torch"] = [
-                {**torch.request(op="end", session=str(index)), "epoch_seconds": stats(seconds)}
-                for index, seconds in enumerate(torch_seconds)
-            ]
-        entry["other_processes_cores"] = busy.cores()
-        scale = TRAIN_ROWS / case.rows
-        line = f"  netkit {min(netkit_seconds) * scale:.3f} s/epoch, NumPy loop {min(loop_seconds) * scale:.3f}"
-        progress(line + (f", PyTorch {min(torch_seconds[0]) * scale:.3f} s/epoch" if torch_seconds else ""))
-        if case.key == "seed-b32":
-            seed_model = netkit.model
-    if seed_model is None:
-        raise RuntimeError("the seed-b32 case did not run")
-    return seed_model
+        for index in range(len(threads)):
+            seconds[str(index)].append(torch.request(op="epoch", session=str(index))["seconds"])  # type: ignore[union-attr]
+        busy.stop()
+    entry = {"case": case.to_dict(), "other_processes_cores": busy.cores()}
+    entry["netkit"] = {
+        "blas_threads": netkit_blas_threads(case, data),
+        "epoch_seconds": stats(seconds["netkit"]),
+        "history_seconds": [record.seconds for record in netkit.trainer.history.epochs],
+        "test_accuracy": evaluate(netkit.model, data.test_images, data.test_labels).accuracy,
+    }
+    entry["numpy_loop"] = {"epoch_seconds": stats(seconds["loop"]), "test_accuracy": loop.test_accuracy(data)}
+    if threads:
+        entry["torch"] = [
+            {**torch.request(op="end", session=str(index)), "epoch_seconds": stats(seconds[str(index)])}  # type: ignore[union-attr]
+            for index in range(len(threads))
+        ]
+    scale = TRAIN_ROWS / case.rows
+    line = f"  netkit {min(seconds['netkit']) * scale:.3f} s/epoch, NumPy loop {min(seconds['loop']) * scale:.3f}"
+    progress(line + (f", PyTorch {min(seconds['0']) * scale:.3f} s/epoch" if threads else ""))
+    return entry, netkit.model
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -219,13 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="a smoke run: one short timed pass per case")
     parser.add_argument("--data-dir", help="folder holding the MNIST IDX files (default: $NETKIT_DATA/mnist)")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
-    parser.add_argument(
-        "--wait-quiet",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="on a shared machine: spend up to SECONDS in all waiting for quiet spells before measurements",
-    )
+    quiet_help = "on a shared machine: spend up to SECONDS in all waiting for quiet spells before measurements"
+    parser.add_argument("--wait-quiet", type=float, default=0.0, metavar="SECONDS", help=quiet_help)
     args = parser.parse_args(argv)
     started, whole_run, quiet = time.perf_counter(), OthersBusy(), QuietWaiter(args.wait_quiet, progress)
     data_dir = resolve_data_dir(args.data_dir)
@@ -235,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         "mode": "quick" if args.quick else "full",
         "machine": machine_facts(Path(__file__).resolve().parent.parent),
         "load_average_before": os.getloadavg(),
-        "cases": {case.key: {"case": case.to_dict()} for case in cases},
+        "cases": {},
     }
     progress("measuring NumPy's large-matmul GFLOP/s")
     quiet.wait()
@@ -255,7 +234,12 @@ def main(argv: list[str] | None = None) -> int:
             progress("starting the PyTorch worker process")
             torch = stack.enter_context(torch_worker(data_dir))
         results["torch"] = torch.info if torch else None
-        seed_model = run_training_cases(cases, data, torch, not args.quick, results, quiet)
+        threads: list[int | None] = [] if torch is None else [None]
+        threads += [1] if torch and not args.quick and torch.info["default_threads"] > 1 else []
+        trained = {}
+        for case in cases:
+            results["cases"][case.key], trained[case.key] = train_case(case, data, torch, threads, quiet)
+        seed_model = trained["seed-b32"]
         progress("measuring NumPy's large-matmul GFLOP/s again (the best of both counts)")
         quiet.wait()
         matmul_runs.append(measure_matmul(matmul_repeats))
@@ -270,10 +254,8 @@ def main(argv: list[str] | None = None) -> int:
         results["predict"] = {"netkit_seconds": repeat(lambda: predict(test_images), predict_repeats)}
         results["predict"]["other_processes_cores"] = busy.stop().cores()
         if torch is not None:
-            seed_case = next(case for case in cases if case.key == "seed-b32")
-            results["predict"]["torch_seconds"] = torch.request(
-                op="predict", case=seed_case.to_dict(), repeats=predict_repeats
-            )
+            request = {"op": "predict", "case": case_named("seed-b32").to_dict(), "repeats": predict_repeats}
+            results["predict"]["torch_seconds"] = torch.request(**request)
 
     per_sample: dict[str, dict[str, Any]] = {}
     for case in cases:

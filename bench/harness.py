@@ -1,13 +1,10 @@
-"""What the benchmark scripts share: the cases, MNIST, timing statistics, helper processes and tables.
+"""What the bench scripts share: the cases, MNIST, timing statistics, tables and helper processes.
 
-The benchmark's parts run in separate processes (netkit in the main one; PyTorch, the load timings and the
-peak-memory run in children), so everything they must agree on lives here.
-
-Run as a script it is the fresh-process probe the benchmark starts: ``python bench/harness.py
-load|load-cached|train DATA_DIR`` prints one JSON object. A fresh process means nothing decoded earlier is
-in memory and the benchmark's own arrays do not count towards the peak (the files themselves may still be
-in the operating system's page cache). ``load-cached`` loads with the plugin's ``cache=true``; the
-benchmark points ``XDG_CACHE_HOME`` at a temporary folder for it, so the user's own cache is untouched.
+The benchmark's parts run in separate processes, so everything they must agree on lives here. Run as a
+script it is the benchmark's fresh-process probe, ``python bench/harness.py load|load-cached|train DATA_DIR``,
+printing one JSON object: nothing decoded earlier is in memory and the benchmark's own arrays do not count
+towards the peak (the files may be in the OS page cache). For ``load-cached`` the benchmark points
+``XDG_CACHE_HOME`` at a temporary folder, so the user's own cache is untouched.
 """
 
 from __future__ import annotations
@@ -42,14 +39,13 @@ class Case:
     """One training configuration, timed the same way in netkit, the NumPy loop and PyTorch."""
 
     key: str
-    hidden: tuple[int, ...]
+    hidden: Sequence[int]
     activation: str
     batch_size: int
     learning_rate: float
     epochs: int  # epochs timed in a full run (each one is one repeat)
     rows: int = TRAIN_ROWS  # rows per timed "epoch"; fewer than 60,000 means extrapolated
-    # One-sample steps are not averaged over a batch, so the per-sample loop needs a smaller step to learn.
-    per_sample_learning_rate: float = 0.1
+    per_sample_learning_rate: float = 0.1  # one-sample steps are not averaged, so need a smaller step to learn
 
     @property
     def architecture(self) -> str:
@@ -70,7 +66,7 @@ class Case:
 
 
 # lr 0.5 is the seed network's; the ReLU nets use 0.1 (at 0.5 they can diverge). Same in every framework.
-CASES: tuple[Case, ...] = (
+CASES = (
     Case("seed-b10", (16, 16), "sigmoid", 10, 0.5, epochs=5),
     Case("seed-b32", (16, 16), "sigmoid", 32, 0.5, epochs=5),
     Case("seed-b256", (16, 16), "sigmoid", 256, 0.5, epochs=5),
@@ -104,11 +100,7 @@ def optimizer_for(case: Case) -> Any:
 def copy_weights_in(model: Sequential, weights: Sequence[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]]) -> None:
     """Put (W with shape (in, out), b) pairs into ``model``'s layers, e.g. to score another framework's net."""
     for views, (weight, bias) in zip(model.parameter_views, weights, strict=True):
-        views["weight"][...] = weight
-        views["bias"][...] = bias
-
-
-# ---- data -------------------------------------------------------------------------------------------------
+        views["weight"][...], views["bias"][...] = weight, bias
 
 
 def mnist_loader(cache: bool = False) -> Any:
@@ -117,14 +109,10 @@ def mnist_loader(cache: bool = False) -> Any:
 
 
 def resolve_data_dir(cli_value: str | None) -> Path:
-    """``--data-dir``, else ``$NETKIT_DATA/mnist``, else the folder where the ``mnist`` plugin's search finds it.
-
-    The answer is always a folder, so child processes find the same files even with another user cache.
-    """
-    if cli_value:
-        return Path(cli_value)
-    if os.environ.get("NETKIT_DATA"):
-        return Path(os.environ["NETKIT_DATA"]) / "mnist"
+    """``--data-dir``, else ``$NETKIT_DATA/mnist``, else the folder the ``mnist`` plugin's search finds (always
+    a folder, so child processes find the same files even with another user cache)."""
+    if cli_value or os.environ.get("NETKIT_DATA"):
+        return Path(cli_value) if cli_value else Path(os.environ["NETKIT_DATA"]) / "mnist"
     found = [status.found for status in mnist_loader().status(None, verify=False)]
     if any(path is None for path in found):
         raise SystemExit("MNIST not found: pass --data-dir, set NETKIT_DATA, or run `netkit data download`")
@@ -135,9 +123,6 @@ def load_mnist(data_dir: Path, cache: bool = False) -> Mnist:
     """MNIST through netkit's ``mnist`` dataset plugin, as ``netkit train --dataset mnist`` loads it."""
     loaded: Mnist = mnist_loader(cache).load(data_dir, download=False)
     return loaded
-
-
-# ---- timing and tables ------------------------------------------------------------------------------------
 
 
 def stats(samples: Iterable[float]) -> dict[str, Any]:
@@ -172,9 +157,6 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[object]], left: int = 
     return "\n".join(line.rstrip() for line in console.file.getvalue().splitlines())  # type: ignore[attr-defined]
 
 
-# ---- helper processes -------------------------------------------------------------------------------------
-
-
 def run_probe(*arguments: str, cache_home: str | None = None) -> dict[str, Any]:
     """This file as a fresh-process probe with ``arguments``; its last stdout line is JSON."""
     environment = {**os.environ, "XDG_CACHE_HOME": cache_home} if cache_home else None
@@ -182,8 +164,7 @@ def run_probe(*arguments: str, cache_home: str | None = None) -> dict[str, Any]:
     completed = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False, env=environment)
     if completed.returncode != 0:
         return {"error": f"harness.py {' '.join(arguments)} exited with {completed.returncode}"}
-    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
-    return result
+    return dict(json.loads(completed.stdout.strip().splitlines()[-1]))
 
 
 class LineWorker:
@@ -195,16 +176,14 @@ class LineWorker:
         self.settle, self.info = settle, self._answer()
 
     def _answer(self) -> Any:
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
+        line = self.process.stdout.readline()  # type: ignore[union-attr]
         if not line:
             raise RuntimeError(f"the helper process {self.process.args[1]} stopped (exit code {self.process.wait()})")
         return json.loads(line)
 
     def request(self, **request: Any) -> Any:
-        assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps(request) + "\n")
-        self.process.stdin.flush()
+        self.process.stdin.write(json.dumps(request) + "\n")  # type: ignore[union-attr]
+        self.process.stdin.flush()  # type: ignore[union-attr]
         answer = self._answer()
         time.sleep(self.settle)
         return answer
@@ -213,8 +192,7 @@ class LineWorker:
         return self
 
     def __exit__(self, *exception: object) -> None:
-        if self.process.stdin is not None:
-            self.process.stdin.close()
+        self.process.stdin.close()  # type: ignore[union-attr]
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -234,49 +212,31 @@ def netkit_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "netkit.cli.main"]
 
 
-# ---- the fresh-process probe ------------------------------------------------------------------------------
-
-
-def _status_mb(field: str) -> float:
+def memory_mb(field: str = "VmHWM") -> float:
+    """This process's ``VmRSS`` or peak ``VmHWM``: of the address space it built after ``exec``. (``ru_maxrss``
+    does not suit: Linux carries into it the mark of the address space before ``exec``, the benchmark's own.)"""
     lines = Path("/proc/self/status").read_text().splitlines()
     return next(int(line.split()[1]) / 1024 for line in lines if line.startswith(f"{field}:"))  # KiB
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory: ``VmHWM``, of the address space it built after ``exec``.
-
-    ``ru_maxrss`` does not suit: Linux carries into it the high-water mark of the address space the process
-    had before ``exec``, the benchmark's own (it reported ~450-600 MB for a ~270 MB run).
-    """
-    return _status_mb("VmHWM")
-
-
 def probe(mode: str, data_dir: Path) -> dict[str, Any]:
-    if mode == "train":  # load MNIST and train the seed network for one epoch through Trainer
+    """``train``: load MNIST and train the seed net one epoch through ``Trainer``; else time one ``load()``."""
+    if mode == "train":
         from netkit.training import Trainer
 
-        seed_case, after_imports = case_named("seed-b32"), _status_mb("VmRSS")
+        seed_case, after_imports = case_named("seed-b32"), memory_mb("VmRSS")
         data = load_mnist(data_dir)
-        after_load = _status_mb("VmRSS")
+        after_load = memory_mb("VmRSS")
         trainer = Trainer(build_model(seed_case), optimizer_for(seed_case), np.random.default_rng(SEED))
         trainer.fit(data.train_images, data.train_labels, 1)
-        return {
-            "peak_rss_mb": peak_rss_mb(),
-            "rss_after_imports_mb": after_imports,
-            "rss_after_load_mb": after_load,
-            "rss_after_training_mb": _status_mb("VmRSS"),
-        }
-    cache = mode == "load-cached"  # seconds of one load() call; with the cache, also of reading every page
+        return {"peak_rss_mb": memory_mb(), "rss_after_imports_mb": after_imports, "rss_after_load_mb": after_load}
     started = time.perf_counter()
-    loader = mnist_loader(cache)  # plugin discovery and import: not part of loading the data
-    lookup_seconds = time.perf_counter() - started
-    started = time.perf_counter()
+    loader = mnist_loader(cache=mode == "load-cached")  # plugin discovery and import: not part of the load
+    lookup_seconds, started = time.perf_counter() - started, time.perf_counter()
     data = loader.load(data_dir, download=False)
     result: dict[str, Any] = {"seconds": time.perf_counter() - started, "plugin_lookup_seconds": lookup_seconds}
-    if cache:
-        # A cache hit hands out read-only memory maps: pages are read when first used, so say what that costs.
-        result["cache_hit"] = not data.train_images.flags.writeable
-        started = time.perf_counter()
+    if mode == "load-cached":  # a hit hands out read-only memory maps, read when first used: time that too
+        result["cache_hit"], started = not data.train_images.flags.writeable, time.perf_counter()
         for array in (data.train_images, data.train_labels, data.test_images, data.test_labels):
             float(array.sum(dtype=np.float64))
         result["touch_seconds"] = time.perf_counter() - started

@@ -27,8 +27,8 @@ TICK = os.sysconf("SC_CLK_TCK")
 LIVE_CHILDREN: list[int] = []
 
 
-def _command(*arguments: str, cwd: Path) -> str:
-    return subprocess.run(arguments, cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+def _git(*arguments: str, cwd: Path) -> str:
+    return subprocess.run(["git", *arguments], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
 
 
 def machine_facts(repository: Path) -> dict[str, Any]:
@@ -41,8 +41,8 @@ def machine_facts(repository: Path) -> dict[str, Any]:
     except importlib.metadata.PackageNotFoundError:
         torch = None
     try:
-        revision = _command("git", "rev-parse", "--short", "HEAD", cwd=repository)
-        if _command("git", "status", "--porcelain", "--untracked-files=no", cwd=repository):
+        revision = _git("rev-parse", "--short", "HEAD", cwd=repository)
+        if _git("status", "--porcelain", "--untracked-files=no", cwd=repository):
             revision += " + uncommitted changes"
     except (OSError, subprocess.CalledProcessError):
         revision = "unknown"
@@ -133,37 +133,22 @@ class OthersBusy:
         return self.other / self.wall if self.known and self.wall > 0 else None
 
 
-def wait_until_quiet(limit_seconds: float, threshold: float = NOISY_CORES, window: float = 0.5) -> float:
-    """Wait (at most ``limit_seconds``) for a ``window`` in which other processes use under ``threshold`` cores.
-
-    Returns the seconds waited. On a shared machine this keeps measurements out of other people's busy spells.
-    """
-    waited = 0.0
-    while waited < limit_seconds:
-        stretch = OthersBusy()
-        time.sleep(window)
-        waited += window
-        other = stretch.stop().cores()
-        if other is None or other < threshold:
-            break
-    return waited
-
-
 class QuietWaiter:
-    """``--wait-quiet``: before each measurement, wait for other processes to leave the CPU alone.
+    """``--wait-quiet``: before each measurement, wait for a half-second in which other processes use under a
+    quarter of a core, so measurements stay out of other people's busy spells. ``budget_seconds`` bounds the
+    waiting of the whole run; one wait takes at most ``max_one`` of it."""
 
-    ``budget_seconds`` bounds the waiting of the whole run; one wait takes at most ``MAX_ONE_WAIT`` of it.
-    """
-
-    MAX_ONE_WAIT = 20.0
-
-    def __init__(self, budget_seconds: float, report: Callable[[str], None] | None = None) -> None:
-        self.budget_seconds, self.total, self.report = budget_seconds, 0.0, report
+    def __init__(self, budget_seconds: float, report: Callable[[str], None] | None = None, max_one: float = 20.0):
+        self.budget_seconds, self.total, self.report, self.max_one = budget_seconds, 0.0, report, max_one
 
     def wait(self) -> None:
-        limit = min(self.MAX_ONE_WAIT, self.budget_seconds - self.total)
-        if limit > 0:
-            waited = wait_until_quiet(limit)
-            self.total += waited
-            if waited > 1.0 and self.report is not None:
-                self.report(f"  (waited {waited:.0f} s for a quiet CPU)")
+        waited, limit = 0.0, min(self.max_one, self.budget_seconds - self.total)
+        while waited < limit:
+            stretch = OthersBusy()
+            time.sleep(0.5)
+            waited += 0.5
+            if (stretch.stop().cores() or 0.0) < NOISY_CORES:
+                break
+        self.total += waited
+        if waited > 1.0 and self.report is not None:
+            self.report(f"  (waited {waited:.0f} s for a quiet CPU)")
