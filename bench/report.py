@@ -59,8 +59,11 @@ def check_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 
     cases, load = results["cases"], results["load"]
     for key, limit in (target for target in RATIO_TARGETS if target[0] in cases):
-        name, goal, torch = f"{Case(**cases[key]['case']).label}, s/epoch", f"<= {limit} x PyTorch", None
-        torch = epoch_min(results, key, "torch")
+        name, goal, torch = (
+            f"{Case(**cases[key]['case']).label}, s/epoch",
+            f"<= {limit} x PyTorch",
+            epoch_min(results, key, "torch"),
+        )
         ratio = (epoch_min(results, key) or 0.0) / torch if torch else None
         if ratio is None:
             add(name, goal, "no PyTorch figure", None, None)
@@ -241,7 +244,13 @@ def _others(results: dict[str, Any]) -> list[str]:
 
 def print_report(results: dict[str, Any]) -> None:
     targets = [
-        [check["target"], check["goal"], check["measured"], _verdict(check), _cores(check["others_busy"])]
+        [
+            check["target"],
+            check["goal"],
+            check["measured"],
+            _verdict(check),
+            _cores(check["others_busy"]).strip(MISSING),
+        ]
         for check in results["targets"]
     ]
     heads = ["target", "goal", "measured", "result", "others busy"]
@@ -250,7 +259,7 @@ def print_report(results: dict[str, Any]) -> None:
         "\n".join(_training(results)),
         "\n".join(_others(results)),
         "Targets (min figures; 'others busy': cores other processes used while it was measured; "
-        f"'(noisy)' above {NOISY_CORES} of a core)\n" + table(heads, targets, left=4).replace(MISSING, " "),
+        f"'(noisy)' above {NOISY_CORES} of a core)\n" + table(heads, targets, left=4),
         f"total benchmark wall time: {results['total_seconds']:.0f} s",
     ]
     print("\n\n".join(sections))

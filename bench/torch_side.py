@@ -1,13 +1,9 @@
-"""The PyTorch side, run in its own process so its OpenMP/MKL thread pools never share a process with NumPy's.
+"""The PyTorch side, in its own process so its OpenMP/MKL thread pools never share a process with NumPy's.
 
-Usage (the benchmark drives it): ``python bench/torch_side.py DATA_DIR`` loads MNIST, prints a JSON line
-about torch, then answers each JSON request line on stdin with a JSON line. A case is trained one epoch per
-request, so netkit and PyTorch take turns epoch by epoch and a busy spell on a shared machine hits both.
-
-Each case trains the same architecture from the same initial weights as netkit: ``nn.Linear`` layers with
-the hidden activation, logits into ``F.cross_entropy``, plain SGD, the same batch size and learning rate,
-and a fresh ``randperm`` + ``index_select`` gather every epoch. The trained weights are copied into a
-netkit model so that accuracy comes from the same ``netkit.evaluation.evaluate`` as netkit's.
+``python bench/torch_side.py DATA_DIR`` (the benchmark starts it) loads MNIST, prints a JSON line about torch,
+then answers each JSON request line on stdin with a JSON line: one epoch per request, so that netkit and
+PyTorch take turns epoch by epoch. What each case trains: ``bench/README.md``. The trained weights go back
+into a netkit model, so accuracy comes from the same ``netkit.evaluation.evaluate`` as netkit's.
 """
 
 from __future__ import annotations
