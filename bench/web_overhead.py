@@ -211,7 +211,8 @@ def main() -> None:
     heads = ["run", "train s", "wall s", "cpu s", "polls", "weight fetches", "result"]
     rows = [["--web" if run["web"] else "plain", *(f"{run[key]:.2f}" for key in heads[1:4]), *map(run.get, heads[4:])]
             for run in runs]  # fmt: skip
-    print(table(heads, rows))
+    print(table(heads[:-1], [row[:-1] for row in rows]))
+    print("\n".join(f"{row[0]}: {row[-1]}" for row in rows))
     plain_runs, web_runs = [run for run in runs if not run["web"]], [run for run in runs if run["web"]]
     polls, fetches = (max(run[key] for run in web_runs) for key in ("polls", "weight fetches"))
     # The default run: 54,000 training rows in batches of 32, ten epochs; at least one snapshot per epoch.
