@@ -13,6 +13,7 @@ from .io import ModelFile, load_model, save_model
 from .io.modelfile import copy_history
 from .model import Sequential as CoreSequential
 from .network import Sequential, whole_number
+from .recipe import attach
 
 
 def save(model: CoreSequential, path: str | os.PathLike[str], *, format: str | None = None) -> Path:
@@ -32,7 +33,10 @@ def load(path: str | os.PathLike[str]) -> Sequential:
 def to_model_file(model: CoreSequential) -> ModelFile:
     """What :func:`save` writes for ``model``: with its training run when it has one."""
     if isinstance(model, Sequential) and model.trainer is not None:
-        return ModelFile.from_trainer(model.trainer, model.training)
+        model_file = ModelFile.from_trainer(model.trainer, model.training)
+        if model._resume_parameters is not None:  # loaded from a keep-best file and not trained since
+            model_file.resume_parameters = model._resume_parameters.copy()
+        return model_file
     if isinstance(model, Sequential):
         return ModelFile(model, history=copy_history(model._untrained_history), training=dict(model.training))
     return ModelFile(model)
@@ -46,7 +50,12 @@ def from_model_file(model_file: ModelFile) -> Sequential:
     model.seed = whole_number(model_file.training.get("seed", 0), "the saved seed", 0)
     model.training = dict(model_file.training)
     if model_file.optimizer is not None:
-        model.trainer = attrs.evolve(model_file, model=model).to_trainer()
+        model.trainer = attrs.evolve(model_file, model=model).to_trainer()  # takes the last epoch's parameters
+        attach(model.trainer, model.training, model.registry)
+        model._recipe_fixed = True
+        if model_file.resume_parameters is not None:  # the file holds its best epoch: so does the model
+            model._resume_parameters = model.parameters.copy()
+            np.copyto(model.parameters, saved.parameters)
     else:
         model._untrained_history = copy_history(model_file.history)
     return model

@@ -25,8 +25,9 @@ def _column(values: list[float | None]) -> FloatColumn:
 
 @attrs.frozen(eq=False)
 class TrainingHistory:
-    """``epoch``, ``loss``, ``val_loss``, ``val_accuracy``, ``seconds``, ``samples_per_second`` per epoch,
-    and ``iteration_loss`` per training batch (Keras calls the per-epoch training loss ``loss`` too)."""
+    """``epoch``, ``loss``, ``val_loss``, ``val_accuracy``, ``seconds``, ``samples_per_second`` and
+    ``learning_rate`` (the rate each epoch stepped with, NaN where a file did not record it) per epoch, and
+    ``iteration_loss`` per training batch (Keras calls the per-epoch training loss ``loss`` too)."""
 
     epoch: IntColumn
     loss: FloatColumn
@@ -35,6 +36,7 @@ class TrainingHistory:
     seconds: FloatColumn
     samples_per_second: FloatColumn
     iteration_loss: FloatColumn
+    learning_rate: FloatColumn
 
     @classmethod
     def of(cls, history: History, since_epoch: int = 0, since_iteration: int = 0) -> TrainingHistory:
@@ -48,6 +50,7 @@ class TrainingHistory:
             seconds=_column([record.seconds for record in records]),
             samples_per_second=_column([record.samples_per_second for record in records]),
             iteration_loss=np.array(history.iteration_loss[since_iteration:], dtype=np.float64),
+            learning_rate=_column([record.learning_rate for record in records]),
         )
 
     def __len__(self) -> int:

@@ -23,6 +23,7 @@ from .history import TrainingHistory
 from .io import model_format
 from .progress import ProgressBar, watched
 from .protocols import Layer, Loss, Optimizer
+from .recipe import attach, augmentation_specs, schedule_spec
 from .registry import Registry
 from .run import (
     SHUFFLE_STREAM,
@@ -69,6 +70,9 @@ class Sequential(core.Sequential):
         self.seed = whole_number(seed, "seed", 0)
         super().__init__(input_size, layers, loss, seeded(self.seed, WEIGHTS_STREAM), registry, dtype)
         self.trainer: Trainer | None = None  # made by the first fit, or by netkit.load
+        # Set by netkit.load for a file that holds its best epoch: the last epoch's, which a fit goes on from.
+        self._resume_parameters: np.ndarray[Any, Any] | None = None
+        self._recipe_fixed = False  # the schedule and augmentation are chosen (first fit, or a load)
         self.training: dict[str, Any] = {}  # the run's options, as netkit train saves them
         self._untrained_history = History()  # the history of a loaded file that holds no optimiser
 
@@ -116,13 +120,18 @@ class Sequential(core.Sequential):
         callbacks: Sequence[Callback] = (),
         progress: bool | None = None,
         checkpoint: str | Path | None = None,
+        schedule: str | Mapping[str, Any] | None = None,
+        augment: str | Sequence[Any] | None = None,
     ) -> TrainingHistory:
         """Train ``epochs`` more epochs on ``images`` (rows of ``input_size``) and their class ``labels``.
 
         The first fit chooses the optimiser (default mini-batch) and the ``validation`` rows held out (a
         fraction below 1, or a count); later fits continue the same run and refuse settings that differ.
         ``progress`` draws a bar (default: only in a terminal or a notebook); ``checkpoint`` saves the run to
-        that file after every epoch. Returns this fit's epochs; :attr:`history` holds them all.
+        that file after every epoch. ``schedule`` (``"cosine"``, ``"exponential:decay=0.7"``, ...) and
+        ``augment`` (``"shift:pixels=2,rotate:degrees=10"``) are chosen by the first fit too, as ``netkit train
+        --schedule/--augment`` would (a cosine spans this fit's ``epochs``). Returns this fit's epochs;
+        :attr:`history` holds them all.
         """
         epochs = whole_number(epochs, "epochs", 1)
         images = self.check_input(images)
@@ -133,6 +142,10 @@ class Sequential(core.Sequential):
             )
         held_out = self._validation_for(validation)
         trainer = self._trainer_for(optimizer, learning_rate, batch_size)
+        self._set_recipe(trainer, schedule, augment, epochs)
+        if self._resume_parameters is not None:  # loaded from a keep-best file: go on from its last epoch
+            np.copyto(self.parameters, self._resume_parameters)
+            self._resume_parameters = None
         train_images, train_labels, pair = split_for_run(images, labels.astype(np.int64), held_out, self.seed)
         attached = list(callbacks)
         if checkpoint is not None:
@@ -142,6 +155,7 @@ class Sequential(core.Sequential):
             attached.append(ProgressBar())
         epochs_before, iterations_before = trainer.epochs_done, len(trainer.history.iteration_loss)
         trainer.fit(train_images, train_labels, epochs, pair, attached)
+        self.training["held_epoch"] = trainer.epochs_done  # fit keeps the last epoch
         return TrainingHistory.of(trainer.history, epochs_before, iterations_before)
 
     def _trainer_for(
@@ -166,6 +180,31 @@ class Sequential(core.Sequential):
         if optimizer is not None or learning_rate is not None or batch_size is not None:
             self._check_same_optimizer(optimizer, learning_rate, batch_size)
         return self.trainer
+
+    def _set_recipe(
+        self,
+        trainer: Trainer,
+        schedule: str | Mapping[str, Any] | None,
+        augment: str | Sequence[Any] | None,
+        epochs: int,
+    ) -> None:
+        """The first fit records the schedule and augmentation; later fits keep them and refuse others."""
+        asked = {
+            "schedule": schedule_spec(schedule, epochs, self.registry),
+            "augment": augmentation_specs(augment, self.registry),
+        }
+        if trainer.epochs_done == 0 and not self._recipe_fixed:
+            self.training.update(asked)
+            attach(trainer, self.training, self.registry)
+        else:
+            for key, given in (("schedule", schedule), ("augment", augment)):
+                recorded = self.training.get(key) or ([] if key == "augment" else None)
+                if given is not None and asked[key] != recorded:
+                    raise ConfigError(
+                        f"this run trains with {key} {recorded or 'none'!r}; fit continues it, so it cannot switch "
+                        f"to {asked[key]!r}. Build a new model to train another way"
+                    )
+        self._recipe_fixed = True
 
     def _record(self, optimizer: Optimizer) -> dict[str, Any]:
         """The ``training`` options netkit train would save for this network (its dataset aside)."""
@@ -230,6 +269,7 @@ class Sequential(core.Sequential):
                 "optimizer_state": self.trainer.optimizer.state(),
                 "rng_state": self.trainer.rng.bit_generator.state,
             }
+            state["resume_parameters"] = None if self._resume_parameters is None else self._resume_parameters.copy()
         return _restore, (state,)
 
     def evaluate(self, images: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> Evaluation:
@@ -257,6 +297,10 @@ def _restore(state: dict[str, Any]) -> Sequential:
     rng.bit_generator.state = run["rng_state"]
     model.trainer = Trainer(model, optimizer, rng, history)
     optimizer.load_state(run["optimizer_state"])
+    attach(model.trainer, model.training, model.registry)
+    model._recipe_fixed = True
+    if state.get("resume_parameters") is not None:
+        model._resume_parameters = np.array(state["resume_parameters"])
     return model
 
 

@@ -1,0 +1,96 @@
+"""What each training extra costs per epoch: schedules, dropout, weight decay, max-norm and augmentation.
+
+    .venv/bin/python bench/training_extras.py [--net seed|800] [--turns N] [--data-dir PATH]
+
+Every variant is a run built the way ``netkit train`` builds it (``netkit.run.new_run``) on the real MNIST
+training set (no validation split, so only training is timed), in one process. The variants take turns
+epoch by epoch, so a busy spell on a shared machine hits them alike; min and median seconds per epoch, and
+each median's ratio to the plain run's, are printed with the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from netkit.registry import default_registry
+from netkit.run import Run, RunRequest, new_run
+
+NETS = {
+    "seed": {"layers": [16, 16], "activation": "sigmoid", "batch_size": 32},
+    "800": {"layers": [800], "activation": "relu", "batch_size": 32},
+}
+# (label, changes to the plain request): each adds one extra to the plain run.
+VARIANTS: list[tuple[str, dict[str, object]]] = [
+    ("plain (mini-batch, lr 0.1)", {}),
+    ("momentum (the default recipe's optimiser)", {"optimizer": "momentum"}),
+    ("+ schedule exponential:decay=0.7", {"schedule": "exponential:decay=0.7"}),
+    ("+ dropout 0.5 after each hidden layer", {"dropout": 0.5}),
+    ("+ input dropout 0.2", {"input_dropout": 0.2}),
+    ("+ weight decay 1e-4", {"optimizer": "mini-batch:weight_decay=0.0001"}),
+    ("+ max-norm 3", {"optimizer": "mini-batch:max_norm=3"}),
+    ("+ augment shift,rotate,scale", {"augment": "shift:pixels=2,rotate:degrees=10,scale:amount=0.1"}),
+    ("+ augment elastic", {"augment": "elastic"}),
+    ("+ augment thicken", {"augment": "thicken"}),
+]
+
+
+def build(net: str, changes: dict[str, object], dataset: object) -> Run:
+    shape = NETS[net]
+    options: dict[str, object] = {
+        "layers": shape["layers"],
+        "activation": shape["activation"],
+        "output_activation": "softmax",
+        "loss": "cross-entropy",
+        "optimizer": "mini-batch",
+        "batch_size": shape["batch_size"],
+        "learning_rate": 0.1,
+        "seed": 0,
+        "dataset": "mnist",
+        "validation": 0,
+        "out": Path(os.devnull),
+        "format": None,
+        **changes,
+    }
+    return new_run(RunRequest(**options), dataset)  # type: ignore[arg-type]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--net", choices=sorted(NETS), default="seed")
+    parser.add_argument("--turns", type=int, default=3, help="timed epochs per variant (default 3)")
+    parser.add_argument("--data-dir", type=Path, default=None)
+    args = parser.parse_args()
+    data_dir = args.data_dir or (Path(os.environ["NETKIT_DATA"]) / "mnist" if "NETKIT_DATA" in os.environ else None)
+    dataset = default_registry().create("datasets", "mnist").load(data_dir, False)
+    runs = [(label, build(args.net, changes, dataset)) for label, changes in VARIANTS]
+    for _, run in runs:  # one untimed epoch each: buffers, caches and first-call costs
+        run.train(1)
+    times: dict[str, list[float]] = {label: [] for label, _ in runs}
+    load_before = os.getloadavg()[0]
+    for _ in range(args.turns):
+        for label, run in runs:
+            started = time.perf_counter()
+            run.train(1)
+            times[label].append(time.perf_counter() - started)
+    plain = statistics.median(times[runs[0][0]])
+    net = "784-" + "-".join(map(str, NETS[args.net]["layers"])) + "-10"  # type: ignore[call-overload]
+    table = Table(title=f"{net}, batch {NETS[args.net]['batch_size']}: seconds per epoch, {args.turns} turns each")
+    for column in ("variant", "min s", "median s", "median / plain"):
+        table.add_column(column, justify="left" if column == "variant" else "right")
+    for label, values in times.items():
+        median = statistics.median(values)
+        table.add_row(label, f"{min(values):.3f}", f"{median:.3f}", f"{median / plain:.2f}")
+    console = Console()
+    console.print(table)
+    console.print(f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after; {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()
