@@ -226,20 +226,17 @@ def main(argv: list[str] | None = None) -> int:
     results["load"] = {"in_process_first_seconds": time.perf_counter() - load_started, "data_dir": str(data_dir)}
     NetkitSession(WARM_UP, data).epoch()  # untimed: a process's first run pays for thread pools and page faults
 
-    with contextlib.ExitStack() as stack:
-        torch = None
-        if results["machine"]["torch"] is None:
-            progress("torch not installed — PyTorch column skipped")
-        else:
-            progress("starting the PyTorch worker process")
-            torch = stack.enter_context(torch_worker(data_dir))
+    installed = results["machine"]["torch"] is not None
+    progress("starting the PyTorch worker process" if installed else "torch not installed — PyTorch column skipped")
+    with torch_worker(data_dir) if installed else contextlib.nullcontext() as torch:
         results["torch"] = torch.info if torch else None
         threads: list[int | None] = [] if torch is None else [None]
         threads += [1] if torch and not args.quick and torch.info["default_threads"] > 1 else []
-        trained = {}
+        trained = {}  # the seed net's model goes on to the predict timing
         for case in cases:
             results["cases"][case.key], trained[case.key] = train_case(case, data, torch, threads, quiet)
-        seed_model = trained["seed-b32"]
+        seed_model = trained.pop("seed-b32")
+        del trained
         progress("measuring NumPy's large-matmul GFLOP/s again (the best of both counts)")
         quiet.wait()
         matmul_runs.append(measure_matmul(matmul_repeats))

@@ -133,13 +133,7 @@ def _training(results: dict[str, Any]) -> list[str]:
     threads = (results["torch"] or {}).get("default_threads", "default")
     times, rates, notes = [], [], []
     for key, entry in results["cases"].items():
-        case, netkit, loop, runs = (
-            Case(**entry["case"]),
-            entry["netkit"],
-            entry["numpy_loop"],
-            entry.get("torch"),
-        )
-        runs = runs or []
+        case, netkit, loop, runs = Case(**entry["case"]), entry["netkit"], entry["numpy_loop"], entry.get("torch", [])
         scale, single = TRAIN_ROWS / case.rows, next((run for run in runs[1:] if run["threads"] == 1), None)
         per_sample, torch = entry["per_sample"], epoch_min(results, key, "torch")
         fastest = netkit["epoch_seconds"]["min"]
@@ -171,25 +165,17 @@ def _training(results: dict[str, Any]) -> list[str]:
         if scale != 1:
             notes.append(f"* {case.label}: each timed pass trains {case.rows:,} of the 60,000 rows; ")
             notes[-1] += f"s/epoch is extrapolated x{scale:g}."
-    heads = [
-        "case",
-        "timed",
-        "netkit thr",
-        "netkit s/epoch",
-        "NumPy loop",
-        f"PyTorch ({threads} thr)",
-        "PyTorch (1 thr)",
-    ]
-    heads += ["per-sample (extrap.)", "netkit/PyTorch", "vs 1 thr", "netkit/loop", "others busy"]
-    rate_heads = ["case", "netkit/s", "PyTorch/s", "per-sample/s", "acc netkit", "acc loop", "acc PyTorch"]
+    heads = f"case|timed|netkit thr|netkit s/epoch|NumPy loop|PyTorch ({threads} thr)|PyTorch (1 thr)|per-sample "
+    heads += "(extrap.)|netkit/PyTorch|vs 1 thr|netkit/loop|others busy"
+    rate_heads = "case|netkit/s|PyTorch/s|per-sample/s|acc netkit|acc loop|acc PyTorch|acc per-sample (n)"
     return [
         "Training: seconds per epoch of 60,000 MNIST images, min / median over the timed epochs",
-        table(heads, times, left=2),
+        table(heads.split("|"), times, left=2),
         *notes,
         LEGEND,
         "Throughput (samples/s from the min epoch) and test accuracy (10,000 images, netkit.evaluation) after the "
         "timed epochs",
-        table([*rate_heads, "acc per-sample (n)"], rates),
+        table(rate_heads.split("|"), rates),
     ]
 
 
