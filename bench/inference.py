@@ -2,13 +2,11 @@
 
 ``.venv/bin/python bench/inference.py [--turns 15] [--calls 5] [--threads N] [--model PATH] [--data-dir PATH]``
 
-Both sides score the same network with the same weights (by default the shipped 784-16-16-10 sigmoid
-model). PyTorch runs in a child process, so its OpenMP threads never spin beside NumPy's BLAS threads, and
-the two take turns: each turn times ``--calls`` calls on one side, then on the other, so a busy spell on a
-shared machine hits both. PyTorch's calls are ``softmax(net(x))`` and ``net(x).argmax(1)`` under
-``inference_mode``, with the images handed over once as a tensor sharing NumPy's memory. ``--threads 1``
-runs both on one thread (BLAS and PyTorch's intra-op pool) and also reports CPU time, the calling thread's
-own: on a machine where other processes keep the cores busy, wall time mostly measures them.
+Both sides score the same network with the same weights (by default the shipped model); PyTorch
+(``softmax(net(x))`` and ``net(x).argmax(1)`` under ``inference_mode``) runs in a child process, and the
+two take turns, ``--calls`` calls a side per turn. ``--threads 1`` runs both on one thread and also
+reports the calling thread's CPU time, which still measures the work when other processes keep the cores
+busy. Details and figures: ``bench/README.md`` ("Inference").
 """
 
 from __future__ import annotations

@@ -3,10 +3,9 @@
     NETKIT_DATA=../shared/data .venv/bin/python bench/live_view.py [--plotext]
 
 Each run trains on the real MNIST training set (54,000 rows after the validation split) with the live view
-drawing into a terminal-like console at 100x40 that writes to /dev/null, and prints the view's own time
-(every redraw: rendering the charts and rich writing the frame, plus the epoch lines) as a share of the
-run's wall time. ``--plotext`` also times plotext (``pip install plotext``; never a netkit dependency)
-building the same per-iteration chart, for the choice between it and netkit's own braille charts.
+drawing into a 100x40 terminal-like console that writes to /dev/null, and prints the view's own time (every
+redraw and epoch line) as a share of the run. ``--plotext`` also times plotext (``pip install plotext``;
+never a netkit dependency) building the same per-iteration chart. Figures and why: ``bench/README.md``.
 """
 
 from __future__ import annotations

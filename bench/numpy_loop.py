@@ -1,12 +1,9 @@
 """The hand-tuned reference: the same mini-batch training written as one flat NumPy loop, no plugins.
 
-It does what a netkit step does (forward, the loss value, backward, one SGD update over a flat parameter
-vector) with every trick netkit uses and nothing in between: 0-d constants, positional ``out`` buffers, the
-learning rate folded into the output delta, and, for wide layers at small batches, (units, rows) buffers. Its
-weights stay (inputs, units) in memory: netkit's transposed storage of 512+ unit layers is left out, which is
-part of why netkit is faster on the 800-800 net. It gathers each batch on the main thread with ``np.take(...,
-mode="clip")``. netkit's s/epoch over this loop's is the price of the plugin boundaries; this loop's GFLOP/s
-is what NumPy allows on the machine.
+A netkit step (forward, the loss value, backward, one SGD update over a flat parameter vector) with every
+trick netkit uses and nothing in between; what it shares with netkit and what it leaves out (transposed
+storage of wide layers' weights, the batch helper thread): ``bench/README.md``. netkit's s/epoch over this
+loop's is the price of the plugin boundaries; this loop's GFLOP/s is what NumPy allows on the machine.
 """
 
 from __future__ import annotations
