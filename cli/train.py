@@ -19,19 +19,16 @@ from netkit.io.limits import training_size_problem
 from netkit.keepbest import KeepBest
 from netkit.pitfalls import LearningWarning
 from netkit.recipe import augmentation_specs
+from netkit.resume import contradictions, keeper_for, open_resumed, resumed_run
 from netkit.run import (
     Checkpoint,
     Run,
     RunRequest,
     check_output,
     check_setup,
-    contradictions,
-    keeper_for,
     new_run,
-    open_resumed,
     optimizer_spec,
     output_format,
-    resumed_run,
 )
 from netkit.textbook_mode import textbook_trainer
 from netkit.training import Callback

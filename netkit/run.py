@@ -5,8 +5,8 @@ file's ``training`` mapping, so a resumed run rebuilds exactly the same data spl
 optimiser. Seeds: ``[seed, 0]`` initialises the weights, ``[seed, 1]`` picks the validation rows and
 ``[seed, 2]`` shuffles the batches.
 
-``netkit train`` turns its options into a :class:`RunRequest`; :func:`new_run` or :func:`resumed_run` make
-a :class:`Run`, whose :meth:`Run.train` fits it with any callbacks attached (the :class:`Checkpoint`, a live
+``netkit train`` turns its options into a :class:`RunRequest`; :func:`new_run` (or, for ``--resume``,
+:func:`netkit.resume.resumed_run`) makes a :class:`Run`, whose :meth:`Run.train` fits it with any callbacks attached (the :class:`Checkpoint`, a live
 view, a web page). ``netkit.Sequential.fit`` builds on the smaller pieces: :func:`seeded`,
 :func:`merge_optimizer_options`, :func:`build_optimizer` and :func:`split_for_run`. Messages name the
 command line's flags (``--lr``) unless a caller passes its own names.
@@ -23,7 +23,7 @@ import numpy as np
 
 from .data import Dataset, split_validation
 from .errors import ConfigError, ModelFileError
-from .io import ModelFile, load_model, model_format, save_model
+from .io import model_format, save_model
 from .io.atomic import check_writable, interrupts_deferred
 from .io.storage import save_problem
 from .keepbest import KeepBest, snapshot
@@ -110,7 +110,7 @@ def check_output(out: Path, resume: bool, reset: bool) -> None:
         raise ModelFileError(f"cannot save {out}: {save_problem(exc)}") from None
 
 
-def _canonical(group: str, spec: str | dict[str, Any]) -> dict[str, Any]:
+def canonical_spec(group: str, spec: str | dict[str, Any]) -> dict[str, Any]:
     """A spec as the registry writes it back, defaults included, so equal settings compare equal."""
     registry = default_registry()
     return registry.spec_of(group, registry.create(group, spec))
@@ -202,17 +202,19 @@ def new_run(request: RunRequest, dataset: Dataset) -> Run:
     """A fresh model for ``dataset``: hidden layers as asked, one output unit per class."""
     layers: list[dict[str, Any]] = [{"type": "dropout", "rate": request.input_dropout}] if request.input_dropout else []
     for units in request.layers:
-        layers.append({"type": "dense", "units": units, "activation": _canonical("activations", request.activation)})
+        layers.append(
+            {"type": "dense", "units": units, "activation": canonical_spec("activations", request.activation)}
+        )
         if request.dropout:
             layers.append({"type": "dropout", "rate": request.dropout})
     layers.append(
         {
             "type": "dense",
             "units": dataset.n_classes,
-            "activation": _canonical("activations", request.output_activation),
+            "activation": canonical_spec("activations", request.output_activation),
         }
     )
-    loss = _canonical("losses", request.loss)
+    loss = canonical_spec("losses", request.loss)
     model = Sequential(dataset.n_features, layers, loss, seeded(request.seed, WEIGHTS_STREAM))
     optimizer = build_optimizer(optimizer_spec(request))
     trainer = Trainer(model, optimizer, seeded(request.seed, SHUFFLE_STREAM))
@@ -221,7 +223,7 @@ def new_run(request: RunRequest, dataset: Dataset) -> Run:
         "seed": request.seed,
         "validation": request.validation,
         "layers": list(request.layers),
-        "activation": _canonical("activations", request.activation) if request.layers else None,
+        "activation": canonical_spec("activations", request.activation) if request.layers else None,
         "output_activation": layers[-1]["activation"],
         "loss": loss,
         "optimizer": default_registry().spec_of("optimizers", optimizer),
@@ -238,100 +240,13 @@ def new_run(request: RunRequest, dataset: Dataset) -> Run:
     if request.patience is not None:
         training["patience"], training["min_delta"] = request.patience, request.min_delta
     attach(trainer, training)
-    return _with_data(trainer, training, dataset, 0)
+    return with_data(trainer, training, dataset, 0)
 
 
-def _with_data(trainer: Trainer, training: dict[str, Any], dataset: Dataset, done: int) -> Run:
+def with_data(trainer: Trainer, training: dict[str, Any], dataset: Dataset, done: int) -> Run:
     seed = int(training.get("seed", 0))
     images, labels, pair = split_for_run(dataset.train_images, dataset.train_labels, training.get("validation"), seed)
     return Run(trainer, training, dataset, images, labels, pair, done)
-
-
-def open_resumed(out: Path) -> tuple[ModelFile, Trainer, FloatArray]:
-    """The file, a trainer continuing it, and the parameters the file's model holds (the kept epoch's)."""
-    model_file = load_model(out)
-    held = model_file.model.parameters.copy()
-    return model_file, model_file.to_trainer(), held
-
-
-def keeper_for(training: dict[str, Any], trainer: Trainer, held: FloatArray | None) -> KeepBest | None:
-    """The best-epoch keeper a run's options ask for (``keep: best`` or a patience), picked up where the
-    history ends when resuming; None when the file simply holds the last epoch."""
-    patience = training.get("patience")
-    if training.get("keep") != "best" and patience is None:
-        return None
-    keeper = KeepBest(patience, float(training.get("min_delta") or 0.0))
-    if trainer.history.epochs:
-        keeper.resume(trainer.history.epochs, held)
-    return keeper
-
-
-def resumed_run(request: RunRequest, model_file: ModelFile, trainer: Trainer, dataset: Dataset) -> Run:
-    """Continue the run saved in ``request.out``: epoch numbers and history carry on."""
-    if dataset.n_features != trainer.model.input_size or dataset.n_classes != trainer.model.output_size:
-        raise ConfigError(
-            f"dataset {request.dataset!r} has {dataset.n_features} inputs and {dataset.n_classes} classes, "
-            f"but the model {trainer.model} was built for {trainer.model.input_size} and "
-            f"{trainer.model.output_size}"
-        )
-    training = dict(model_file.training) or saved_training(request, trainer)
-    attach(trainer, training)
-    return _with_data(trainer, training, dataset, trainer.epochs_done)
-
-
-def saved_training(request: RunRequest, trainer: Trainer) -> dict[str, Any]:
-    """For a file saved without training options: take the command line's data options from now on."""
-    return {"dataset": request.dataset, "seed": request.seed, "validation": request.validation}
-
-
-def contradictions(request: RunRequest, model_file: ModelFile, trainer: Trainer) -> list[str]:
-    """Options typed on the command line that disagree with the run being resumed."""
-    saved = model_file.training
-    model = trainer.model
-    registry = default_registry()
-    found: list[str] = []
-
-    def differ(name: str, given: Any, stored: Any, flag: str | None = None) -> None:
-        if name in request.explicit and stored is not None and given != stored:
-            flag = flag or "--" + name.replace("_", "-")
-            found.append(f"{flag} {_show(given)} (the file has {_show(stored)})")
-
-    weighted = [layer for layer in model.layers if layer.parameter_shapes()]  # not dropout
-    differ("layers", list(request.layers), [getattr(layer, "units", None) for layer in weighted[:-1]])
-    activations = [getattr(layer, "activation", None) for layer in weighted]
-    if len(activations) > 1 and activations[0] is not None:
-        stored = registry.spec_of("activations", activations[0])
-        differ("activation", _canonical("activations", request.activation), stored)
-    if activations[-1] is not None:
-        stored = registry.spec_of("activations", activations[-1])
-        differ("output_activation", _canonical("activations", request.output_activation), stored)
-    differ("loss", _canonical("losses", request.loss), registry.spec_of("losses", model.loss))
-    optimizer = registry.spec_of("optimizers", trainer.optimizer)
-    name, options = parse_spec(request.optimizer)
-    if "lr" in options:
-        options["learning_rate"] = options.pop("lr")
-    typed = {"type": name, **options}
-    differ("optimizer", typed, {key: optimizer.get(key) for key in typed})
-    differ("learning_rate", request.learning_rate, optimizer.get("learning_rate"), "--lr")
-    differ("batch_size", request.batch_size, optimizer.get("batch_size"))
-    for option in ("dataset", "seed", "validation"):
-        differ(option, getattr(request, option), saved.get(option))
-    differ("augment", augmentation_specs(request.augment), saved.get("augment") or [])
-    differ("schedule", schedule_spec(request.schedule, request.epochs), saved.get("schedule"))
-    differ("dropout", request.dropout, saved.get("dropout") or 0.0)
-    differ("input_dropout", request.input_dropout, saved.get("input_dropout") or 0.0)
-    differ("keep", request.keep, saved.get("keep") or "last")
-    differ("patience", request.patience, saved.get("patience"))
-    differ("min_delta", request.min_delta, saved.get("min_delta") or 0.0)
-    return found
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, dict):
-        return format_spec(value)
-    if isinstance(value, list):
-        return ",".join(_show(item) for item in value) or "none"
-    return str(value)
 
 
 class Checkpoint(Callback):

@@ -10,14 +10,13 @@ import pytest
 from netkit.data import Dataset
 from netkit.errors import ConfigError, PluginError
 from netkit.io import load_model
+from netkit.resume import open_resumed, resumed_run
 from netkit.run import (
     Checkpoint,
     RunRequest,
     build_optimizer,
     merge_optimizer_options,
     new_run,
-    open_resumed,
-    resumed_run,
     seeded,
     split_for_run,
 )
