@@ -85,9 +85,13 @@ class Sequential:
 
     def _build(self) -> list[int]:
         sizes = [self.input_size]
-        for index, layer in enumerate(self.layers):
+        parameters_before = False
+        for layer in self.layers:
             sizes.append(layer.build(sizes[-1]))
-            layer.needs_input_gradient = index > 0  # nothing consumes dL/dx of the first layer
+            # dL/dx only matters to a layer with parameters somewhere before this one: the first dense layer
+            # behind an input dropout skips its largest product, as the very first layer does.
+            layer.needs_input_gradient = parameters_before
+            parameters_before = parameters_before or bool(layer.parameter_shapes())
         return sizes
 
     def _allocate(self) -> tuple[FloatArray, FloatArray, list[dict[str, FloatArray]]]:

@@ -24,17 +24,27 @@ def weight_pairs(layers: Sequence[Any]) -> list[Pair]:
     return [(layer.weight, layer.weight_gradient) for layer in layers if hasattr(layer, "weight_gradient")]
 
 
-def decay(pairs: Sequence[Pair], factor: float) -> None:
-    """gradient += factor x weight, for each pair (factor: lambda, times the trainer's gradient scale)."""
-    for weight, gradient in pairs:
-        gradient += factor * weight
+def decay(pairs: Sequence[Pair], factor: float, scratches: Sequence[FloatArray] | None = None) -> None:
+    """gradient += factor x weight, for each pair (factor: lambda, times the trainer's gradient scale).
+
+    ``scratches`` (one array shaped like each weight) hold factor x weight: a fresh product of a wide layer's
+    weights every step would be a large allocation, and its page faults cost more than the arithmetic.
+    """
+    for index, (weight, gradient) in enumerate(pairs):
+        if scratches is None:
+            gradient += factor * weight
+        else:
+            gradient += np.multiply(weight, factor, out=scratches[index])
 
 
 def limit_norms(pairs: Sequence[Pair], max_norm: float) -> None:
     """Each column of each weight matrix (a unit's incoming weights) to a length of at most ``max_norm``."""
+    limit = max_norm * max_norm
     for weight, _ in pairs:
-        lengths = np.sqrt(np.sum(weight * weight, axis=0))
-        weight *= np.minimum(1.0, max_norm / np.maximum(lengths, 1e-12))
+        squared = np.einsum("ij,ij->j", weight, weight)  # the columns' squared lengths, with no temporary
+        over = squared > limit
+        if over.any():  # only the columns too long are touched
+            weight[:, over] *= (max_norm / np.sqrt(squared[over])).astype(weight.dtype)
 
 
 def regularised(
@@ -42,9 +52,11 @@ def regularised(
 ) -> Callable[[], None]:
     """``step`` with weight decay before it and the max-norm limit after it."""
 
+    scratches = [np.empty_like(weight) for weight, _ in pairs] if weight_decay else None
+
     def constrained_step() -> None:
         if weight_decay:
-            decay(pairs, weight_decay * scale)
+            decay(pairs, weight_decay * scale, scratches)
         step()
         if max_norm is not None:
             limit_norms(pairs, max_norm)

@@ -7,7 +7,7 @@ import pytest
 
 from netkit.model import Sequential
 from netkit.registry import default_registry
-from netkit.regularisation import decay, weight_pairs
+from netkit.regularisation import decay, limit_norms, weight_pairs
 from netkit.testing import assert_gradients_close, check_training_twin, numerical_gradient
 from netkit.training import Trainer
 
@@ -80,3 +80,21 @@ def test_weight_decay_shrinks_the_weights() -> None:
 def test_constrained_training_equals_its_textbook_twin(optimizer: str) -> None:
     specs = ["dense:units=7,activation=relu", "dropout:rate=0.3", "dense:units=3,activation=softmax"]
     check_training_twin(6, specs, "cross-entropy", optimizer, steps=4)
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_the_fast_constraints_equal_their_formulas(transposed: bool) -> None:
+    """limit_norms and decay (no temporaries) against W x min(1, c / ||W[:, j]||) and g + lambda W."""
+    rng = np.random.default_rng(5)
+    weight = rng.normal(0, 1, (40, 9)).astype(np.float32)
+    if transposed:  # a wide layer keeps W as (units, inputs) rows in memory
+        weight = np.asfortranarray(weight)
+    gradient = rng.normal(0, 1, weight.shape).astype(np.float32)
+    lengths = np.linalg.norm(weight, axis=0)
+    expected_weight = weight * np.minimum(1.0, 6.0 / lengths)
+    expected_gradient = gradient + 0.1 * weight
+    assert (lengths > 6.0).any() and (lengths <= 6.0).any()  # some columns are limited, some are not
+    decay([(weight, gradient)], 0.1, [np.empty_like(weight)])
+    limit_norms([(weight, gradient)], 6.0)
+    np.testing.assert_allclose(weight, expected_weight, rtol=1e-6)
+    np.testing.assert_allclose(gradient, expected_gradient, rtol=1e-6)

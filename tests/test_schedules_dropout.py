@@ -104,6 +104,14 @@ def test_dropout_conformance_with_a_fixed_mask_and_whole_network_gradient() -> N
     check_model_gradients(model, np.random.default_rng(4))
 
 
+def test_behind_an_input_dropout_the_first_dense_layer_skips_the_input_gradient() -> None:
+    """Nothing consumes dL/dx before the first layer with parameters: no dx = dz @ W.T is made for it."""
+    layers = [{"type": "dropout", "rate": 0.2}, "dense:units=5,activation=tanh", "dense:units=3,activation=softmax"]
+    model = Sequential(6, layers, rng=np.random.default_rng(3), dtype=np.float64)
+    assert [layer.needs_input_gradient for layer in model.layers] == [False, False, True]
+    check_model_gradients(model, np.random.default_rng(4))  # the weight gradients are still dL/dW
+
+
 def test_a_bad_dropout_rate_is_refused_with_the_value() -> None:
     with pytest.raises(Exception, match=r"Received: rate=1\.0"):
         default_registry().create("layers", "dropout:rate=1")
