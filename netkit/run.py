@@ -7,9 +7,9 @@ optimiser. Seeds: ``[seed, 0]`` initialises the weights, ``[seed, 1]`` picks the
 
 ``netkit train`` turns its options into a :class:`RunRequest`; :func:`new_run` (or, for ``--resume``,
 :func:`netkit.resume.resumed_run`) makes a :class:`Run`, whose :meth:`Run.train` fits it with any callbacks
-attached (the :class:`Checkpoint`, a live view, a web page). ``netkit.Sequential.fit`` builds on the smaller pieces: :func:`seeded`,
-:func:`merge_optimizer_options`, :func:`build_optimizer` and :func:`split_for_run`. Messages name the
-command line's flags (``--lr``) unless a caller passes its own names.
+attached (the :class:`Checkpoint`, a live view, a web page). ``netkit.Sequential.fit`` builds on the
+smaller pieces: :func:`seeded`, :func:`merge_optimizer_options`, :func:`build_optimizer` and
+:func:`split_for_run`. Messages name the command line's flags (``--lr``) unless a caller passes its own names.
 """
 
 from __future__ import annotations
