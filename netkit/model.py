@@ -200,9 +200,11 @@ class Sequential:
 
     def _unfold_gradients(self) -> None:
         """Make the gradient buffer (and so every layer's gradient views) hold the true dL/dparameters."""
-        if self._gradient_scale != 1.0:
+        if self._gradient_scale == 0.0:  # a zero learning rate folded every gradient to 0: nothing to divide out
+            self._gradients.fill(0.0)
+        elif self._gradient_scale != 1.0:
             np.divide(self._gradients, self._gradient_scale, self._gradients)
-            self._gradient_scale = 1.0
+        self._gradient_scale = 1.0
 
     def check_input(self, x: np.ndarray[Any, Any]) -> FloatArray:
         """``x`` as a float32 (n, input_size) array, or a clear error."""
