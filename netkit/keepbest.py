@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import ConfigError
 from .io.modelfile import ModelFile
 from .model import Sequential
 from .training import Callback, EpochRecord, Trainer
@@ -87,3 +88,34 @@ def snapshot(trainer: Trainer, training: dict[str, Any], keeper: KeepBest | None
         held = keeper.best_epoch or held
     model_file.training["held_epoch"] = held
     return model_file
+
+
+def set_keeping(
+    training: dict[str, Any],
+    epochs_done: int,
+    keep: str | None,
+    patience: int | None,
+    min_delta: float,
+    validation: Any,
+) -> None:
+    """Record in a run's ``training`` options what its file keeps (``Sequential.fit``'s ``keep`` and
+    ``patience``, as ``netkit train --keep/--patience`` records them); a continued run refuses others."""
+    recorded = training.get("keep") or "last"
+    chosen = keep or ("best" if patience is not None else recorded if epochs_done else "last")
+    if chosen not in KEEP_CHOICES:
+        raise ConfigError(f"keep must be 'best' or 'last'. Received: keep={keep!r}")
+    if epochs_done and (chosen != recorded or (patience is not None and patience != training.get("patience"))):
+        raise ConfigError(
+            f"this run keeps its {recorded} epoch (patience {training.get('patience')}); fit continues it, so "
+            f"keep={chosen!r}, patience={patience!r} would change what it keeps. Build a new model instead"
+        )
+    if chosen == "best" and not validation:
+        raise ConfigError("keep='best' and patience need validation rows: pass validation=0.1, say")
+    try:
+        checked = KeepBest(patience, min_delta)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if chosen == "best" and not epochs_done:
+        training["keep"] = "best"
+        if patience is not None:
+            training["patience"], training["min_delta"] = checked.patience, checked.min_delta

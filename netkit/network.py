@@ -21,10 +21,12 @@ from .errors import ConfigError
 from .evaluation import Evaluation, evaluate
 from .history import TrainingHistory
 from .io import model_format
+from .keepbest import set_keeping
 from .progress import ProgressBar, watched
 from .protocols import Layer, Loss, Optimizer
 from .recipe import attach, augmentation_specs, schedule_spec
 from .registry import Registry
+from .resume import keeper_for
 from .run import (
     SHUFFLE_STREAM,
     WEIGHTS_STREAM,
@@ -122,6 +124,9 @@ class Sequential(core.Sequential):
         checkpoint: str | Path | None = None,
         schedule: str | Mapping[str, Any] | None = None,
         augment: str | Sequence[Any] | None = None,
+        keep: str | None = None,
+        patience: int | None = None,
+        min_delta: float = 0.0,
     ) -> TrainingHistory:
         """Train ``epochs`` more epochs on ``images`` (rows of ``input_size``) and their class ``labels``.
 
@@ -130,8 +135,10 @@ class Sequential(core.Sequential):
         ``progress`` draws a bar (default: only in a terminal or a notebook); ``checkpoint`` saves the run to
         that file after every epoch. ``schedule`` (``"cosine"``, ``"exponential:decay=0.7"``, ...) and
         ``augment`` (``"shift:pixels=2,rotate:degrees=10"``) are chosen by the first fit too, as ``netkit train
-        --schedule/--augment`` would (a cosine spans this fit's ``epochs``). Returns this fit's epochs;
-        :attr:`history` holds them all.
+        --schedule/--augment`` would (a cosine spans this fit's ``epochs``). ``keep="best"`` (or a
+        ``patience``: stop after that many epochs without a validation loss lower by ``min_delta``) leaves the
+        model at the epoch with the lowest validation loss, as ``netkit train --keep best`` does; the default
+        keeps the last epoch. Returns this fit's epochs; :attr:`history` holds them all.
         """
         epochs = whole_number(epochs, "epochs", 1)
         images = self.check_input(images)
@@ -143,19 +150,26 @@ class Sequential(core.Sequential):
         held_out = self._validation_for(validation)
         trainer = self._trainer_for(optimizer, learning_rate, batch_size)
         self._set_recipe(trainer, schedule, augment, epochs)
-        if self._resume_parameters is not None:  # loaded from a keep-best file: go on from its last epoch
+        set_keeping(self.training, trainer.epochs_done, keep, patience, min_delta, held_out)
+        held = self.parameters.copy()  # the best epoch's, after a keep-best fit or load
+        if self._resume_parameters is not None:  # the model holds its best epoch: go on from its last
             np.copyto(self.parameters, self._resume_parameters)
             self._resume_parameters = None
+        keeper = keeper_for(self.training, trainer, held)
         train_images, train_labels, pair = split_for_run(images, labels.astype(np.int64), held_out, self.seed)
-        attached = list(callbacks)
+        attached = [keeper, *callbacks] if keeper is not None else list(callbacks)
         if checkpoint is not None:
             path = Path(checkpoint)
-            attached.append(Checkpoint(path, self.training, model_format(path)))
+            attached.append(Checkpoint(path, self.training, model_format(path), keeper))
         if progress or (progress is None and watched(sys.stdout)):
             attached.append(ProgressBar())
         epochs_before, iterations_before = trainer.epochs_done, len(trainer.history.iteration_loss)
         trainer.fit(train_images, train_labels, epochs, pair, attached)
-        self.training["held_epoch"] = trainer.epochs_done  # fit keeps the last epoch
+        self.training["held_epoch"] = trainer.epochs_done
+        if keeper is not None and keeper.best_parameters is not None and keeper.best_epoch != trainer.epochs_done:
+            self._resume_parameters = self.parameters.copy()
+            keeper.restore(self)
+            self.training["held_epoch"] = keeper.best_epoch
         return TrainingHistory.of(trainer.history, epochs_before, iterations_before)
 
     def _trainer_for(

@@ -1,5 +1,6 @@
 """The Python API and the training extras: ``fit(schedule=, augment=)`` as ``netkit train`` has them, and
-``nk.load`` of a file that holds its best epoch (the model is that epoch; a fit goes on from the last)."""
+``nk.load`` of a file that holds its best epoch (the model is that epoch; a fit goes on from the last), and
+``fit(keep="best", patience=...)`` as ``netkit train --keep best --patience`` has them."""
 
 from __future__ import annotations
 
@@ -69,9 +70,50 @@ def test_load_of_a_keep_best_file_gives_its_best_epoch_and_fit_goes_on_from_the_
     _train("--resume", "--epochs", "2", "--out", out)
     data = nk.datasets.load(dataset)
     model.fit(data.train_images, data.train_labels, epochs=2, progress=False)
-    last = load_model(out).to_trainer().model  # the CLI's file holds its best; its last epoch rides along
-    np.testing.assert_array_equal(model.parameters, last.parameters)
-    assert model.training["held_epoch"] == 8  # fit keeps the last epoch
+    resumed = load_model(out)  # the run keeps its best epoch, in the API as in netkit train --resume
+    np.testing.assert_array_equal(model.parameters, resumed.model.parameters)
+    assert model.training["held_epoch"] == resumed.training["held_epoch"]
+    np.testing.assert_array_equal(model._resume_parameters, resumed.to_trainer().model.parameters)  # epoch 8
     again = nk.load(copy)
     again.fit(data.train_images, data.train_labels, epochs=2, progress=False)
     np.testing.assert_array_equal(again.parameters, model.parameters)
+
+
+def _quadrant_net() -> nk.Sequential:
+    """The net ``netkit train --layers 32`` builds for the 4x4 quadrant images: the same seed, the same weights."""
+    return nk.Sequential([nk.Dense(32, "sigmoid"), nk.Dense(4, "softmax")], input_size=16, seed=0)
+
+
+def test_fit_keeps_the_best_epoch_as_netkit_train_does_and_continues_from_the_last(tmp_path: Path) -> None:
+    dataset, out = _csv(tmp_path, noise=0.6), tmp_path / "m.h5"
+    first = _train(*_adam(dataset, "32", "0.05"), "--epochs", "6", "--out", out)
+    data = nk.datasets.load(dataset)
+    model = _quadrant_net()
+    model.fit(
+        data.train_images, data.train_labels, epochs=6, optimizer="adam", learning_rate=0.05,
+        validation=0.3, keep="best", progress=False,
+    )  # fmt: skip
+    assert model.training["held_epoch"] == first["held_epoch"] < 6
+    np.testing.assert_array_equal(model.parameters, load_model(out).model.parameters)
+    assert model.evaluate(data.test_images, data.test_labels).accuracy == pytest.approx(first["test_accuracy"])
+
+    _train("--resume", "--epochs", "3", "--out", out)
+    model.fit(data.train_images, data.train_labels, epochs=3, progress=False)  # from epoch 6, not the best one
+    np.testing.assert_array_equal(model.parameters, load_model(out).model.parameters)
+    assert model.training["held_epoch"] == load_model(out).training["held_epoch"]
+    with pytest.raises(nk.ConfigError, match="keeps its best epoch"):
+        model.fit(data.train_images, data.train_labels, keep="last")
+
+
+def test_fit_with_patience_stops_early_and_holds_the_best() -> None:
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(0, 1, (200, 6)), rng.integers(0, 3, 200)  # random labels: validation loss soon rises
+    model = nk.Sequential(["dense:units=16,activation=relu", "dense:units=3,activation=softmax"], input_size=6)
+    history = model.fit(x, y, epochs=40, optimizer="adam", learning_rate=0.05, validation=0.3, patience=3)
+    best = int(np.argmin(history.val_loss)) + 1
+    assert len(history) == best + 3 < 40
+    assert model.training["held_epoch"] == best
+    with pytest.raises(nk.ConfigError, match="keep must be 'best' or 'last'"):
+        nk.Sequential(["dense:units=3,activation=softmax"], input_size=6).fit(x, y, keep="middle", validation=0.3)
+    with pytest.raises(nk.ConfigError, match="need validation rows"):
+        nk.Sequential(["dense:units=3,activation=softmax"], input_size=6).fit(x, y, keep="best")
