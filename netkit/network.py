@@ -151,11 +151,11 @@ class Sequential(core.Sequential):
         trainer = self._trainer_for(optimizer, learning_rate, batch_size)
         self._set_recipe(trainer, schedule, augment, epochs)
         set_keeping(self.training, trainer.epochs_done, keep, patience, min_delta, held_out)
-        held = self.parameters.copy()  # the best epoch's, after a keep-best fit or load
+        # Before the swap below: after a keep-best fit or load the model holds the best epoch (the keeper copies it).
+        keeper = keeper_for(self.training, trainer, self.parameters)
         if self._resume_parameters is not None:  # the model holds its best epoch: go on from its last
             np.copyto(self.parameters, self._resume_parameters)
             self._resume_parameters = None
-        keeper = keeper_for(self.training, trainer, held)
         train_images, train_labels, pair = split_for_run(images, labels.astype(np.int64), held_out, self.seed)
         attached = [keeper, *callbacks] if keeper is not None else list(callbacks)
         if checkpoint is not None:

@@ -24,17 +24,14 @@ def weight_pairs(layers: Sequence[Any]) -> list[Pair]:
     return [(layer.weight, layer.weight_gradient) for layer in layers if hasattr(layer, "weight_gradient")]
 
 
-def decay(pairs: Sequence[Pair], factor: float, scratches: Sequence[FloatArray] | None = None) -> None:
+def decay(pairs: Sequence[Pair], factor: float, scratches: Sequence[FloatArray]) -> None:
     """gradient += factor x weight, for each pair (factor: lambda, times the trainer's gradient scale).
 
     ``scratches`` (one array shaped like each weight) hold factor x weight: a fresh product of a wide layer's
     weights every step would be a large allocation, and its page faults cost more than the arithmetic.
     """
-    for index, (weight, gradient) in enumerate(pairs):
-        if scratches is None:
-            gradient += factor * weight
-        else:
-            gradient += np.multiply(weight, factor, out=scratches[index])
+    for (weight, gradient), scratch in zip(pairs, scratches, strict=True):
+        gradient += np.multiply(weight, factor, out=scratch)
 
 
 def limit_norms(pairs: Sequence[Pair], max_norm: float) -> None:
@@ -52,7 +49,7 @@ def regularised(
 ) -> Callable[[], None]:
     """``step`` with weight decay before it and the max-norm limit after it."""
 
-    scratches = [np.empty_like(weight) for weight, _ in pairs] if weight_decay else None
+    scratches = [np.empty_like(weight) for weight, _ in pairs] if weight_decay else []
 
     def constrained_step() -> None:
         if weight_decay:

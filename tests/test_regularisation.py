@@ -32,7 +32,8 @@ def test_weight_decay_adds_the_gradient_of_half_lambda_times_the_squared_weights
 
     output = model.forward(x, True)
     model.backward(output, target, np.empty_like(output))
-    decay(weight_pairs(model.layers), strength)
+    pairs = weight_pairs(model.layers)
+    decay(pairs, strength, [np.empty_like(weight) for weight, _ in pairs])
     analytic = model.gradients.copy()
     assert_gradients_close(analytic, numerical_gradient(regularised_loss, model.parameters), "weight decay")
 
