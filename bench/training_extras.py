@@ -16,10 +16,8 @@ import statistics
 import time
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
+from harness import load_mnist, resolve_data_dir, table
 
-from netkit.registry import default_registry
 from netkit.run import Run, RunRequest, new_run
 
 NETS = {
@@ -65,10 +63,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--net", choices=sorted(NETS), default="seed")
     parser.add_argument("--turns", type=int, default=3, help="timed epochs per variant (default 3)")
-    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--data-dir", help="folder holding the MNIST IDX files (default: $NETKIT_DATA/mnist)")
     args = parser.parse_args()
-    data_dir = args.data_dir or (Path(os.environ["NETKIT_DATA"]) / "mnist" if "NETKIT_DATA" in os.environ else None)
-    dataset = default_registry().create("datasets", "mnist").load(data_dir, False)
+    dataset = load_mnist(resolve_data_dir(args.data_dir))
     runs = [(label, build(args.net, changes, dataset)) for label, changes in VARIANTS]
     for _, run in runs:  # one untimed epoch each: buffers, caches and first-call costs
         run.train(1)
@@ -81,16 +78,14 @@ def main() -> None:
             times[label].append(time.perf_counter() - started)
     plain = times[runs[0][0]]
     net = "784-" + "-".join(map(str, NETS[args.net]["layers"])) + "-10"  # type: ignore[call-overload]
-    table = Table(title=f"{net}, batch {NETS[args.net]['batch_size']}: seconds per epoch, {args.turns} turns each")
-    for column in ("variant", "min s", "median s", "min / plain min", "median / plain median"):
-        table.add_column(column, justify="left" if column == "variant" else "right")
+    rows = []
     for label, values in times.items():
         median = statistics.median(values)
         min_ratio, median_ratio = min(values) / min(plain), median / statistics.median(plain)
-        table.add_row(label, f"{min(values):.3f}", f"{median:.3f}", f"{min_ratio:.2f}", f"{median_ratio:.2f}")
-    console = Console(width=110)
-    console.print(table)
-    console.print(f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after; {os.cpu_count()} cores")
+        rows.append((label, f"{min(values):.3f}", f"{median:.3f}", f"{min_ratio:.2f}", f"{median_ratio:.2f}"))
+    print(f"{net}, batch {NETS[args.net]['batch_size']}: seconds per epoch, {args.turns} turns each")
+    print(table(("variant", "min s", "median s", "min / plain min", "median / plain median"), rows))
+    print(f"load average {load_before:.2f} before, {os.getloadavg()[0]:.2f} after; {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":
