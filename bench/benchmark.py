@@ -47,9 +47,9 @@ from report import check_targets, print_report
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from netkit.data.dataset import one_hot
-from netkit.evaluation import evaluate
-from netkit.model import Sequential
-from netkit.training import Callback, Trainer
+from netkit.model.evaluation import evaluate
+from netkit.model.network import Sequential
+from netkit.training.trainer import Callback, Trainer
 
 
 def progress(message: str) -> None:
@@ -184,7 +184,7 @@ def train_case(case: Case, data: Mnist, torch: LineWorker | None, threads: list[
         "blas_threads": netkit_blas_threads(case, data),
         "epoch_seconds": stats(seconds["netkit"]),
         "history_seconds": [record.seconds for record in netkit.trainer.history.epochs],
-        "test_accuracy": evaluate(netkit.model, data.test_images, data.test_labels).accuracy,
+        "test_accuracy": evaluate(netkit.model.network, data.test_images, data.test_labels).accuracy,
     }
     entry["numpy_loop"] = {"epoch_seconds": stats(seconds["loop"]), "test_accuracy": loop.test_accuracy(data)}
     if threads:
@@ -195,7 +195,7 @@ def train_case(case: Case, data: Mnist, torch: LineWorker | None, threads: list[
     scale = TRAIN_ROWS / case.rows
     line = f"  netkit {min(seconds['netkit']) * scale:.3f} s/epoch, NumPy loop {min(seconds['loop']) * scale:.3f}"
     progress(line + (f", PyTorch {min(seconds['0']) * scale:.3f} s/epoch" if threads else ""))
-    return entry, netkit.model
+    return entry, netkit.model.network
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,7 +26,7 @@ import numpy as np
 from machine import LIVE_CHILDREN
 
 from netkit.data.dataset import Dataset as Mnist
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 from netkit.registry import default_registry
 
 BENCH = Path(__file__).resolve().parent
@@ -222,7 +222,7 @@ def memory_mb(field: str = "VmHWM") -> float:
 def probe(mode: str, data_dir: Path) -> dict[str, Any]:
     """``train``: load MNIST and train the seed net one epoch through ``Trainer``; else time one ``load()``."""
     if mode == "train":
-        from netkit.training import Trainer
+        from netkit.training.trainer import Trainer
 
         seed_case, after_imports = case_named("seed-b32"), memory_mb("VmRSS")
         data = load_mnist(data_dir)

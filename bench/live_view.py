@@ -26,9 +26,9 @@ from netkit.cli.epoch_table import EpochTable, epoch_columns
 from netkit.cli.live import LiveView
 from netkit.cli.loss_charts import epoch_chart, iteration_chart
 from netkit.data import split_validation
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 from netkit.registry import default_registry
-from netkit.training import EpochRecord, Trainer
+from netkit.training.trainer import EpochRecord, Trainer
 
 SEED_NET = ["dense:units=16,activation=sigmoid"] * 2 + ["dense:units=10,activation=softmax"]
 RUNS = {

@@ -173,8 +173,8 @@ def _training(results: dict[str, Any]) -> list[str]:
         table(heads.split("|"), times, left=2),
         *notes,
         LEGEND,
-        "Throughput (samples/s from the min epoch) and test accuracy (10,000 images, netkit.evaluation) after the "
-        "timed epochs",
+        "Throughput (samples/s from the min epoch) and test accuracy (10,000 images, netkit.model.evaluation) after "
+        "the timed epochs",
         table(rate_heads.split("|"), rates),
     ]
 

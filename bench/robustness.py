@@ -26,8 +26,8 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from netkit.data.images import to_mnist
-from netkit.evaluation import evaluate
 from netkit.io import load_model
+from netkit.model.evaluation import evaluate
 from netkit.plugins.datasets import PngFolder
 from netkit.pretrained import pretrained_model_path
 from netkit.registry import default_registry

@@ -3,7 +3,7 @@
 ``python bench/torch_side.py DATA_DIR`` (the benchmark starts it) loads MNIST, prints a JSON line about torch,
 then answers each JSON request line on stdin with a JSON line: one epoch per request, so that netkit and
 PyTorch take turns epoch by epoch. What each case trains: ``bench/README.md``. The trained weights go back
-into a netkit model, so accuracy comes from the same ``netkit.evaluation.evaluate`` as netkit's.
+into a netkit model, so accuracy comes from the same ``netkit.model.evaluation.evaluate`` as netkit's.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from harness import SEED, WARM_UP, Case, Mnist, build_model, copy_weights_in, lo
 from torch import nn
 from torch.nn import functional
 
-from netkit.evaluation import evaluate
-from netkit.model import Sequential
+from netkit.model.evaluation import evaluate
+from netkit.model.network import Sequential
 
 
 def torch_net(model: Sequential, activation: str) -> nn.Sequential:

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/training_extras.py [--net seed|800] [--turns N] [--data-dir PATH]
 
-Every variant is a run built the way ``netkit train`` builds it (``netkit.run.new_run``) on the real MNIST
+Every variant is a run built the way ``netkit train`` builds it (``netkit.training.run.new_run``) on the real MNIST
 training set (no validation split, so only training is timed), in one process. The variants take turns
 epoch by epoch, so a busy spell on a shared machine hits them alike; min and median seconds per epoch, and
 their ratios to the plain run's, are printed with the load average (trust the min ratio on a busy machine).
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from harness import load_mnist, resolve_data_dir, table
 
-from netkit.run import Run, RunRequest, new_run
+from netkit.training.run import Run, RunRequest, new_run
 
 NETS = {
     "seed": {"layers": [16, 16], "activation": "sigmoid", "batch_size": 32},

@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.against in ("loop", "textbook"):
         other = LoopSession(case, data) if args.against == "loop" else NetkitSession(case, data)
         if args.against == "textbook":
-            from netkit.textbook_mode import textbook_trainer
+            from netkit.training.textbook_mode import textbook_trainer
 
             other.trainer = textbook_trainer(other.trainer)  # type: ignore[union-attr]
         sides[args.against] = timed(other, clock)

@@ -97,8 +97,8 @@ def costs_in_process() -> dict[str, float]:
     These add up to a bound that the noise of a shared machine cannot blur: the per-batch hook, a weight
     snapshot, and one poll and one weight fetch as whole HTTP round trips (the client's share included).
     """
-    from netkit.model import Sequential
-    from netkit.training import Trainer
+    from netkit.model.network import Sequential
+    from netkit.training.trainer import Trainer
     from netkit.web.live import TrainingProgress
 
     model = Sequential(784, ["dense:units=16", "dense:units=16", "dense:units=10,activation=softmax"])
@@ -143,7 +143,7 @@ def paired_epochs(rounds: int) -> list[tuple[float, float, float, float]]:
     alike and the median of the pair ratios stays steady where whole runs a minute apart do not.
     """
     from netkit.cli.downloads import load_dataset
-    from netkit.run import RunRequest, new_run
+    from netkit.training.run import RunRequest, new_run
     from netkit.web.live import TrainingProgress
     from netkit.web.routes import App
     from netkit.web.server import bind, serve_in_background

@@ -17,7 +17,7 @@ import attrs
 from rich.table import Table
 from rich.text import Text
 
-from netkit.training import EpochRecord
+from netkit.training.trainer import EpochRecord
 
 from . import formatting as fmt
 

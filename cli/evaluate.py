@@ -9,8 +9,8 @@ import numpy as np
 from rich.console import Console
 
 from netkit.data import Dataset
-from netkit.evaluation import evaluate as score
-from netkit.model import Sequential
+from netkit.model.evaluation import evaluate as score
+from netkit.model.network import Sequential
 from netkit.pictures.canvas import save_png
 from netkit.pictures.mistakes import find_mistakes, mistakes_picture
 from netkit.registry import parse_spec

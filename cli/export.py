@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
+from netkit.bridges.export import ONNX_OPSET, save_npz, save_onnx
 from netkit.errors import ModelFileError
-from netkit.export import ONNX_OPSET, save_npz, save_onnx
 from netkit.io import model_format, save_model
-from netkit.training import History
+from netkit.training.trainer import History
 
 from .models import open_model
 

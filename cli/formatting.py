@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from netkit.training import EpochRecord
+from netkit.training.trainer import EpochRecord
 
 
 def loss(value: float | None) -> str:

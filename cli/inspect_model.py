@@ -13,10 +13,10 @@ from rich.text import Text
 
 from netkit.errors import ConfigError
 from netkit.io import ModelFile, model_format
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 from netkit.pictures.grids import square_shape, weight_layers, weight_picture
 from netkit.registry import default_registry
-from netkit.training import History
+from netkit.training.trainer import History
 
 from . import formatting as fmt
 from .loss_charts import epoch_chart, iteration_chart

@@ -1,6 +1,6 @@
 """The live training view: epoch lines above, whole-run loss charts and an epoch progress bar below.
 
-It is a :class:`netkit.training.Callback`. The batch hook runs ~2,000 times an epoch beside a ~40 µs
+It is a :class:`netkit.training.trainer.Callback`. The batch hook runs ~2,000 times an epoch beside a ~40 µs
 training step, so it does one comparison per batch; the clock is read only when a refresh is due, and the
 number of batches between refreshes is re-estimated at each refresh to land near ``refresh_per_second``.
 Frames are also spaced by at least ``1 / BUDGET`` times what a frame costs (measured as the run goes), so
@@ -24,7 +24,7 @@ from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
-from netkit.training import Callback, EpochRecord, Trainer
+from netkit.training.trainer import Callback, EpochRecord, Trainer
 
 from . import formatting as fmt
 from .chart import fitted_line

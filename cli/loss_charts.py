@@ -15,7 +15,7 @@ import numpy as np
 from rich.text import Text
 
 from netkit.pictures.series import bucket_means, lowest_val_loss
-from netkit.training import EpochRecord
+from netkit.training.trainer import EpochRecord
 
 from . import formatting as fmt
 from .chart import Mark, Series, columns_from_points, fitted_line, line_chart

@@ -14,13 +14,13 @@ from rich.console import Console
 from rich.text import Text
 
 from netkit.errors import ConfigError, NetkitError
-from netkit.evaluation import evaluate
 from netkit.io.limits import training_size_problem
-from netkit.keepbest import KeepBest
-from netkit.pitfalls import LearningWarning
-from netkit.recipe import augmentation_specs
-from netkit.resume import contradictions, keeper_for, open_resumed, resumed_run
-from netkit.run import (
+from netkit.model.evaluation import evaluate
+from netkit.training.keepbest import KeepBest
+from netkit.training.pitfalls import LearningWarning
+from netkit.training.recipe import augmentation_specs
+from netkit.training.resume import contradictions, keeper_for, open_resumed, resumed_run
+from netkit.training.run import (
     Checkpoint,
     Run,
     RunRequest,
@@ -30,8 +30,8 @@ from netkit.run import (
     optimizer_spec,
     output_format,
 )
-from netkit.textbook_mode import textbook_trainer
-from netkit.training import Callback
+from netkit.training.textbook_mode import textbook_trainer
+from netkit.training.trainer import Callback
 
 from . import formatting as fmt
 from . import json_output

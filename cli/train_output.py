@@ -8,11 +8,11 @@ from typing import Any
 import click
 from rich.panel import Panel
 
-from netkit.evaluation import Evaluation
-from netkit.keepbest import KeepBest
+from netkit.model.evaluation import Evaluation
 from netkit.pictures.series import lowest_val_loss
-from netkit.run import Run, RunRequest
-from netkit.training import Callback, EpochRecord, Trainer
+from netkit.training.keepbest import KeepBest
+from netkit.training.run import Run, RunRequest
+from netkit.training.trainer import Callback, EpochRecord, Trainer
 
 from . import formatting as fmt
 from .live import summary_panel

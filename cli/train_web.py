@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from netkit.io import ModelFile
-from netkit.run import Run
-from netkit.training import Trainer
+from netkit.training.run import Run
+from netkit.training.trainer import Trainer
 from netkit.web.live import TrainingProgress
 from netkit.web.routes import App
 from netkit.web.server import NetkitServer, bind, serve_in_background

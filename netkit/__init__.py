@@ -23,35 +23,35 @@ except PackageNotFoundError:  # running from a source tree that was never instal
     __version__ = "0.0.0"
 
 if TYPE_CHECKING:
-    from . import datasets
-    from .callbacks import Callback, Checkpoint, LambdaCallback, ProgressBar
-    from .errors import ConfigError, DatasetError, ModelFileError, NetkitError, PluginError, TrainingDiverged
-    from .evaluation import Evaluation
-    from .files import load, save
-    from .history import TrainingHistory
-    from .model import Backprop
-    from .network import Sequential
-    from .specs import Dense, activation, layer, loss, optimizer
-    from .training import EpochRecord
+    from netkit import datasets
+    from netkit.errors import ConfigError, DatasetError, ModelFileError, NetkitError, PluginError, TrainingDiverged
+    from netkit.io.files import load, save
+    from netkit.model.evaluation import Evaluation
+    from netkit.model.network import Backprop
+    from netkit.model.sequential import Sequential
+    from netkit.model.specs import Dense, activation, layer, loss, optimizer
+    from netkit.training.callbacks import Callback, Checkpoint, LambdaCallback, ProgressBar
+    from netkit.training.history import TrainingHistory
+    from netkit.training.trainer import EpochRecord
 
 # Public name -> the module that defines it.
 _EXPORTS = {
-    "Sequential": "network",
-    "Dense": "specs",
-    "layer": "specs",
-    "activation": "specs",
-    "loss": "specs",
-    "optimizer": "specs",
-    "save": "files",
-    "load": "files",
-    "Evaluation": "evaluation",
-    "TrainingHistory": "history",
-    "Backprop": "model",
-    "EpochRecord": "training",
-    "Callback": "callbacks",
-    "Checkpoint": "callbacks",
-    "LambdaCallback": "callbacks",
-    "ProgressBar": "callbacks",
+    "Sequential": "model.sequential",
+    "Dense": "model.specs",
+    "layer": "model.specs",
+    "activation": "model.specs",
+    "loss": "model.specs",
+    "optimizer": "model.specs",
+    "save": "io.files",
+    "load": "io.files",
+    "Evaluation": "model.evaluation",
+    "TrainingHistory": "training.history",
+    "Backprop": "model.network",
+    "EpochRecord": "training.trainer",
+    "Callback": "training.callbacks",
+    "Checkpoint": "training.callbacks",
+    "LambdaCallback": "training.callbacks",
+    "ProgressBar": "training.callbacks",
     "NetkitError": "errors",
     "ConfigError": "errors",
     "DatasetError": "errors",

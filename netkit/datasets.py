@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .data import Dataset
-from .data.download import ProgressCallback
-from .registry import Registry, default_registry
+from netkit.data import Dataset
+from netkit.data.download import ProgressCallback
+from netkit.registry import Registry, default_registry
 
 __all__ = ["Dataset", "load", "names"]
 

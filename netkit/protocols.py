@@ -3,7 +3,7 @@
 Every plugin class also has ``get_config() -> dict`` (JSON-compatible hyperparameters, no arrays) and a
 classmethod ``from_config(config) -> instance`` so that ``from_config(get_config())`` rebuilds it.
 
-Activations and losses come in two forms (see :mod:`netkit.forms`), and netkit adapts either one:
+Activations and losses come in two forms (see :mod:`netkit.model.forms`), and netkit adapts either one:
 
 - the *textbook* form returns new arrays — ``forward(z) -> a``, ``backward(z, a, grad) -> dz``;
   ``gradient(output, target) -> dL/da`` — and is the easy way to write a plugin (see
@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
-from .types import Config, FloatArray
+from netkit.types import Config, FloatArray
 
 
 @runtime_checkable

@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from .errors import PluginError
+from netkit.errors import PluginError
 
 GROUPS: dict[str, str] = {
     "layers": "netkit.layers",

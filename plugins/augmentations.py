@@ -1,7 +1,7 @@
 """Built-in augmentations: random shifts, rotations, scalings, elastic distortion and stroke thickness.
 
 Each sample gets its own random draw, every epoch anew. The geometric ones are warps (see
-:mod:`netkit.augmentation`): a chain of them resamples each image once. Simard, Steinkraus and Platt (2003)
+:mod:`netkit.training.augmentation`): a chain of them resamples each image once. Simard, Steinkraus and Platt (2003)
 showed that such distortions of MNIST's training digits lower the test error of plain MLPs.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from netkit.augmentation import AffineWarp, Matrices, Warp, identity_matrices
+from netkit.training.augmentation import AffineWarp, Matrices, Warp, identity_matrices
 from netkit.types import Config, FloatArray
 
 

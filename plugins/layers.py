@@ -10,7 +10,7 @@ import numpy as np
 
 from netkit.backend import dot, matmul, product_for
 from netkit.errors import ConfigError
-from netkit.forms import fast_activation
+from netkit.model.forms import fast_activation
 from netkit.protocols import Activation
 from netkit.registry import active_registry
 from netkit.types import Config, FloatArray

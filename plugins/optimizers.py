@@ -67,7 +67,7 @@ class _GradientDescent:
     """
 
     learning_rate: float = attrs.field(default=0.1, converter=float, validator=_positive_finite)
-    # Weight constraints, applied by the trainer around each step (see netkit.regularisation).
+    # Weight constraints, applied by the trainer around each step (see netkit.training.regularisation).
     weight_decay: float = attrs.field(default=0.0, kw_only=True, converter=float, validator=_not_negative)
     max_norm: float | None = attrs.field(
         default=None, kw_only=True, converter=_optional_float, validator=_positive_or_none

@@ -13,7 +13,7 @@ import netkit as nk
 from netkit.cli.main import cli
 from netkit.data import Dataset
 from netkit.io import load_model
-from netkit.progress import ProgressBar
+from netkit.training.progress import ProgressBar
 
 
 def _seed_net(seed: int = 0) -> nk.Sequential:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from netkit.augmentation import Augmenter, identity_matrices, parse_chain, resample
-from netkit.batching import BatchSource
 from netkit.errors import ConfigError
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 from netkit.plugins.augmentations import Elastic, Rotate, Scale, Shift, Thicken
-from netkit.recipe import augmentation_specs
 from netkit.registry import default_registry
-from netkit.training import Trainer
+from netkit.training.augmentation import Augmenter, identity_matrices, parse_chain, resample
+from netkit.training.batching import BatchSource
+from netkit.training.recipe import augmentation_specs
+from netkit.training.trainer import Trainer
 
 
 def _digit_like(count: int = 5, side: int = 28) -> np.ndarray:

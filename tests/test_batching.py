@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from netkit.batching import CHUNK_ROWS, BatchSource
+from netkit.training.batching import CHUNK_ROWS, BatchSource
 
 ROWS = 2 * CHUNK_ROWS + 904  # three chunks, the last one short, and a short last batch (5,000 % 32 = 8)
 

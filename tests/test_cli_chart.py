@@ -12,7 +12,7 @@ from rich.text import Text
 
 from netkit.cli.chart import BRAILLE_BASE, DOT_BITS
 from netkit.cli.loss_charts import CHART_INDENT, epoch_chart, iteration_chart
-from netkit.training import EpochRecord
+from netkit.training.trainer import EpochRecord
 
 
 def _records(train: list[float], validation: list[float | None]) -> list[EpochRecord]:

@@ -12,9 +12,9 @@ from PIL import Image, ImageDraw
 
 from netkit.cli.main import cli
 from netkit.io import ModelFile, load_model, save_model
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 from netkit.registry import default_registry
-from netkit.training import Trainer
+from netkit.training.trainer import Trainer
 
 SEED_NET = [
     {"type": "dense", "units": 16, "activation": "sigmoid"},

@@ -14,9 +14,9 @@ from rich.text import Text
 from netkit.cli import formatting as fmt
 from netkit.cli.epoch_table import epoch_columns, fit_columns
 from netkit.cli.live import BUDGET, LiveView, summary_panel
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 from netkit.registry import default_registry
-from netkit.training import Callback, EpochRecord, Trainer
+from netkit.training.trainer import Callback, EpochRecord, Trainer
 from netkit.types import FloatArray, LabelArray
 
 

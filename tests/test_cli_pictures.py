@@ -13,10 +13,10 @@ from PIL import Image
 
 from netkit.cli.main import cli
 from netkit.io import ModelFile, save_model
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 from netkit.pictures.colours import NEGATIVE, POSITIVE
 from netkit.registry import default_registry
-from netkit.training import Trainer
+from netkit.training.trainer import Trainer
 
 from .conftest import SEED_ARCHITECTURE
 

@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 
 from netkit.cli.main import cli
 from netkit.io import load_model
-from netkit.training import Trainer
+from netkit.training.trainer import Trainer
 
 EPOCH_LINE = re.compile(
     r"^epoch +(\d+)/(\d+)  train_loss \d+\.\d{4}  val_loss (\d+\.\d{4}|—)  val_acc (\d+\.\d\d%|—)  "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 from netkit.plugins import layers
 from netkit.registry import default_registry, iter_plugins
 from netkit.testing import check_model_gradients, check_plugin

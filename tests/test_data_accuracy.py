@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from netkit.data import Dataset
-from netkit.evaluation import evaluate
 from netkit.io import load_model
-from netkit.model import Sequential
+from netkit.model.evaluation import evaluate
+from netkit.model.network import Sequential
 from netkit.plugins.datasets import PngFolder
 from netkit.pretrained import pretrained_model_path
 

@@ -53,8 +53,8 @@ def test_the_readme_h5py_recipe_reads_a_real_model_file(tmp_path: Path, monkeypa
     import numpy as np
 
     from netkit.io import ModelFile, save_model
-    from netkit.model import Sequential
-    from netkit.training import Trainer
+    from netkit.model.network import Sequential
+    from netkit.training.trainer import Trainer
 
     from .conftest import SEED_ARCHITECTURE
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from netkit.forms import is_textbook_activation
-from netkit.model import Sequential
+from netkit.model.forms import is_textbook_activation
+from netkit.model.network import Sequential
 from netkit.registry import Registry, default_registry
 from netkit.testing import check_plugin, check_training_twin
 

@@ -11,12 +11,12 @@ import onnxruntime
 import pytest
 from click.testing import CliRunner
 
+from netkit.bridges.export import ONNX_OPSET, load_npz, save_npz, save_onnx
 from netkit.cli.main import cli
 from netkit.data import Dataset
 from netkit.errors import ModelFileError
-from netkit.export import ONNX_OPSET, load_npz, save_npz, save_onnx
 from netkit.io import load_model
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 from netkit.plugins.activations import Sigmoid
 from netkit.pretrained import pretrained_model_path
 from netkit.registry import Registry

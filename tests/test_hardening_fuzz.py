@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 
 from netkit.errors import ModelFileError
 from netkit.io import ModelFile, load_model, save_model
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 from netkit.registry import default_registry
-from netkit.training import Trainer
+from netkit.training.trainer import Trainer
 
 CEILING = 200_000  # parameters; the fuzzed model has 12,730
 # A reader may hold the file's own arrays several times over while checking them; the ceiling's budget at

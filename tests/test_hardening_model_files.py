@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from netkit.cli.main import cli
 from netkit.errors import ModelFileError
 from netkit.io import ModelFile, load_model, save_model
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 
 MAX_PARAMETERS_ENV = "NETKIT_MAX_PARAMETERS"  # the documented name: a user-facing contract
 

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
-from netkit import run as training_run
 from netkit.cli.main import cli
 from netkit.io import ModelFile, load_model, save_model, storage
-from netkit.model import Sequential
+from netkit.model.network import Sequential
+from netkit.training import run as training_run
 
 TMPFS_SIZE = "300k"
 

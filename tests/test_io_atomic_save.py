@@ -23,7 +23,7 @@ import pytest
 from netkit.errors import ModelFileError
 from netkit.io import ModelFile, load_model, save_model
 from netkit.io.atomic import STALE_AFTER_SECONDS, remove_stale_temporaries
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 
 FORMATS = {".h5": "hdf5", ".pkl": "pickle"}
 
@@ -189,7 +189,7 @@ SAVE_FOREVER = """
 import sys
 import numpy as np
 from netkit.io import ModelFile, save_model
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 
 model = Sequential(784, ["dense:units=256", "dense:units=10,activation=softmax"], rng=np.random.default_rng(7))
 for round in range(1_000_000):

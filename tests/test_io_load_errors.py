@@ -14,9 +14,9 @@ import pytest
 
 from netkit.errors import ModelFileError
 from netkit.io import ModelFile, load_model, save_model
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 from netkit.registry import default_registry
-from netkit.training import Trainer
+from netkit.training.trainer import Trainer
 
 
 def saved_model(tmp_path: Path, extension: str) -> Path:

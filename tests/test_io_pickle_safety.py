@@ -16,7 +16,7 @@ import pytest
 from netkit.errors import ModelFileError
 from netkit.io import ModelFile, load_model, save_model
 from netkit.io.safepickle import ALLOWED_DTYPES, pack_array, unpack_array
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 
 # Opcodes through which a pickle reaches a global or calls something.
 CODE_OPCODES = {

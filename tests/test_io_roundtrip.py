@@ -22,10 +22,10 @@ from netkit.io import (
     save,
     save_model,
 )
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 from netkit.plugins import layers
 from netkit.registry import default_registry
-from netkit.training import History, Trainer
+from netkit.training.trainer import History, Trainer
 
 LAYERS = [
     "dense:units=16,activation=sigmoid",

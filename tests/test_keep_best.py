@@ -12,10 +12,10 @@ from click.testing import CliRunner
 
 from netkit.cli.main import cli
 from netkit.io import load_model
-from netkit.keepbest import KeepBest, snapshot
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 from netkit.registry import default_registry
-from netkit.training import Callback, EpochRecord, Trainer
+from netkit.training.keepbest import KeepBest, snapshot
+from netkit.training.trainer import Callback, EpochRecord, Trainer
 
 
 def _record(epoch: int, val_loss: float | None) -> EpochRecord:

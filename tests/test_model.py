@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from netkit.errors import ConfigError, PluginError
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 from netkit.registry import default_registry
 
 from .conftest import SEED_ARCHITECTURE

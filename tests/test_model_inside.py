@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from netkit.errors import ConfigError
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 from netkit.testing import assert_gradients_close, numerical_gradient
 
 from .conftest import SEED_ARCHITECTURE

@@ -14,7 +14,7 @@ from netkit.pictures.colours import NEGATIVE, POSITIVE
 from netkit.pictures.grids import WeightLayer, class_rows, gallery, square_shape, weight_picture
 from netkit.pictures.mistakes import find_mistakes
 from netkit.pictures.plot import TRAIN_COLOUR, VALIDATION_COLOUR, loss_plot
-from netkit.training import EpochRecord, History
+from netkit.training.trainer import EpochRecord, History
 
 
 def _history(epochs: int = 10, steps: int = 50) -> History:

@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from netkit.cli.main import cli
-from netkit.model import Sequential
-from netkit.pitfalls import LearningWarning, history_problems, setup_problems
+from netkit.model.network import Sequential
 from netkit.registry import default_registry
-from netkit.training import EpochRecord, Trainer
+from netkit.training.pitfalls import LearningWarning, history_problems, setup_problems
+from netkit.training.trainer import EpochRecord, Trainer
 
 
 def _model(hidden: str, output: str, loss: str) -> Sequential:

@@ -10,12 +10,12 @@ from click.testing import CliRunner
 
 from netkit.cli.main import cli
 from netkit.data import Dataset
-from netkit.evaluation import evaluate
 from netkit.io import ModelFile, load_model, save_model
-from netkit.model import Sequential
+from netkit.model.evaluation import evaluate
+from netkit.model.network import Sequential
 from netkit.pretrained import pretrained_model_path
 from netkit.registry import default_registry
-from netkit.training import Trainer
+from netkit.training.trainer import Trainer
 
 from .conftest import SEED_ARCHITECTURE
 

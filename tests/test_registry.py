@@ -95,7 +95,7 @@ def test_unknown_group() -> None:
 
 def test_nested_plugins_resolve_through_the_registry_that_builds_them() -> None:
     """A layer's activation comes from the same registry as the layer, not from the process-wide one."""
-    from netkit.model import Sequential
+    from netkit.model.network import Sequential
     from netkit.plugins.activations import Tanh
 
     class Scaled(Tanh):

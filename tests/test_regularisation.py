@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 from netkit.registry import default_registry
-from netkit.regularisation import decay, limit_norms, weight_pairs
 from netkit.testing import assert_gradients_close, check_training_twin, numerical_gradient
-from netkit.training import Trainer
+from netkit.training.regularisation import decay, limit_norms, weight_pairs
+from netkit.training.trainer import Trainer
 
 OPTIMIZERS = ["full-batch", "mini-batch", "stochastic", "momentum", "adam"]
 

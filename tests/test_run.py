@@ -1,4 +1,4 @@
-"""The core run semantics (``netkit.run``) that ``netkit train`` and the Python API share."""
+"""The core run semantics (``netkit.training.run``) that ``netkit train`` and the Python API share."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from netkit.data import Dataset
 from netkit.errors import ConfigError, PluginError
 from netkit.io import load_model
-from netkit.resume import open_resumed, resumed_run
-from netkit.run import (
+from netkit.training.resume import open_resumed, resumed_run
+from netkit.training.run import (
     Checkpoint,
     RunRequest,
     build_optimizer,
@@ -20,7 +20,7 @@ from netkit.run import (
     seeded,
     split_for_run,
 )
-from netkit.training import Callback, EpochRecord, Trainer
+from netkit.training.trainer import Callback, EpochRecord, Trainer
 
 API_NAMES = {"optimizer": "optimizer", "learning_rate": "learning_rate", "batch_size": "batch_size"}
 

@@ -8,12 +8,12 @@ import warnings
 import numpy as np
 import pytest
 
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 from netkit.plugins.dropout import Dropout
 from netkit.plugins.schedules import Constant, Cosine, Exponential, Step
 from netkit.registry import default_registry
 from netkit.testing import check_layer, check_model_gradients
-from netkit.training import Trainer
+from netkit.training.trainer import Trainer
 
 
 def test_each_schedule_gives_its_formula() -> None:

@@ -1,4 +1,4 @@
-"""``netkit.sklearn.MLPClassifier`` against scikit-learn's own estimator checks, and inside its tools."""
+"""``netkit.bridges.sklearn.MLPClassifier`` against scikit-learn's own estimator checks, and inside its tools."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from netkit.bridges.sklearn import MLPClassifier
 from netkit.data import Dataset
-from netkit.sklearn import MLPClassifier
 
 # Small and quick: the checks fit a few hundred times on tiny data. Every check is expected to pass.
 QUICK = {"hidden_layer_sizes": (8,), "epochs": 3, "learning_rate": 0.05, "random_state": 0}

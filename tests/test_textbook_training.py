@@ -12,14 +12,14 @@ from click.testing import CliRunner
 
 from netkit.cli.main import cli
 from netkit.io import load_model
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 from netkit.plugins import layers
 from netkit.plugins.textbook import layers as textbook_layers
 from netkit.plugins.textbook import optimizers as textbook_optimizers
-from netkit.recipe import attach
 from netkit.registry import default_registry
-from netkit.textbook_mode import textbook_trainer
-from netkit.training import Trainer
+from netkit.training.recipe import attach
+from netkit.training.textbook_mode import textbook_trainer
+from netkit.training.trainer import Trainer
 
 
 def _train(out: Path, *extra: str) -> dict[str, Any]:

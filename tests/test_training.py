@@ -10,10 +10,10 @@ import pytest
 
 from netkit.data import Dataset, split_validation
 from netkit.errors import ConfigError, DatasetError, TrainingDiverged
-from netkit.evaluation import evaluate
-from netkit.model import Sequential
+from netkit.model.evaluation import evaluate
+from netkit.model.network import Sequential
 from netkit.registry import default_registry
-from netkit.training import Callback, EpochRecord, History, Trainer
+from netkit.training.trainer import Callback, EpochRecord, History, Trainer
 
 from .conftest import SEED_ARCHITECTURE
 

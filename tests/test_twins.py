@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from netkit.io import ModelFile, load_model, save_model
-from netkit.model import Sequential
+from netkit.model.network import Sequential
 from netkit.plugins import layers
 from netkit.plugins.textbook import activations as textbook_activations
 from netkit.plugins.textbook import layers as textbook_layers
@@ -27,7 +27,7 @@ from netkit.testing import (
     check_twin,
     numerical_gradient,
 )
-from netkit.training import Callback, Trainer
+from netkit.training.trainer import Callback, Trainer
 
 MATHS_GROUPS = ("layers", "activations", "losses", "optimizers")
 BUILT_INS = [

@@ -19,8 +19,8 @@ from PIL import Image
 from netkit.cli.main import cli
 from netkit.data import Dataset
 from netkit.data.images import to_mnist
-from netkit.evaluation import evaluate
 from netkit.io import ModelFile, load_model
+from netkit.model.evaluation import evaluate
 from netkit.pretrained import pretrained_model_path
 from netkit.web.inputs import MAX_BODY_BYTES
 from netkit.web.inspection import ModelView, ScoredTestSet

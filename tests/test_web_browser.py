@@ -204,7 +204,7 @@ def test_train_web_shows_the_loss_chart_grow_and_the_weight_grid(browser: Any, d
 
 def test_a_wide_relu_layer_shows_its_strongest_units_and_a_signed_scale(browser: Any) -> None:
     from netkit.io import ModelFile
-    from netkit.model import Sequential
+    from netkit.model.network import Sequential
 
     wide = ModelFile(Sequential(784, ["dense:units=100,activation=relu", "dense:units=10,activation=softmax"]))
     with served(App(view=ModelView(wide, "a wide relu net"))) as (host, port):

@@ -6,8 +6,8 @@ import base64
 
 import numpy as np
 
-from netkit.model import Sequential
-from netkit.training import Trainer
+from netkit.model.network import Sequential
+from netkit.training.trainer import Trainer
 from netkit.web.live import TrainingProgress
 
 

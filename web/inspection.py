@@ -16,8 +16,8 @@ from PIL import Image
 
 from netkit.data import Dataset
 from netkit.data.images import SIDE
-from netkit.evaluation import evaluate
 from netkit.io import ModelFile
+from netkit.model.evaluation import evaluate
 from netkit.types import FloatArray
 
 from .errors import ApiError

@@ -1,4 +1,4 @@
-"""Training as the page watches it: a :class:`~netkit.training.Callback` that keeps what the page polls for.
+"""Training as the page watches it: a :class:`~netkit.training.trainer.Callback` that keeps what the page polls for.
 
 The training loop stays UI-agnostic: this callback only records (a clock check per batch, a copy of the
 first layer's weights now and then); the server thread turns the records into JSON when the page asks.
@@ -14,7 +14,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from netkit.training import Callback, EpochRecord, Trainer
+from netkit.training.trainer import Callback, EpochRecord, Trainer
 
 # The weight grid refreshes at the end of every epoch and, within a long epoch, this often.
 WEIGHT_REFRESH_SECONDS = 0.5

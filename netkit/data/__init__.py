@@ -7,6 +7,6 @@ preprocessing, shared with ``netkit predict``), :mod:`.imagefolder` (class folde
 :mod:`.csvfile` (label-first CSV), :mod:`.decoded` (the cache of decoded arrays), :mod:`.pixels`.
 """
 
-from .dataset import Dataset, DatasetWarning, Split, one_hot, split_validation
+from netkit.data.dataset import Dataset, DatasetWarning, Split, one_hot, split_validation
 
 __all__ = ["Dataset", "DatasetWarning", "Split", "one_hot", "split_validation"]

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import DatasetError
-from ..types import FloatArray, LabelArray
+from netkit.errors import DatasetError
+from netkit.types import FloatArray, LabelArray
 
 _ENCODING = "utf-8-sig"  # a byte-order mark, as spreadsheet programs write, is not part of the first cell
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import attrs
 import numpy as np
 
-from ..errors import DatasetError
-from ..types import FloatArray, LabelArray
+from netkit.errors import DatasetError
+from netkit.types import FloatArray, LabelArray
 
 
 class DatasetWarning(UserWarning):

@@ -22,9 +22,9 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
-from ..io.atomic import atomic_write
-from .dataset import DatasetWarning
-from .locate import cache_root
+from netkit.data.dataset import DatasetWarning
+from netkit.data.locate import cache_root
+from netkit.io.atomic import atomic_write
 
 FORMAT_VERSION = 1
 _META = "meta.json"

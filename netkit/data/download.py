@@ -17,8 +17,8 @@ import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ..errors import DatasetError
-from ..io.atomic import atomic_write
+from netkit.errors import DatasetError
+from netkit.io.atomic import atomic_write
 
 ProgressCallback = Callable[[str, int, int | None], None]
 """``(filename, bytes_done, bytes_total)``; ``bytes_total`` is ``None`` when the server does not say."""

@@ -21,9 +21,9 @@ from typing import BinaryIO
 import numpy as np
 import numpy.typing as npt
 
-from ..errors import DatasetError
-from ..types import FloatArray, LabelArray
-from .pixels import to_unit_interval
+from netkit.data.pixels import to_unit_interval
+from netkit.errors import DatasetError
+from netkit.types import FloatArray, LabelArray
 
 LABELS_MAGIC = 0x00000801
 IMAGES_MAGIC = 0x00000803

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import attrs
 
-from ..errors import DatasetError
-from ..types import FloatArray, LabelArray
-from .dataset import Dataset
-from .decoded import DecodedCache, digest, stamp
-from .download import ProgressCallback, fetch, mirror_variable, mirrors_for
-from .idx import iter_content, read_pair
-from .locate import cache_dir, file_in, find_file, search_dirs
+from netkit.data.dataset import Dataset
+from netkit.data.decoded import DecodedCache, digest, stamp
+from netkit.data.download import ProgressCallback, fetch, mirror_variable, mirrors_for
+from netkit.data.idx import iter_content, read_pair
+from netkit.data.locate import cache_dir, file_in, find_file, search_dirs
+from netkit.errors import DatasetError
+from netkit.types import FloatArray, LabelArray
 
 
 @attrs.frozen

@@ -30,11 +30,11 @@ from pathlib import Path
 import attrs
 import numpy as np
 
-from ..errors import DatasetError
-from ..types import FloatArray, LabelArray
-from .dataset import DatasetWarning
-from .decoded import DecodedCache, digest
-from .images import PREPROCESS_VERSION, SIDE, load_image
+from netkit.data.dataset import DatasetWarning
+from netkit.data.decoded import DecodedCache, digest
+from netkit.data.images import PREPROCESS_VERSION, SIDE, load_image
+from netkit.errors import DatasetError
+from netkit.types import FloatArray, LabelArray
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"})
 PARALLEL_FROM = 2000  # below this many images a process pool costs more than it saves

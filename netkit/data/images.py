@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from ..errors import DatasetError
-from ..types import FloatArray
-from .pixels import to_unit_interval
+from netkit.data.pixels import to_unit_interval
+from netkit.errors import DatasetError
+from netkit.types import FloatArray
 
 SIDE = 28
 BOX = 20

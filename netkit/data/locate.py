@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from ..errors import DatasetError
+from netkit.errors import DatasetError
 
 DATA_ENV = "NETKIT_DATA"
 CACHE_ENV = "XDG_CACHE_HOME"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-from ..types import FloatArray
+from netkit.types import FloatArray
 
 _WHITE = np.float32(255)
 

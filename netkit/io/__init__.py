@@ -4,8 +4,8 @@
 the layouts are documented in the README, section "Model files".
 """
 
-from .modelfile import FORMAT_NAME, FORMAT_VERSION, ModelFile
-from .storage import MODEL_EXTENSIONS, load, load_model, model_format, save, save_model
+from netkit.io.modelfile import FORMAT_NAME, FORMAT_VERSION, ModelFile
+from netkit.io.storage import MODEL_EXTENSIONS, load, load_model, model_format, save, save_model
 
 __all__ = [
     "FORMAT_NAME",

@@ -25,9 +25,9 @@ from typing import Any
 import h5py
 import numpy as np
 
-from ..errors import ModelFileError
-from .limits import MAX_PARAMETERS_ENV, element_budget, max_parameters
-from .record import ARRAY_KINDS, EPOCH_FIELDS, check_header, one_line
+from netkit.errors import ModelFileError
+from netkit.io.limits import MAX_PARAMETERS_ENV, element_budget, max_parameters
+from netkit.io.record import ARRAY_KINDS, EPOCH_FIELDS, check_header, one_line
 
 # Exceptions h5py, numpy and json raise on damaged or unexpected content; each becomes a ModelFileError.
 # MemoryError: a dataset can declare any shape, and reading it allocates that much.

@@ -24,9 +24,9 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..errors import ConfigError
-from ..protocols import Layer
-from ..registry import Registry
+from netkit.errors import ConfigError
+from netkit.protocols import Layer
+from netkit.registry import Registry
 
 MAX_PARAMETERS_ENV = "NETKIT_MAX_PARAMETERS"
 DEFAULT_MAX_PARAMETERS = 50_000_000

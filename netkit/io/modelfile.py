@@ -13,11 +13,11 @@ from typing import Any
 import attrs
 import numpy as np
 
-from .. import __version__
-from ..errors import ModelFileError
-from ..model import Sequential
-from ..protocols import Optimizer
-from ..training import History, Trainer
+from netkit import __version__
+from netkit.errors import ModelFileError
+from netkit.model.network import Sequential
+from netkit.protocols import Optimizer
+from netkit.training.trainer import History, Trainer
 
 FORMAT_NAME = "netkit-model"
 FORMAT_VERSION = 1
@@ -96,7 +96,7 @@ class ModelFile:
         the latter: training continues from where it stopped, not from the best epoch.
 
         An empty ``optimizer_state`` means a fresh optimiser. Without a saved ``rng_state`` the batches are
-        shuffled by ``default_rng(0)``, the :class:`~netkit.training.Trainer` default.
+        shuffled by ``default_rng(0)``, the :class:`~netkit.training.trainer.Trainer` default.
         """
         if self.optimizer is None:
             raise ModelFileError(

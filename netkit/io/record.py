@@ -25,14 +25,14 @@ from typing import Any
 import attrs
 import numpy as np
 
-from .. import __version__
-from ..errors import ModelFileError, NetkitError
-from ..model import Sequential
-from ..protocols import Optimizer
-from ..registry import default_registry
-from ..training import EpochRecord, History
-from .limits import over_ceiling, parameter_count, planned_layers
-from .modelfile import FORMAT_NAME, FORMAT_VERSION, ModelFile, restore_generator
+from netkit import __version__
+from netkit.errors import ModelFileError, NetkitError
+from netkit.io.limits import over_ceiling, parameter_count, planned_layers
+from netkit.io.modelfile import FORMAT_NAME, FORMAT_VERSION, ModelFile, restore_generator
+from netkit.model.network import Sequential
+from netkit.protocols import Optimizer
+from netkit.registry import default_registry
+from netkit.training.trainer import EpochRecord, History
 
 
 def _annotation(field: attrs.Attribute[Any]) -> str:

@@ -25,9 +25,9 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from ..errors import ModelFileError
-from .limits import MAX_PARAMETERS_ENV, element_budget, max_parameters
-from .record import check_header, expect_list, expect_mapping, one_line
+from netkit.errors import ModelFileError
+from netkit.io.limits import MAX_PARAMETERS_ENV, element_budget, max_parameters
+from netkit.io.record import check_header, expect_list, expect_mapping, one_line
 
 # Protocol 4 (Python 3.4+): framing and 8-byte lengths for large arrays; nothing protocol 5 adds is needed.
 PROTOCOL = 4

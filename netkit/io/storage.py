@@ -10,13 +10,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import ModelFileError
-from ..model import Sequential
-from .atomic import interrupts_deferred, write_bytes_atomically
-from .hdf5 import hdf5_bytes, read_hdf5
-from .modelfile import ModelFile
-from .record import decode, encode, one_line
-from .safepickle import pickle_bytes, read_pickle
+from netkit.errors import ModelFileError
+from netkit.io.atomic import interrupts_deferred, write_bytes_atomically
+from netkit.io.hdf5 import hdf5_bytes, read_hdf5
+from netkit.io.modelfile import ModelFile
+from netkit.io.record import decode, encode, one_line
+from netkit.io.safepickle import pickle_bytes, read_pickle
+from netkit.model.network import Sequential
 
 MODEL_EXTENSIONS: tuple[str, ...] = (".h5", ".hdf5", ".pkl", ".pickle")
 _FORMAT_OF_EXTENSION = {".h5": "hdf5", ".hdf5": "hdf5", ".pkl": "pickle", ".pickle": "pickle"}

@@ -18,8 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from netkit.io.atomic import atomic_write
-
-from .colours import diverging_rgb
+from netkit.pictures.colours import diverging_rgb
 
 Point = tuple[float, float]
 FONT_FAMILY = "DejaVu Sans, Helvetica, Arial, sans-serif"

@@ -13,8 +13,8 @@ import attrs
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .canvas import font, text_width
-from .colours import diverging_rgb, normalise, robust_limit
+from netkit.pictures.canvas import font, text_width
+from netkit.pictures.colours import diverging_rgb, normalise, robust_limit
 
 BACKGROUND = (255, 255, 255)
 TEXT = (34, 34, 34)

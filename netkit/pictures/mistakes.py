@@ -9,7 +9,7 @@ import attrs
 import numpy as np
 from PIL import Image
 
-from .grids import gallery
+from netkit.pictures.grids import gallery
 
 
 @attrs.frozen

@@ -12,11 +12,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from netkit.training import History
-
-from .canvas import Box, Dot, Figure, Label, Line, Point, text_width
-from .colours import NEGATIVE, POSITIVE, hex_colour
-from .series import bucket_means, linear_ticks, log_ticks, lowest_val_loss
+from netkit.pictures.canvas import Box, Dot, Figure, Label, Line, Point, text_width
+from netkit.pictures.colours import NEGATIVE, POSITIVE, hex_colour
+from netkit.pictures.series import bucket_means, linear_ticks, log_ticks, lowest_val_loss
+from netkit.training.trainer import History
 
 WIDTH, HEIGHT = 760, 440
 LEFT, RIGHT, TOP, BOTTOM = 78, 24, 84, 56  # margins around the plotting area

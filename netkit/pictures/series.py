@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from netkit.training import EpochRecord
+from netkit.training.trainer import EpochRecord
 
 
 def bucket_means(values: np.ndarray[Any, Any] | Sequence[float], buckets: int) -> np.ndarray[Any, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.resources
 from pathlib import Path
 
-from ..errors import ModelFileError
+from netkit.errors import ModelFileError
 
 PRETRAINED_NAME = "mnist-784-16-16-10.h5"
 

@@ -13,7 +13,7 @@ from typing import ClassVar
 import attrs
 import numpy as np
 
-from netkit.forms import textbook_activation
+from netkit.model.forms import textbook_activation
 from netkit.protocols import Activation
 from netkit.registry import active_registry
 from netkit.types import Config, FloatArray

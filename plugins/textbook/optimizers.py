@@ -22,7 +22,7 @@ class GradientDescent:
     """p <- p - lr g. Subclasses say how many samples a step sees."""
 
     learning_rate: float = 0.1
-    # L2 weight decay and max-norm: the trainer applies them around ``step`` (see netkit.regularisation).
+    # L2 weight decay and max-norm: the trainer applies them around ``step`` (see netkit.training.regularisation).
     weight_decay: float = attrs.field(default=0.0, kw_only=True)
     max_norm: float | None = attrs.field(default=None, kw_only=True)
     parameters: FloatArray = attrs.field(default=_EMPTY, init=False, repr=False)

@@ -1,8 +1,8 @@
 """The Python API's model: ``netkit.Sequential`` trains itself with ``fit``, as in Keras.
 
-It is a :class:`netkit.model.Sequential` (so every tool that takes a model takes it) that also owns its
+It is a :class:`netkit.model.network.Sequential` (so every tool that takes a model takes it) that also owns its
 training run: the optimiser and its state, the shuffling generator and the history, built with the same
-run semantics as ``netkit train`` (:mod:`netkit.run`). So ``nk.Sequential(..., seed=0)`` trained on the
+run semantics as ``netkit train`` (:mod:`netkit.training.run`). So ``nk.Sequential(..., seed=0)`` trained on the
 same rows with the same options gives exactly the weights ``netkit train --seed 0`` gives, and a model
 saved with :func:`netkit.save` and loaded again continues as ``--resume`` does.
 """
@@ -16,18 +16,19 @@ from typing import Any
 
 import numpy as np
 
-from . import model as core
-from .errors import ConfigError
-from .evaluation import Evaluation, evaluate
-from .history import TrainingHistory
-from .io import model_format
-from .keepbest import set_keeping
-from .progress import ProgressBar, watched
-from .protocols import Layer, Loss, Optimizer
-from .recipe import attach, augmentation_specs, schedule_spec
-from .registry import Registry
-from .resume import keeper_for
-from .run import (
+from netkit.errors import ConfigError
+from netkit.io import model_format
+from netkit.model import network as core
+from netkit.model.evaluation import Evaluation, evaluate
+from netkit.model.summary import ModelSummary
+from netkit.protocols import Layer, Loss, Optimizer
+from netkit.registry import Registry
+from netkit.training.history import TrainingHistory
+from netkit.training.keepbest import set_keeping
+from netkit.training.progress import ProgressBar, watched
+from netkit.training.recipe import attach, augmentation_specs, schedule_spec
+from netkit.training.resume import keeper_for
+from netkit.training.run import (
     SHUFFLE_STREAM,
     WEIGHTS_STREAM,
     Checkpoint,
@@ -37,8 +38,7 @@ from .run import (
     seeded,
     split_for_run,
 )
-from .summary import ModelSummary
-from .training import Callback, History, Trainer
+from netkit.training.trainer import Callback, History, Trainer
 
 # How fit's own arguments are named in messages (netkit train names its flags instead).
 FIT_ARGUMENTS = {"optimizer": "optimizer", "learning_rate": "learning_rate", "batch_size": "batch_size"}

@@ -1,6 +1,6 @@
 """Set-ups that cannot learn, spotted early and explained: what is wrong and what to do instead.
 
-Two kinds, both raised as :class:`LearningWarning` (a ``UserWarning``) by :class:`~netkit.training.Trainer`:
+Two kinds, both raised as :class:`LearningWarning` (a ``UserWarning``) by :class:`~netkit.training.trainer.Trainer`:
 
 - before training, from the model alone (:func:`setup_problems`): an output activation that does not fit the
   loss (cross-entropy expects probabilities that sum to 1, which sigmoid, ReLU, tanh and identity outputs are
@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from .model import Sequential
+from netkit.model.network import Sequential
 
 # Activations that are known not to give a probability distribution over the classes.
 NOT_PROBABILITIES = frozenset({"sigmoid", "relu", "leaky-relu", "tanh", "identity"})

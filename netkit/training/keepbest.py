@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ConfigError
-from .io.modelfile import ModelFile
-from .model import Sequential
-from .training import Callback, EpochRecord, Trainer
-from .types import FloatArray
+from netkit.errors import ConfigError
+from netkit.io.modelfile import ModelFile
+from netkit.model.network import Sequential
+from netkit.training.trainer import Callback, EpochRecord, Trainer
+from netkit.types import FloatArray
 
 KEEP_CHOICES = ("best", "last")
 

@@ -11,7 +11,7 @@ import sys
 import time
 from typing import IO
 
-from .training import Callback, EpochRecord, Trainer
+from netkit.training.trainer import Callback, EpochRecord, Trainer
 
 # Redraws per second at most: a bar redrawn on every one of ~1,700 steps an epoch would cost more than it shows.
 REDRAW_INTERVAL = 0.1

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .augmentation import Augmenter, parse_chain
-from .errors import ConfigError, NetkitError
-from .registry import Registry, default_registry
-from .training import Trainer
+from netkit.errors import ConfigError, NetkitError
+from netkit.registry import Registry, default_registry
+from netkit.training.augmentation import Augmenter, parse_chain
+from netkit.training.trainer import Trainer
 
 
 def augmentation_specs(chain: str | Sequence[Any] | None, registry: Registry | None = None) -> list[dict[str, Any]]:
@@ -47,7 +47,7 @@ def attach(trainer: Trainer, training: Mapping[str, Any], registry: Registry | N
 
 
 def _options(spec: str | Mapping[str, Any]) -> dict[str, Any]:
-    from .registry import parse_spec
+    from netkit.registry import parse_spec
 
     return parse_spec(spec)[1]
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import attrs
 import numpy as np
 
-from .io import ModelFile, load_model, save_model
-from .io.modelfile import copy_history
-from .model import Sequential as CoreSequential
-from .network import Sequential, whole_number
-from .recipe import attach
+from netkit.io import ModelFile, load_model, save_model
+from netkit.io.modelfile import copy_history
+from netkit.model.network import Sequential as CoreSequential
+from netkit.model.sequential import Sequential, whole_number
+from netkit.training.recipe import attach
 
 
 def save(model: CoreSequential, path: str | os.PathLike[str], *, format: str | None = None) -> Path:

@@ -1,12 +1,12 @@
 """Conformance checks for plugins: shapes, dtypes, finite-difference gradients, config round-trip, and
-fast-equals-textbook (:func:`check_twin`, from :mod:`netkit.twins`).
+fast-equals-textbook (:func:`check_twin`, from :mod:`netkit.testing.twins`).
 
 netkit runs these on every registered plugin; a plugin author runs them on theirs::
 
     from netkit.testing import check_activation
     check_activation(Swish())
 
-A plugin may be written in textbook or fast form (see :mod:`netkit.forms`); the checks take either.
+A plugin may be written in textbook or fast form (see :mod:`netkit.model.forms`); the checks take either.
 Each check raises ``AssertionError`` with a message saying what is wrong. Gradients are checked in float64
 with central differences, so a tolerance of about 1e-6 separates right from wrong by many orders.
 A plugin class whose constructor needs options sets ``conformance_config`` (a class attribute): the config
@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from .forms import fast_activation, fast_loss, loss_gradients, textbook_activation
-from .model import Sequential
-from .protocols import Activation, Layer, Loss, Optimizer, Schedule
-from .registry import Registry, default_registry, textbook_twin
-from .twins import (
+from netkit.model.forms import fast_activation, fast_loss, loss_gradients, textbook_activation
+from netkit.model.network import Sequential
+from netkit.protocols import Activation, Layer, Loss, Optimizer, Schedule
+from netkit.registry import Registry, default_registry, textbook_twin
+from netkit.testing.twins import (
     BATCH_SIZES,
     TOLERANCE,
     TRAINING_TOLERANCE,
@@ -38,7 +38,7 @@ from .twins import (
     check_training_twin,
     check_twin,
 )
-from .types import Config, FloatArray
+from netkit.types import Config, FloatArray
 
 __all__ = [
     "BATCH_SIZES",
@@ -250,7 +250,7 @@ def check_optimizer(optimizer: Optimizer) -> None:
 
 def check_augmentation(augmentation: Any, side: int = 28) -> None:
     """Keeps shape and float32, stays finite, draws reproducibly from its generator, config round-trips."""
-    from .augmentation import Augmenter
+    from netkit.training.augmentation import Augmenter
 
     rng = np.random.default_rng(0)
     images = rng.uniform(0, 1, (6, side * side)).astype(np.float32)

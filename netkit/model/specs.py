@@ -11,9 +11,9 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import PluginError
-from .protocols import Activation, Layer, Loss, Optimizer
-from .registry import GROUPS, Registry, active_registry, parse_spec
+from netkit.errors import PluginError
+from netkit.protocols import Activation, Layer, Loss, Optimizer
+from netkit.registry import GROUPS, Registry, active_registry, parse_spec
 
 
 def _create(group: str, spec: str | Mapping[str, Any], options: dict[str, Any], registry: Registry | None) -> Any:

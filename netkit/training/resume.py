@@ -1,7 +1,7 @@
 """Resuming a run: the file's trainer, the keeper of its best epoch, and the options that disagree with it.
 
 ``netkit train --resume`` continues a file as it was trained: the data split, optimiser, schedule,
-augmentation and keep-best settings all come from the file's ``training`` options (see :mod:`netkit.run`),
+augmentation and keep-best settings all come from the file's ``training`` options (see :mod:`netkit.training.run`),
 and options typed on the command line that contradict them are refused rather than silently ignored.
 """
 
@@ -10,15 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .data import Dataset
-from .errors import ConfigError
-from .io import ModelFile, load_model
-from .keepbest import KeepBest
-from .recipe import attach, augmentation_specs, schedule_spec
-from .registry import default_registry, parse_spec
-from .run import Run, RunRequest, canonical_spec, format_spec, with_data
-from .training import Trainer
-from .types import FloatArray
+from netkit.data import Dataset
+from netkit.errors import ConfigError
+from netkit.io import ModelFile, load_model
+from netkit.registry import default_registry, parse_spec
+from netkit.training.keepbest import KeepBest
+from netkit.training.recipe import attach, augmentation_specs, schedule_spec
+from netkit.training.run import Run, RunRequest, canonical_spec, format_spec, with_data
+from netkit.training.trainer import Trainer
+from netkit.types import FloatArray
 
 
 def open_resumed(out: Path) -> tuple[ModelFile, Trainer, FloatArray]:

@@ -1,6 +1,6 @@
 """A training history as NumPy arrays, one value per epoch, for notebooks and scripts.
 
-The :class:`~netkit.training.History` a trainer keeps grows record by record; this is a snapshot of it
+The :class:`~netkit.training.trainer.History` a trainer keeps grows record by record; this is a snapshot of it
 whose arrays belong to the caller. Epochs without a validation set show NaN for their validation values.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from .training import History
+from netkit.training.trainer import History
 
 FloatColumn = np.ndarray[Any, np.dtype[np.float64]]
 IntColumn = np.ndarray[Any, np.dtype[np.int64]]

@@ -7,10 +7,10 @@ from typing import Any
 import attrs
 import numpy as np
 
-from .data.dataset import one_hot
-from .errors import ConfigError
-from .model import Sequential
-from .types import LabelArray
+from netkit.data.dataset import one_hot
+from netkit.errors import ConfigError
+from netkit.model.network import Sequential
+from netkit.types import LabelArray
 
 
 @attrs.frozen(eq=False)

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .model import Sequential
-from .training import History, Trainer
+from netkit.model.network import Sequential
+from netkit.training.trainer import History, Trainer
 
 
 def textbook_trainer(trainer: Trainer) -> Trainer:

@@ -1,6 +1,6 @@
 """Callbacks for ``Sequential.fit``: subclass :class:`Callback`, or hand functions to :class:`LambdaCallback`.
 
-Each hook receives the :class:`~netkit.training.Trainer` (``trainer.model``, ``trainer.history``); an
+Each hook receives the :class:`~netkit.training.trainer.Trainer` (``trainer.model``, ``trainer.history``); an
 exception raised in a hook stops training, which is how a user-written early stop works.
 """
 
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .progress import ProgressBar
-from .run import Checkpoint
-from .training import Callback, EpochRecord, Trainer
+from netkit.training.progress import ProgressBar
+from netkit.training.run import Checkpoint
+from netkit.training.trainer import Callback, EpochRecord, Trainer
 
 __all__ = ["Callback", "Checkpoint", "EpochRecord", "LambdaCallback", "ProgressBar"]
 

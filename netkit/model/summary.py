@@ -7,8 +7,8 @@ import math
 
 import attrs
 
-from .model import Sequential
-from .training import History
+from netkit.model.network import Sequential
+from netkit.training.trainer import History
 
 HEADER = ("#", "layer", "name", "shape", "parameters", "count")
 

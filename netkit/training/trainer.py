@@ -20,15 +20,15 @@ import attrs
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-from .batching import Augment, BatchBuffers, BatchSource
-from .data.dataset import check_labels
-from .errors import ConfigError, TrainingDiverged
-from .evaluation import evaluate
-from .model import Sequential
-from .pitfalls import LearningWarning, history_problems, setup_problems
-from .protocols import Optimizer, Schedule
-from .regularisation import regularised, weight_pairs
-from .types import FloatArray, LabelArray
+from netkit.data.dataset import check_labels
+from netkit.errors import ConfigError, TrainingDiverged
+from netkit.model.evaluation import evaluate
+from netkit.model.network import Sequential
+from netkit.protocols import Optimizer, Schedule
+from netkit.training.batching import Augment, BatchBuffers, BatchSource
+from netkit.training.pitfalls import LearningWarning, history_problems, setup_problems
+from netkit.training.regularisation import regularised, weight_pairs
+from netkit.types import FloatArray, LabelArray
 
 # Steps smaller than this (rows per step x parameters, about a sixth of the FLOPs) run on one BLAS thread:
 # their matrix products are too small to split, and two threads only add hand-offs (the measurements that
@@ -92,7 +92,7 @@ class Callback:
 class Trainer:
     """Trains ``model`` with ``optimizer``; ``rng`` shuffles the batches; ``history`` grows with each epoch.
 
-    Optional: ``augment`` transforms every training image (see :mod:`netkit.augmentation`); ``schedule`` sets
+    Optional: ``augment`` transforms every training image (see :mod:`netkit.training.augmentation`); ``schedule`` sets
     the learning rate of each epoch from the optimiser's own (a ``netkit.schedules`` plugin). Layers that
     draw random numbers while training (dropout) get a generator seeded from ``rng`` at every epoch.
     """

@@ -25,8 +25,8 @@ from typing import Any
 import attrs
 import numpy as np
 
-from .data.dataset import one_hot
-from .types import FloatArray, LabelArray
+from netkit.data.dataset import one_hot
+from netkit.types import FloatArray, LabelArray
 
 # Rows gathered per hand-off to the helper thread: large enough that the hand-off cost vanishes, small enough
 # that two buffers stay in the CPU's cache (2,048 MNIST rows are 6.4 MB).
@@ -37,7 +37,7 @@ FIRST_PIECE_BATCHES = 4
 
 Batch = tuple[FloatArray, FloatArray, FloatArray]
 Piece = tuple[int, int]  # a gathered piece: its buffer slot and its row count
-# Transforms rows of images with a generator, writing into ``out`` (see netkit.augmentation.Augmenter).
+# Transforms rows of images with a generator, writing into ``out`` (see netkit.training.augmentation.Augmenter).
 Augment = Callable[[FloatArray, np.random.Generator, FloatArray], FloatArray]
 
 

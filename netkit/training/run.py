@@ -6,7 +6,7 @@ optimiser. Seeds: ``[seed, 0]`` initialises the weights, ``[seed, 1]`` picks the
 ``[seed, 2]`` shuffles the batches.
 
 ``netkit train`` turns its options into a :class:`RunRequest`; :func:`new_run` (or, for ``--resume``,
-:func:`netkit.resume.resumed_run`) makes a :class:`Run`, whose :meth:`Run.train` fits it with any callbacks
+:func:`netkit.training.resume.resumed_run`) makes a :class:`Run`, whose :meth:`Run.train` fits it with any callbacks
 attached (the :class:`Checkpoint`, a live view, a web page). ``netkit.Sequential.fit`` builds on the
 smaller pieces: :func:`seeded`, :func:`merge_optimizer_options`, :func:`build_optimizer` and
 :func:`split_for_run`. Messages name the command line's flags (``--lr``) unless a caller passes its own names.
@@ -21,19 +21,19 @@ from typing import Any
 import attrs
 import numpy as np
 
-from .data import Dataset, split_validation
-from .errors import ConfigError, ModelFileError
-from .io import model_format, save_model
-from .io.atomic import check_writable, interrupts_deferred
-from .io.storage import save_problem
-from .keepbest import KeepBest, snapshot
-from .model import Sequential
-from .pitfalls import problems_of
-from .protocols import Optimizer
-from .recipe import attach, augmentation_specs, schedule_spec
-from .registry import Registry, default_registry, parse_spec
-from .training import Callback, EpochRecord, History, Trainer
-from .types import FloatArray, LabelArray
+from netkit.data import Dataset, split_validation
+from netkit.errors import ConfigError, ModelFileError
+from netkit.io import model_format, save_model
+from netkit.io.atomic import check_writable, interrupts_deferred
+from netkit.io.storage import save_problem
+from netkit.model.network import Sequential
+from netkit.protocols import Optimizer
+from netkit.registry import Registry, default_registry, parse_spec
+from netkit.training.keepbest import KeepBest, snapshot
+from netkit.training.pitfalls import problems_of
+from netkit.training.recipe import attach, augmentation_specs, schedule_spec
+from netkit.training.trainer import Callback, EpochRecord, History, Trainer
+from netkit.types import FloatArray, LabelArray
 
 # The streams of the seed scheme: default_rng([seed, stream]).
 WEIGHTS_STREAM, VALIDATION_STREAM, SHUFFLE_STREAM = 0, 1, 2
@@ -161,7 +161,7 @@ def merge_optimizer_options(
 
 def check_setup(request: RunRequest) -> None:
     """Refuse a network that cannot learn (cross-entropy over sigmoid outputs); lesser problems are warned
-    about when training starts (see :mod:`netkit.pitfalls`). Judged from the plugin names: nothing is built."""
+    about when training starts (see :mod:`netkit.training.pitfalls`). Judged from the plugin names: nothing is built."""
     hidden = [parse_spec(request.activation)[0]] * len(request.layers)
     output, loss = parse_spec(request.output_activation)[0], parse_spec(request.loss)[0]
     for problem in problems_of(hidden, output, loss):

@@ -12,12 +12,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .data.dataset import one_hot
-from .errors import ConfigError
-from .forms import fast_loss
-from .protocols import Layer, Loss
-from .registry import Registry, default_registry
-from .types import Config, FloatArray, LabelArray
+from netkit.data.dataset import one_hot
+from netkit.errors import ConfigError
+from netkit.model.forms import fast_loss
+from netkit.protocols import Layer, Loss
+from netkit.registry import Registry, default_registry
+from netkit.types import Config, FloatArray, LabelArray
 
 # Rows per forward call when predicting, at most: a chunk this size keeps each layer's input and output in
 # the CPU caches, where one product over all rows streams them through memory (bench/README.md, "Inference");
@@ -217,7 +217,7 @@ class Sequential:
 
     def predict_proba(self, x: np.ndarray[Any, Any]) -> FloatArray:
         """Outputs for any number of rows, in chunks; a new array."""
-        from .training import SINGLE_THREAD_BELOW, _blas_controller  # here: training imports this module
+        from netkit.training.trainer import SINGLE_THREAD_BELOW, _blas_controller  # here: training imports this module
 
         x = self.check_input(x)
         rows = x.shape[0]

@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from .forms import fast_activation, fast_loss, loss_gradients, textbook_activation
-from .model import Sequential
-from .registry import Registry, default_registry, textbook_twin
-from .training import Trainer
+from netkit.model.forms import fast_activation, fast_loss, loss_gradients, textbook_activation
+from netkit.model.network import Sequential
+from netkit.registry import Registry, default_registry, textbook_twin
+from netkit.training.trainer import Trainer
 
 BATCH_SIZES = (1, 7, 32, 128)
 DTYPES = (np.float32, np.float64)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .types import FloatArray
+from netkit.types import FloatArray
 
 FastForward = Callable[[FloatArray, FloatArray], FloatArray]
 FastBackward = Callable[[FloatArray, FloatArray, FloatArray, FloatArray], FloatArray]

@@ -9,7 +9,7 @@ An augmentation plugin (group ``netkit.augmentations``) is one of two kinds:
 
 :class:`Augmenter` chains plugins in the order given: consecutive warps are composed first and the images are
 resampled once (bilinear, zero outside the image), so ``shift,rotate,scale`` blurs no more than one of them.
-The batch source (:mod:`netkit.batching`) calls it on each gathered piece of shuffled training rows; validation
+The batch source (:mod:`netkit.training.batching`) calls it on each gathered piece of shuffled training rows; validation
 and test images are never augmented.
 """
 
@@ -21,8 +21,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .errors import ConfigError
-from .types import FloatArray
+from netkit.errors import ConfigError
+from netkit.types import FloatArray
 
 BLOCK_ROWS = 256
 Matrices = FloatArray  # (n, 2, 3): source = M[:, :, :2] @ output + M[:, :, 2], in centred (row, col) pixels

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .types import FloatArray
+from netkit.types import FloatArray
 
 Pair = tuple[FloatArray, FloatArray]  # a layer's weight matrix and its gradient
 

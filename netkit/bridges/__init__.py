@@ -1,0 +1,1 @@
+"""Bridges to other tools: a scikit-learn estimator, ONNX and ``.npz`` export."""

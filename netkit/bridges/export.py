@@ -1,0 +1,144 @@
+"""Models out of netkit: an ONNX graph (for onnxruntime and every tool that reads ONNX) and plain ``.npz``.
+
+ONNX (``pip install 'netkit[onnx]'``): opset :data:`ONNX_OPSET`; input ``images`` (float32, batch x
+inputs), output ``probabilities`` (float32, batch x classes). Each dense layer is a ``Gemm`` (x W + b)
+followed by its activation's operator. Only built-in activations have one; a third party's activation is
+refused by name rather than exported wrongly.
+
+``.npz``: one array per parameter, named ``dense_1.weight`` and so on (each (inputs, units) as the layer
+uses it), and ``config``, the model's config as a JSON string: readable with ``numpy.load`` alone, and
+loaded back by :func:`load_npz`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from netkit.errors import ModelFileError, NetkitError
+from netkit.io.atomic import atomic_write
+from netkit.model.network import Sequential
+
+ONNX_OPSET = 17
+CONFIG_KEY = "config"
+INPUT_NAME, OUTPUT_NAME = "images", "probabilities"
+# netkit activation -> (ONNX operator, its attributes from the activation's config).
+_ONNX_ACTIVATIONS: dict[str, tuple[str, Callable[[Mapping[str, Any]], dict[str, Any]]]] = {
+    "sigmoid": ("Sigmoid", lambda config: {}),
+    "tanh": ("Tanh", lambda config: {}),
+    "relu": ("Relu", lambda config: {}),
+    "leaky-relu": ("LeakyRelu", lambda config: {"alpha": float(config["slope"])}),
+    "softmax": ("Softmax", lambda config: {"axis": -1}),
+    "identity": ("Identity", lambda config: {}),
+}
+
+
+def to_onnx(model: Sequential) -> Any:
+    """``model`` as an ``onnx.ModelProto`` (checked by ``onnx.checker``)."""
+    try:
+        import onnx
+        from onnx import TensorProto, helper, numpy_helper
+    except ImportError:
+        raise ModelFileError("ONNX export needs the onnx package: pip install 'netkit[onnx]'") from None
+    nodes, weights = [], []
+    current = INPUT_NAME
+    for index, (name, layer, views) in enumerate(
+        zip(model.layer_names, model.layers, model.parameter_views, strict=True)
+    ):
+        kind = model.registry.name_of("layers", layer)
+        if kind != "dense":
+            raise ModelFileError(f"cannot export layer {name} ({kind}) to ONNX: only dense layers have an operator")
+        spec = model.registry.spec_of("activations", layer.activation)  # type: ignore[attr-defined]
+        if spec["type"] not in _ONNX_ACTIVATIONS:
+            raise ModelFileError(f"cannot export activation {spec['type']!r} of {name} to ONNX: it has no operator")
+        operator, attributes = _ONNX_ACTIVATIONS[spec["type"]]
+        for parameter in ("weight", "bias"):
+            array = np.ascontiguousarray(views[parameter], dtype=np.float32)
+            weights.append(numpy_helper.from_array(array, f"{name}.{parameter}"))
+        linear = f"{name}.z"
+        nodes.append(
+            helper.make_node("Gemm", [current, f"{name}.weight", f"{name}.bias"], [linear], name=f"{name}_gemm")
+        )
+        current = OUTPUT_NAME if index == len(model.layers) - 1 else f"{name}.a"
+        nodes.append(helper.make_node(operator, [linear], [current], name=f"{name}_{spec['type']}", **attributes(spec)))
+    graph = helper.make_graph(
+        nodes,
+        f"netkit {model!r}",
+        [helper.make_tensor_value_info(INPUT_NAME, TensorProto.FLOAT, ["batch", model.input_size])],
+        [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, ["batch", model.output_size])],
+        initializer=weights,
+    )
+    proto = helper.make_model(
+        graph, producer_name="netkit", opset_imports=[helper.make_operatorsetid("", ONNX_OPSET)], ir_version=8
+    )
+    onnx.checker.check_model(proto)
+    return proto
+
+
+def save_onnx(model: Sequential, path: str | os.PathLike[str]) -> Path:
+    """Write :func:`to_onnx` of ``model`` to ``path``, atomically."""
+    data = to_onnx(model).SerializeToString()
+    target = Path(path)
+
+    def write(temporary: Path) -> None:
+        temporary.write_bytes(data)
+
+    _write(target, write)
+    return target
+
+
+def save_npz(model: Sequential, path: str | os.PathLike[str]) -> Path:
+    """Write every parameter and the config (JSON) to the ``.npz`` file ``path``, atomically."""
+    arrays: dict[str, Any] = {
+        f"{name}.{parameter}": np.ascontiguousarray(view)
+        for name, views in zip(model.layer_names, model.parameter_views, strict=True)
+        for parameter, view in views.items()
+    }
+    arrays[CONFIG_KEY] = np.array(json.dumps(model.get_config()))
+    target = Path(path)
+
+    def write(temporary: Path) -> None:
+        with open(temporary, "wb") as file:  # a file object: np.savez would add .npz to the temporary's name
+            np.savez(file, **arrays)
+
+    _write(target, write)
+    return target
+
+
+def load_npz(path: str | os.PathLike[str]) -> Sequential:
+    """The model a :func:`save_npz` file holds; any problem is a one-line :class:`ModelFileError`."""
+    source = Path(path)
+    try:
+        with np.load(source, allow_pickle=False) as stored:
+            config = json.loads(str(_member(stored, CONFIG_KEY)))
+            model = Sequential.from_config(config)
+            for name, views in zip(model.layer_names, model.parameter_views, strict=True):
+                for parameter, view in views.items():
+                    array = _member(stored, f"{name}.{parameter}")
+                    if array.shape != view.shape:
+                        raise ModelFileError(f"{name}.{parameter} has shape {array.shape}, the config {view.shape}")
+                    view[...] = array
+    except (OSError, ValueError) as exc:  # not a zip, a damaged member, bad JSON
+        raise ModelFileError(f"cannot load {source}: {' '.join(str(exc).split())}") from None
+    except NetkitError as exc:  # a config netkit cannot build, a missing or misshapen array
+        raise ModelFileError(f"cannot load {source}: {exc}") from None
+    return model
+
+
+def _member(stored: Any, key: str) -> np.ndarray[Any, Any]:
+    if key not in stored.files:
+        raise ModelFileError(f"it lacks {key!r}")
+    array: np.ndarray[Any, Any] = stored[key]
+    return array
+
+
+def _write(target: Path, write: Callable[[Path], None]) -> None:
+    try:
+        atomic_write(target, write)
+    except OSError as exc:
+        raise ModelFileError(f"cannot save {target}: {' '.join(str(exc).split())}") from None

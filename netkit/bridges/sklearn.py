@@ -1,0 +1,156 @@
+"""``netkit.bridges.sklearn.MLPClassifier``: a netkit network as a scikit-learn estimator.
+
+It follows scikit-learn's conventions (``hidden_layer_sizes``, ``random_state``, fitted attributes ending in
+an underscore, ``partial_fit``), so it drops into a ``Pipeline``, ``GridSearchCV`` or ``cross_val_score``
+with inputs of any width and labels of any kind. Training is netkit's, with netkit's run semantics: the
+seed scheme of ``netkit train`` seeded from ``random_state``.
+
+Defaults differ from scikit-learn's ``MLPClassifier`` in two places, both for speed on small machines:
+``epochs=20`` where scikit-learn runs up to 200 iterations with early stopping, and batches of 32 where it
+uses up to 200. ``activation="logistic"`` is accepted as scikit-learn's name for ``sigmoid``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin
+    from sklearn.utils import check_random_state
+    from sklearn.utils.multiclass import check_classification_targets
+    from sklearn.utils.validation import check_is_fitted, validate_data
+except ImportError as exc:  # an optional extra: say how to get it
+    raise ImportError("netkit.bridges.sklearn needs scikit-learn 1.6 or later: pip install 'netkit[sklearn]'") from exc
+
+from netkit.errors import ConfigError, PluginError
+from netkit.model.sequential import Sequential, whole_number
+from netkit.protocols import Optimizer
+
+# scikit-learn's activation names that netkit spells differently.
+ACTIVATION_ALIASES = {"logistic": "sigmoid"}
+
+
+class MLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # scikit-learn ships no type hints
+    """A feed-forward classifier: ``MLPClassifier((16, 16), activation="logistic").fit(X, y)``.
+
+    Parameters are those of :meth:`netkit.Sequential.fit` under scikit-learn's names: ``optimizer`` is a
+    netkit optimiser spec or instance (``"adam"``, ``"momentum:beta=0.8"``), ``epochs`` the passes over the
+    data per ``fit`` (``partial_fit`` makes one), ``validation`` the rows held out to report validation loss.
+
+    Fitted attributes: ``classes_``, ``n_features_in_``, ``network_`` (the :class:`netkit.Sequential`),
+    ``loss_curve_`` (training loss per epoch) and ``validation_scores_`` (validation accuracy per epoch).
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Sequence[int] = (100,),
+        activation: str | Mapping[str, Any] = "relu",
+        optimizer: str | Mapping[str, Any] | Optimizer = "adam",
+        batch_size: int = 32,
+        learning_rate: float = 0.001,
+        epochs: int = 20,
+        validation: float | int = 0.0,
+        random_state: int | np.random.RandomState | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.optimizer = optimizer
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.validation = validation
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def fit(self, X: Any, y: Any) -> MLPClassifier:
+        """Train a new network for ``epochs`` epochs on rows ``X`` and labels ``y``."""
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        check_classification_targets(y)
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        with _as_value_errors():
+            self.network_ = self._new_network(X.shape[1], len(self.classes_))
+            self._train(X, encoded, whole_number(self.epochs, "epochs", 1))
+        return self
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
+        """One more epoch on ``X``, ``y``; the first call needs ``classes`` (every label there will ever be)."""
+        first = not hasattr(self, "network_")
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=first)
+        check_classification_targets(y)
+        if first:
+            if classes is None:
+                raise ValueError("the first call to partial_fit needs classes=, every label that may occur")
+            self.classes_ = np.unique(classes)
+            with _as_value_errors():
+                self.network_ = self._new_network(X.shape[1], len(self.classes_))
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(f"classes={classes!r} differ from the classes of the first call, {self.classes_!r}")
+        unknown = np.setdiff1d(y, self.classes_)
+        if unknown.size:
+            raise ValueError(f"labels {unknown!r} are not among classes_ {self.classes_!r}")
+        with _as_value_errors():
+            self._train(X, np.searchsorted(self.classes_, y), 1)
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray[Any, Any]:
+        """Class probabilities, one row per sample and one column per entry of ``classes_``."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        probabilities: np.ndarray[Any, Any] = self.network_.predict_proba(X).astype(np.float64)
+        # float32 softmax rows sum to 1 within 1e-7; scikit-learn holds them to float64's 1.
+        normalised: np.ndarray[Any, Any] = probabilities / probabilities.sum(axis=1, keepdims=True)
+        return normalised
+
+    def predict(self, X: Any) -> np.ndarray[Any, Any]:
+        """The most likely class of each row, as one of ``classes_``."""
+        check_is_fitted(self)
+        result: np.ndarray[Any, Any] = self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        return result
+
+    @property
+    def loss_curve_(self) -> list[float]:
+        check_is_fitted(self)
+        return [float(value) for value in self.network_.history.loss]
+
+    @property
+    def validation_scores_(self) -> list[float]:
+        check_is_fitted(self)
+        return [float(value) for value in self.network_.history.val_accuracy]
+
+    def _new_network(self, n_features: int, n_classes: int) -> Sequential:
+        activation = self.activation
+        if isinstance(activation, str):
+            activation = ACTIVATION_ALIASES.get(activation, activation)
+        sizes = [self.hidden_layer_sizes] if isinstance(self.hidden_layer_sizes, int) else self.hidden_layer_sizes
+        layers: list[dict[str, Any]] = [
+            {"type": "dense", "units": units, "activation": activation} for units in list(sizes)
+        ]
+        layers.append({"type": "dense", "units": n_classes, "activation": "softmax"})
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        return Sequential(layers, "cross-entropy", input_size=n_features, seed=seed)
+
+    def _train(self, X: np.ndarray[Any, Any], labels: np.ndarray[Any, Any], epochs: int) -> None:
+        self.network_.fit(
+            X,
+            labels.astype(np.int64),
+            epochs,
+            optimizer=self.optimizer,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            validation=self.validation or None,
+            progress=bool(self.verbose),
+        )
+
+
+@contextlib.contextmanager
+def _as_value_errors() -> Iterator[None]:
+    """scikit-learn's tools expect a ValueError for a bad parameter; netkit's message is kept."""
+    try:
+        yield
+    except (ConfigError, PluginError) as exc:
+        raise ValueError(str(exc)) from None

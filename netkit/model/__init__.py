@@ -1,0 +1,1 @@
+"""The network: the layer contract, ``Sequential`` and what it computes (forward, backward, scores)."""
