@@ -1,7 +1,7 @@
 """netkit against PyTorch (CPU), a hand-written NumPy loop and a per-sample loop on MNIST, side by side in one run.
 
 Run from the repository root: ``.venv/bin/python bench/benchmark.py [--quick] [--data-dir PATH] [--json PATH]``.
-netkit is timed through its public API and the training loop ``netkit train`` uses (``Sequential``, the
+netkit is timed through its public API and the training loop ``netkit train`` uses (``Network``, the
 ``mini-batch`` optimiser plugin, ``Trainer.fit``). PyTorch runs in a worker process that takes its turn right
 after netkit on each case; cold loads and the peak-memory run use fresh processes (``harness.py``).
 What is measured and how: ``bench/README.md``.
@@ -48,7 +48,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from netkit.data.dataset import one_hot
 from netkit.model.evaluation import evaluate
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.training.trainer import Callback, Trainer
 
 
@@ -113,7 +113,7 @@ def run_per_sample(case: Case, data: Mnist, rows: int, repeats: int) -> dict[str
     waiting for a descheduled member makes it many times slower.
     """
     seed = build_model(case)
-    model = Sequential.from_config(seed.get_config(), registry=seed.registry.textbook_form())
+    model = Network.from_config(seed.get_config(), registry=seed.registry.textbook_form())
     model.parameters[...] = seed.to_file_order(seed.parameters)  # twins keep no transposed weights
     targets, scratch = np.eye(model.output_size, dtype=np.float32), np.empty((1, model.output_size), np.float32)
     samples = []

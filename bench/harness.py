@@ -26,7 +26,7 @@ import numpy as np
 from machine import LIVE_CHILDREN
 
 from netkit.data.dataset import Dataset as Mnist
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.registry import default_registry
 
 BENCH = Path(__file__).resolve().parent
@@ -85,11 +85,11 @@ def quick_case(case: Case) -> Case:
     return dataclasses.replace(case, epochs=1, rows=2_560 if case.hidden[0] >= 800 else 12_000)
 
 
-def build_model(case: Case, seed: int = SEED) -> Sequential:
+def build_model(case: Case, seed: int = SEED) -> Network:
     """The network exactly as ``netkit train`` assembles it."""
     hidden = [{"type": "dense", "units": units, "activation": case.activation} for units in case.hidden]
     layers = [*hidden, {"type": "dense", "units": CLASSES, "activation": "softmax"}]
-    return Sequential(INPUTS, layers, "cross-entropy", np.random.default_rng(seed))
+    return Network(INPUTS, layers, "cross-entropy", np.random.default_rng(seed))
 
 
 def optimizer_for(case: Case) -> Any:
@@ -97,7 +97,7 @@ def optimizer_for(case: Case) -> Any:
     return default_registry().create("optimizers", spec)
 
 
-def copy_weights_in(model: Sequential, weights: Sequence[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]]) -> None:
+def copy_weights_in(model: Network, weights: Sequence[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]]) -> None:
     """Put (W with shape (in, out), b) pairs into ``model``'s layers, e.g. to score another framework's net."""
     for views, (weight, bias) in zip(model.parameter_views, weights, strict=True):
         views["weight"][...], views["bias"][...] = weight, bias

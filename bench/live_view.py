@@ -26,7 +26,7 @@ from netkit.cli.epoch_table import EpochTable, epoch_columns
 from netkit.cli.live import LiveView
 from netkit.cli.loss_charts import epoch_chart, iteration_chart
 from netkit.data import split_validation
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.registry import default_registry
 from netkit.training.trainer import EpochRecord, Trainer
 
@@ -47,7 +47,7 @@ def measure_run(
     name: str, images: np.ndarray, labels: np.ndarray, validation: tuple[np.ndarray, np.ndarray]
 ) -> list[str]:
     optimizer_spec, epochs = RUNS[name]
-    model = Sequential(784, SEED_NET, "cross-entropy", np.random.default_rng([0, 0]))
+    model = Network(784, SEED_NET, "cross-entropy", np.random.default_rng([0, 0]))
     trainer = Trainer(model, default_registry().create("optimizers", optimizer_spec), np.random.default_rng([0, 2]))
     view = LiveView(_console(), Text("bench"))
     started = time.perf_counter()

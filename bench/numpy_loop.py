@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 
 # netkit's own rules, so that both run the same BLAS threads, activation-buffer layouts and softmax sums.
 from netkit.plugins.activations import REPEATED_ROW_VALUES_UP_TO  # type: ignore[import-not-found]
@@ -34,7 +34,7 @@ EXP_FLOOR = np.array(-80.0, dtype=np.float32)
 class NumpyLoop:
     """Hidden layers with ``activation`` (sigmoid or relu), a softmax output, cross-entropy, plain SGD."""
 
-    def __init__(self, model: Sequential, activation: str, learning_rate: float, batch_size: int) -> None:
+    def __init__(self, model: Network, activation: str, learning_rate: float, batch_size: int) -> None:
         if activation not in ("sigmoid", "relu"):
             raise ValueError(f"the NumPy loop knows sigmoid and relu, not {activation!r}")
         self.parameters = model.parameters.copy()

@@ -19,10 +19,10 @@ from torch import nn
 from torch.nn import functional
 
 from netkit.model.evaluation import evaluate
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 
 
-def torch_net(model: Sequential, activation: str) -> nn.Sequential:
+def torch_net(model: Network, activation: str) -> nn.Sequential:
     """The netkit model's architecture and current weights as a PyTorch module (softmax left to the loss)."""
     modules: list[nn.Module] = []
     for index, views in enumerate(model.parameter_views):

@@ -97,11 +97,11 @@ def costs_in_process() -> dict[str, float]:
     These add up to a bound that the noise of a shared machine cannot blur: the per-batch hook, a weight
     snapshot, and one poll and one weight fetch as whole HTTP round trips (the client's share included).
     """
-    from netkit.model.network import Sequential
+    from netkit.model.network import Network
     from netkit.training.trainer import Trainer
     from netkit.web.live import TrainingProgress
 
-    model = Sequential(784, ["dense:units=16", "dense:units=16", "dense:units=10,activation=softmax"])
+    model = Network(784, ["dense:units=16", "dense:units=16", "dense:units=10,activation=softmax"])
     trainer = Trainer(model, model.registry.create("optimizers", "mini-batch"))
     trainer.history.iteration_loss.extend([0.5] * 17_000)
     progress = TrainingProgress("bench", refresh_seconds=3600)

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from netkit.data import Dataset
 from netkit.model.evaluation import evaluate as score
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.pictures.canvas import save_png
 from netkit.pictures.mistakes import find_mistakes, mistakes_picture
 from netkit.registry import parse_spec
@@ -118,7 +118,7 @@ def evaluate(
 def _write_mistakes(
     out: Path,
     path: Path,
-    model: Sequential,
+    model: Network,
     data: Dataset,
     scored: tuple[FloatArray, LabelArray],
     shown: int,

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from netkit.errors import ConfigError
 from netkit.io import ModelFile, model_format
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.pictures.grids import square_shape, weight_layers, weight_picture
 from netkit.registry import default_registry
 from netkit.training.trainer import History
@@ -72,8 +72,9 @@ def inspect(model: Path, neuron: int | None, weights_picture: Path | None) -> No
 
 def _write_weights(path: Path, model_file: ModelFile, out: Path) -> None:
     model = model_file.model
-    layers = weight_layers(model.parameter_views)
-    if not weight_layers(model.parameter_views[:1]):
+    with_parameters = [layer for layer in model.layers if layer.parameter_shapes()]
+    layers = weight_layers(with_parameters)
+    if not with_parameters or not with_parameters[0].weights:
         raise ConfigError(f"--weights needs a first layer with a weight matrix; {model.layers[0].describe()} has none")
     shape = square_shape(layers[0].weight.shape[0])
     if shape is None:
@@ -84,7 +85,7 @@ def _write_weights(path: Path, model_file: ModelFile, out: Path) -> None:
     write_png(out, picture, palette=True)
 
 
-def neuron_weights(model: Sequential, neuron: int) -> np.ndarray[Any, Any]:
+def neuron_weights(model: Network, neuron: int) -> np.ndarray[Any, Any]:
     """The first layer's weights into ``neuron``, as a 28x28 grid, or a clear error."""
     first = model.layers[0]
     weight = model.parameter_views[0].get("weight")
@@ -112,7 +113,7 @@ def _overview(path: Path, model_file: ModelFile) -> Text:
     return text
 
 
-def _layer_table(model: Sequential) -> Table:
+def _layer_table(model: Network) -> Table:
     table = Table(header_style="bold cyan", border_style="bright_black")
     table.add_column("#", justify="right")
     table.add_column("layer")

@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from netkit.errors import PluginError
+from netkit.model.fast import textbook_class
 
 GROUPS: dict[str, str] = {
     "layers": "netkit.layers",
@@ -74,16 +75,16 @@ def _distribution_of(entry_point: EntryPoint) -> tuple[str, str]:
 
 
 def textbook_twin(cls: type) -> type | None:
-    """The textbook form of a fast plugin class (its ``textbook_twin``), or None if it has none."""
-    twin = getattr(cls, "textbook_twin", None)
-    return twin if isinstance(twin, type) else None
+    """The textbook form of a fast plugin class (the textbook class it derives from), or None if it is one."""
+    twin = textbook_class(cls)
+    return None if twin is cls else twin
 
 
 class Registry:
     """Loads the plugins of each group once, on first use, and builds instances from specs.
 
-    With ``textbook=True`` it builds each plugin's textbook twin wherever the plugin has one (options are
-    still checked by the fast class); plugins without a twin are built as they are.
+    With ``textbook=True`` it builds each plugin as its textbook class (see :mod:`netkit.model.fast`);
+    plugins without a fast form are built as they are.
     """
 
     def __init__(self, extra: Mapping[str, Mapping[str, type]] | None = None, textbook: bool = False) -> None:

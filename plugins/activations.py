@@ -1,21 +1,20 @@
-"""Built-in activations, the fast twins of :mod:`netkit.plugins.textbook.activations` (read those first).
-
-Each keeps its function and its derivative side by side, like its twin, but is made fast: every method
-writes into the caller's ``out`` buffer (``out`` may be the incoming gradient itself), the scratch arrays
-an activation needs are its own, reallocated only when the batch size changes, so a training step
-allocates nothing, and constants are 0-d arrays passed positionally (see ``bench/README.md``).
+"""Built-in activations' fast forms: the maths of :mod:`netkit.plugins.textbook.activations` (read those
+first: their options, checks and docs are these activations' too), made fast: ``forward_into`` and
+``backward_into`` write into the caller's ``out`` buffer (``out`` may be the incoming gradient itself), the
+scratch arrays an activation needs are its own, reallocated only when the batch size changes, so a
+training step allocates nothing, and constants are 0-d arrays passed positionally (see ``bench/README.md``).
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, overload
+from typing import Any, overload
 
 import attrs
 import numpy as np
 
 from netkit.backend import dot
-from netkit.protocols import WithoutOptions
-from netkit.types import Config, FloatArray
+from netkit.model.fast import FastActivation
+from netkit.types import FloatArray
 
 from .textbook import activations as textbook
 
@@ -50,8 +49,8 @@ def _like(buffer: np.ndarray[Any, Any], like: FloatArray, dtype: Any = None) -> 
 
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)  # validated once when built, not on each hot-path assignment
-class _Elementwise(WithoutOptions):
-    """Shared plumbing: no options unless a subclass adds some, and one scratch buffer."""
+class _Elementwise(FastActivation):
+    """Shared plumbing: one scratch buffer."""
 
     _scratch: np.ndarray[Any, Any] = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     # The array the scratch was last fitted to. A layer hands over the same buffers every step, so one
@@ -72,24 +71,20 @@ class _Elementwise(WithoutOptions):
 
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)
-class Sigmoid(_Elementwise):
+class Sigmoid(textbook.Sigmoid, _Elementwise):
     """Logistic sigmoid, the original network's activation: a = 1 / (1 + e^-z), da/dz = a (1 - a).
 
     Fast twin of ``textbook.Sigmoid``: four in-place ufunc calls on 0-d constants, and a - a^2 in scratch.
     """
 
-    textbook_twin: ClassVar[type] = textbook.Sigmoid
-
-    init: ClassVar[str] = "xavier"
-
-    def forward(self, z: FloatArray, out: FloatArray) -> FloatArray:
+    def forward_into(self, z: FloatArray, out: FloatArray) -> FloatArray:
         # 0.5 tanh(z / 2) + 0.5 is the sigmoid, and unlike exp(-z) it cannot overflow.
         np.multiply(z, _HALF, out)
         np.tanh(out, out)
         np.multiply(out, _HALF, out)
         return np.add(out, _HALF, out)
 
-    def backward(self, z: FloatArray, a: FloatArray, grad: FloatArray, out: FloatArray) -> FloatArray:
+    def backward_into(self, z: FloatArray, a: FloatArray, grad: FloatArray, out: FloatArray) -> FloatArray:
         slope = self._scratch_like(a)
         np.square(a, slope)
         np.subtract(a, slope, slope)  # a - a^2 = a (1 - a)
@@ -97,20 +92,16 @@ class Sigmoid(_Elementwise):
 
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)
-class Tanh(_Elementwise):
+class Tanh(textbook.Tanh, _Elementwise):
     """Hyperbolic tangent: a = tanh z, da/dz = 1 - a^2.
 
     Fast twin of ``textbook.Tanh``: in-place ufunc calls into ``out`` and one scratch array.
     """
 
-    textbook_twin: ClassVar[type] = textbook.Tanh
-
-    init: ClassVar[str] = "xavier"
-
-    def forward(self, z: FloatArray, out: FloatArray) -> FloatArray:
+    def forward_into(self, z: FloatArray, out: FloatArray) -> FloatArray:
         return np.tanh(z, out)
 
-    def backward(self, z: FloatArray, a: FloatArray, grad: FloatArray, out: FloatArray) -> FloatArray:
+    def backward_into(self, z: FloatArray, a: FloatArray, grad: FloatArray, out: FloatArray) -> FloatArray:
         slope = self._scratch_like(a)
         np.square(a, slope)
         np.subtract(_ONE, slope, slope)
@@ -118,51 +109,34 @@ class Tanh(_Elementwise):
 
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)
-class ReLU(_Elementwise):
+class ReLU(textbook.ReLU, _Elementwise):
     """Rectified linear unit: a = max(z, 0), da/dz = 1 where z > 0 else 0.
 
     Fast twin of ``textbook.ReLU``: the slope is a boolean mask kept between steps, applied in place.
     """
 
-    textbook_twin: ClassVar[type] = textbook.ReLU
-
-    init: ClassVar[str] = "he"
-
-    def forward(self, z: FloatArray, out: FloatArray) -> FloatArray:
+    def forward_into(self, z: FloatArray, out: FloatArray) -> FloatArray:
         return np.maximum(z, _ZERO, out=out)
 
-    def backward(self, z: FloatArray, a: FloatArray, grad: FloatArray, out: FloatArray) -> FloatArray:
+    def backward_into(self, z: FloatArray, a: FloatArray, grad: FloatArray, out: FloatArray) -> FloatArray:
         # A boolean mask is a quarter of the memory traffic of a float one, which tells on wide layers.
         mask = self._scratch_like(z, np.bool_)
         np.greater(z, _ZERO, mask)
         return np.multiply(grad, mask, out)
 
 
-def _valid_slope(instance: Any, attribute: Any, value: float) -> None:
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"slope must be in [0, 1). Received: slope={value!r}")
-
-
 @attrs.define(on_setattr=attrs.setters.NO_OP)
-class LeakyReLU(_Elementwise):
+class LeakyReLU(textbook.LeakyReLU, _Elementwise):
     """Leaky ReLU: a = z where z > 0 else slope * z; da/dz = 1 or slope. Option: ``slope`` (0.01).
 
     Fast twin of ``textbook.LeakyReLU``: max(z, slope z) in place, the slope array built in kept scratch.
     """
 
-    textbook_twin: ClassVar[type] = textbook.LeakyReLU
-
-    init: ClassVar[str] = "he"
-    slope: float = attrs.field(default=0.01, converter=float, validator=_valid_slope)
-
-    def get_config(self) -> Config:
-        return {"slope": self.slope}
-
-    def forward(self, z: FloatArray, out: FloatArray) -> FloatArray:
+    def forward_into(self, z: FloatArray, out: FloatArray) -> FloatArray:
         np.multiply(z, self.slope, out)
         return np.maximum(z, out, out=out)  # with slope < 1 the larger of z and slope*z is the answer
 
-    def backward(self, z: FloatArray, a: FloatArray, grad: FloatArray, out: FloatArray) -> FloatArray:
+    def backward_into(self, z: FloatArray, a: FloatArray, grad: FloatArray, out: FloatArray) -> FloatArray:
         slope = self._scratch_like(z)
         np.greater(z, _ZERO, slope)
         slope *= 1.0 - self.slope
@@ -171,29 +145,25 @@ class LeakyReLU(_Elementwise):
 
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)
-class Identity(_Elementwise):
+class Identity(textbook.Identity, _Elementwise):
     """No activation: a = z (a linear output, e.g. for regression with ``mse``).
 
     Fast twin of ``textbook.Identity``: copies only when ``out`` is not already the input.
     """
 
-    textbook_twin: ClassVar[type] = textbook.Identity
-
-    init: ClassVar[str] = "xavier"
-
-    def forward(self, z: FloatArray, out: FloatArray) -> FloatArray:
+    def forward_into(self, z: FloatArray, out: FloatArray) -> FloatArray:
         if out is not z:
             np.copyto(out, z)
         return out
 
-    def backward(self, z: FloatArray, a: FloatArray, grad: FloatArray, out: FloatArray) -> FloatArray:
+    def backward_into(self, z: FloatArray, a: FloatArray, grad: FloatArray, out: FloatArray) -> FloatArray:
         if out is not grad:
             np.copyto(out, grad)
         return out
 
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)
-class Softmax(_Elementwise):
+class Softmax(textbook.Softmax, _Elementwise):
     """Row-wise softmax: a_i = e^z_i / sum_j e^z_j, so each row is a probability distribution.
 
     With the ``cross-entropy`` loss the backward pass is fused into dL/dz = a - y (see the loss); alone,
@@ -203,9 +173,6 @@ class Softmax(_Elementwise):
     row sums as one BLAS product with a ones matrix, exponents floored so that no subnormal float appears.
     """
 
-    textbook_twin: ClassVar[type] = textbook.Softmax
-
-    init: ClassVar[str] = "xavier"
     _row_values: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _row_max: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _ones: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
@@ -222,7 +189,7 @@ class Softmax(_Elementwise):
         self._ones = np.ones((like.shape[1], columns), dtype=like.dtype)
         return self._row_values, self._ones
 
-    def forward(self, z: FloatArray, out: FloatArray) -> FloatArray:
+    def forward_into(self, z: FloatArray, out: FloatArray) -> FloatArray:
         row_sums, ones = self._buffers(z)
         # Any per-row shift leaves softmax unchanged; shifting by the batch maximum (one scalar) keeps exp
         # from overflowing and costs a third of a per-row maximum on small batches.
@@ -239,7 +206,7 @@ class Softmax(_Elementwise):
             dot(out, ones, row_sums)
         return np.divide(out, row_sums, out)
 
-    def backward(self, z: FloatArray, a: FloatArray, grad: FloatArray, out: FloatArray) -> FloatArray:
+    def backward_into(self, z: FloatArray, a: FloatArray, grad: FloatArray, out: FloatArray) -> FloatArray:
         row_values, ones = self._buffers(a)
         product = self._scratch_like(a)
         np.multiply(grad, a, product)

@@ -1,24 +1,21 @@
-"""The built-in ``dense`` layer: z = x W + b, a = f(z), with its backward pass right beside it."""
+"""The built-in ``dense`` layer's fast form: the maths of :class:`netkit.plugins.textbook.layers.Dense` (read that
+first; its options, checks and docs are this layer's too), computed into buffers kept between steps."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
 
 import attrs
 import numpy as np
 
 from netkit.backend import dot, matmul, product_for
-from netkit.errors import ConfigError
-from netkit.model.forms import fast_activation
-from netkit.protocols import Activation
-from netkit.registry import active_registry
-from netkit.types import Config, FloatArray
+from netkit.model.fast import FastLayer, activation_kernels
+from netkit.model.layer import Shape
+from netkit.types import FloatArray
 
 from .textbook import layers as textbook
 
 _NO_BUFFER = np.empty((0, 0), dtype=np.float32)
-_INITIALISERS = ("xavier", "he")
 # When a training layer keeps its buffers transposed (see ``Dense._allocate_forward``): from this many
 # multiply-adds per forward product, up to this many rows (the measurements: bench/README.md, "Hot-path choices").
 TRANSPOSE_FROM = 8_000_000
@@ -30,51 +27,20 @@ TRANSPOSE_MAX_ROWS = 256
 TRANSPOSED_WEIGHT_FROM_UNITS = 512
 
 
-def _positive_units(instance: Any, attribute: Any, value: int) -> None:
-    if value < 1:
-        raise ConfigError(f"a dense layer needs at least 1 unit. Received: units={value!r}")
-
-
-def _to_units(value: Any) -> int:
-    try:
-        if isinstance(value, bool) or not float(value).is_integer():
-            raise ValueError
-        return int(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"units must be a whole number. Received: units={value!r}") from None
-
-
-def _known_init(instance: Any, attribute: Any, value: str | None) -> None:
-    if value is not None and value not in _INITIALISERS:
-        raise ConfigError(f"init must be one of {', '.join(_INITIALISERS)}. Received: init={value!r}")
-
-
-@attrs.define(on_setattr=attrs.setters.NO_OP)  # validated once when built, not on each hot-path assignment
-class Dense:
-    """A fully connected layer: every input feeds every unit. Options: ``units``, ``activation``, ``init``.
+@attrs.define(on_setattr=attrs.setters.NO_OP)  # the hot path assigns buffers: no validators to run
+class Dense(textbook.Dense, FastLayer):
+    """A fully connected layer: every input feeds every unit. Options: ``units``, ``activation`` (sigmoid),
+    ``init``.
 
     ``init`` defaults to what the activation prefers: Xavier/Glorot uniform for sigmoid, tanh and softmax,
     He normal for the ReLU family. The bias starts at zero.
 
-    The fast twin of :class:`netkit.plugins.textbook.layers.Dense`, which is the same maths in ten lines: read
-    that one first. This one is fast because a training step allocates nothing (z, a and dL/dx live in
-    buffers kept per batch size, and dL/dz is written over the incoming gradient), each product goes to the
-    faster of ``np.dot`` and ``np.matmul`` for its size, wide layers keep their buffers and weights transposed
-    so that BLAS reads memory in order, and the activation's methods are bound once.
+    Fast because a training step allocates nothing (z, a and dL/dx live in buffers kept per batch size, and
+    dL/dz is written over the incoming gradient), each product goes to the faster of ``np.dot`` and
+    ``np.matmul`` for its size, wide layers keep their buffers and weights transposed so that BLAS reads
+    memory in order, and the activation's methods are bound once.
     """
 
-    textbook_twin: ClassVar[type] = textbook.Dense
-
-    units: int = attrs.field(converter=_to_units, validator=_positive_units)
-    activation: Activation = attrs.field(factory=lambda: active_registry().create("activations", "sigmoid"))
-    init: str | None = attrs.field(default=None, validator=_known_init)
-    conformance_config: ClassVar[Config] = {"units": 3, "activation": "tanh"}
-    needs_input_gradient: bool = attrs.field(default=True, eq=False)
-    inputs: int = attrs.field(default=0, init=False, eq=False)
-    weight: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
-    bias: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
-    weight_gradient: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
-    bias_gradient: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     # What forward keeps for backward, and per-batch-size buffers.
     _input: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _z: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
@@ -84,6 +50,7 @@ class Dense:
     _backward_buffers_for: FloatArray | None = attrs.field(default=None, init=False, repr=False, eq=False)
     _training: bool = attrs.field(default=False, init=False, repr=False, eq=False)
     _weight_transposed: bool = attrs.field(default=False, init=False, repr=False, eq=False)
+    weight: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _forward_product: Callable[..., FloatArray] = attrs.field(default=dot, init=False, repr=False, eq=False)
     _weight_product: Callable[..., FloatArray] = attrs.field(default=dot, init=False, repr=False, eq=False)
     _input_product: Callable[..., FloatArray] = attrs.field(default=dot, init=False, repr=False, eq=False)
@@ -94,47 +61,21 @@ class Dense:
         default=None, init=False, repr=False, eq=False
     )
 
-    def get_config(self) -> Config:
-        config: Config = {
-            "units": self.units,
-            "activation": active_registry().spec_of("activations", self.activation),
-        }
-        if self.init is not None:
-            config["init"] = self.init
-        return config
-
-    @classmethod
-    def from_config(cls, config: Config) -> Dense:
-        config = dict(config)
-        if "units" not in config:
-            raise ConfigError(f"a dense layer needs 'units'. Received: {config!r}")
-        activation = config.pop("activation", "sigmoid")
-        return cls(activation=active_registry().create("activations", activation), **config)
-
-    def describe(self) -> str:
-        return f"dense {self.units} ({active_registry().name_of('activations', self.activation)})"
-
-    def build(self, input_size: int) -> int:
-        self.inputs = input_size
-        # The activation's methods, bound once for the hot path (adapted if it is written in textbook form).
-        self._activation_forward, self._activation_backward = fast_activation(self.activation)
-        return self.units
-
-    def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
-        return {"weight": (self.inputs, self.units), "bias": (self.units,)}
+    def build(self, input_shape: Shape) -> Shape:
+        shape = super().build(input_shape)
+        # The activation's methods, bound once for the hot path (its textbook ones adapted if it has no fast form).
+        self._activation_forward, self._activation_backward = activation_kernels(self.activation)
+        return shape
 
     def transposed_parameters(self) -> frozenset[str]:
-        """The parameters this layer would like kept transposed in memory (``Sequential`` obliges)."""
         return frozenset({"weight"}) if self.units >= TRANSPOSED_WEIGHT_FROM_UNITS else frozenset()
 
     def bind(self, parameters: dict[str, FloatArray], gradients: dict[str, FloatArray]) -> None:
-        self.weight, self.bias = parameters["weight"], parameters["bias"]
-        self.weight_gradient, self.bias_gradient = gradients["weight"], gradients["bias"]
-        # Whatever the container did with the request, the products follow the layout it gave.
+        super().bind(parameters, gradients)
+        self.weight = parameters["weight"]
+        # Whatever the model did with the request, the products follow the layout it gave.
         self._weight_transposed = _is_transposed(self.weight)
-
-    def initialize(self, rng: np.random.Generator) -> None:
-        textbook.initialize_dense(self.weight, self.bias, self.init or type(self.activation).init, rng)
+        self._z = _NO_BUFFER  # new arrays: allocate afresh
 
     def _allocate_forward(self, rows: int, training: bool) -> None:
         dtype = self.weight.dtype
@@ -171,22 +112,22 @@ class Dense:
         self._ones = np.ones(rows, dtype=dtype)
         self._backward_buffers_for = self._a
 
-    def forward(self, x: FloatArray, training: bool) -> FloatArray:
+    def fast_forward(self, x: FloatArray, training: bool) -> FloatArray:
         if len(x) != len(self._z) or training != self._training:
             self._allocate_forward(len(x), training)
         self._input = x
         z = self._forward_product(x, self.weight, self._z)
-        np.add(z, self.bias, z)
+        np.add(z, self.parameters["bias"], z)
         return self._activation_forward(z, self._a)
 
-    def backward(self, grad: FloatArray, pre_activation: bool = False) -> FloatArray | None:
+    def fast_backward(self, grad: FloatArray, dz_given: bool, input_gradient: bool) -> FloatArray | None:
         if self._backward_buffers_for is not self._a:  # new batch size or layout since the last backward
             self._allocate_backward(grad.shape[0])
         # dL/dz overwrites grad, the caller's scratch: one buffer fewer for the caches to hold.
-        grad_z = grad if pre_activation else self._activation_backward(self._z, self._a, grad, grad)
-        self._weight_product(self._input.T, grad_z, self.weight_gradient)
-        dot(self._ones, grad_z, self.bias_gradient)  # the column sums, as one BLAS call
-        if not self.needs_input_gradient:
+        grad_z = grad if dz_given else self._activation_backward(self._z, self._a, grad, grad)
+        self._weight_product(self._input.T, grad_z, self.gradients["weight"])
+        dot(self._ones, grad_z, self.gradients["bias"])  # the column sums, as one BLAS call
+        if not input_gradient:
             return None
         return self._input_product(grad_z, self.weight.T, self._grad_input)
 

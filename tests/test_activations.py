@@ -17,7 +17,7 @@ def _reference_softmax(z: np.ndarray) -> np.ndarray:
 def test_softmax_is_exact_for_rows_far_apart_in_one_batch() -> None:
     """Rows hundreds apart take the per-row path; none loses precision to underflow."""
     z = np.array([[0, 1, 2], [-200, -199, -201], [300, 0, 0], [5, -100, 4]], dtype=np.float32)
-    a = Softmax().forward(z, np.empty_like(z))
+    a = Softmax().forward_into(z, np.empty_like(z))
     np.testing.assert_allclose(a, _reference_softmax(z), rtol=1e-6, atol=1e-30)
     np.testing.assert_allclose(a.sum(axis=1), 1.0, rtol=1e-6)
 
@@ -25,7 +25,7 @@ def test_softmax_is_exact_for_rows_far_apart_in_one_batch() -> None:
 def test_softmax_never_produces_subnormal_numbers() -> None:
     """Subnormal floats make every later operation several times slower."""
     z = np.array([[0.0, -90.0, -150.0, -1000.0]], dtype=np.float32)
-    a = Softmax().forward(z, np.empty_like(z))
+    a = Softmax().forward_into(z, np.empty_like(z))
     tiny = np.finfo(np.float32).tiny
     assert not np.any((a > 0) & (a < tiny))
     assert a[0, 0] == np.float32(1.0) and np.all(a[0, 1:] < 1e-30)
@@ -34,7 +34,7 @@ def test_softmax_never_produces_subnormal_numbers() -> None:
 def test_sigmoid_saturates_without_overflow_warnings() -> None:
     z = np.array([[-1000.0, -50.0, 0.0, 50.0, 1000.0]], dtype=np.float32)
     with np.errstate(all="raise"):
-        a = Sigmoid().forward(z, np.empty_like(z))
+        a = Sigmoid().forward_into(z, np.empty_like(z))
     np.testing.assert_allclose(a, [[0.0, 0.0, 0.5, 1.0, 1.0]], atol=1e-7)
 
 
@@ -42,7 +42,7 @@ def test_softmax_keeps_a_nan_row_nan() -> None:
     """A diverged net must show in the loss, not turn into a uniform distribution."""
     z = np.array([[np.nan, 1.0, 2.0], [0.0, 1.0, 2.0]], dtype=np.float32)
     with np.errstate(invalid="ignore"):
-        a = Softmax().forward(z, np.empty_like(z))
+        a = Softmax().forward_into(z, np.empty_like(z))
     assert np.all(np.isnan(a[0]))
     np.testing.assert_allclose(a[1], _reference_softmax(z[1:])[0], rtol=1e-6)
 
@@ -54,10 +54,10 @@ def test_softmax_forward_and_backward_for_few_and_many_classes(classes: int) -> 
     z = (rng.standard_normal((7, classes)) * 3).astype(np.float32)
     grad = rng.standard_normal((7, classes)).astype(np.float32)
     softmax = Softmax()
-    a = softmax.forward(z, np.empty_like(z)).copy()
+    a = softmax.forward_into(z, np.empty_like(z)).copy()
     np.testing.assert_allclose(a, _reference_softmax(z), rtol=1e-5)
     expected = a * (grad - (grad * a).sum(axis=1, keepdims=True))  # the Jacobian-vector product
-    np.testing.assert_allclose(softmax.backward(z, a, grad, np.empty_like(z)), expected, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(softmax.backward_into(z, a, grad, np.empty_like(z)), expected, rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.parametrize("activation", [Sigmoid(), ReLU()], ids=["sigmoid", "relu"])
@@ -68,7 +68,7 @@ def test_backward_scratch_follows_each_new_array(activation: Sigmoid | ReLU) -> 
     column_major = np.asfortranarray(rng.standard_normal((6, 4)).astype(np.float32))
     short = rng.standard_normal((2, 4)).astype(np.float32)
     for z in (rows_first, short, column_major, rows_first, short):
-        a = activation.forward(z, np.empty_like(z))
+        a = activation.forward_into(z, np.empty_like(z))
         grad = np.ones_like(z)
         slope = a * (1 - a) if isinstance(activation, Sigmoid) else (z > 0).astype(np.float32)
-        np.testing.assert_allclose(activation.backward(z, a, grad, np.empty_like(z)), slope, rtol=1e-6)
+        np.testing.assert_allclose(activation.backward_into(z, a, grad, np.empty_like(z)), slope, rtol=1e-6)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from netkit.errors import ConfigError
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.plugins.augmentations import Elastic, Rotate, Scale, Shift, Thicken
 from netkit.registry import default_registry
 from netkit.training.augmentation import Augmenter, identity_matrices, parse_chain, resample
@@ -138,7 +138,7 @@ def test_a_resumed_augmented_run_equals_an_uninterrupted_one() -> None:
     registry = default_registry()
 
     def trainer(state: dict | None = None) -> Trainer:
-        model = Sequential(784, ["dense:units=8", "dense:units=10,activation=softmax"], rng=np.random.default_rng(1))
+        model = Network(784, ["dense:units=8", "dense:units=10,activation=softmax"], rng=np.random.default_rng(1))
         made = Trainer(model, registry.create("optimizers", "mini-batch"), np.random.default_rng(2))
         made.augment = Augmenter([Shift(), Rotate(), Elastic()])
         return made

@@ -12,7 +12,7 @@ from PIL import Image, ImageDraw
 
 from netkit.cli.main import cli
 from netkit.io import ModelFile, load_model, save_model
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.registry import default_registry
 from netkit.training.trainer import Trainer
 
@@ -26,7 +26,7 @@ SEED_NET = [
 def _trained(path: Path, inputs: int = 784, layers: list[dict[str, object]] = SEED_NET) -> Path:
     rng = np.random.default_rng(0)
     trainer = Trainer(
-        Sequential(inputs, layers, "cross-entropy", rng), default_registry().create("optimizers", "mini-batch")
+        Network(inputs, layers, "cross-entropy", rng), default_registry().create("optimizers", "mini-batch")
     )
     images = rng.random((256, inputs), dtype=np.float32)
     labels = rng.integers(0, 10, 256)
@@ -60,7 +60,7 @@ def test_inspect_shows_layers_parameters_and_history(seed_model: Path) -> None:
     assert "784-16-16-10 (sigmoid, softmax)" in out
     assert "13,002" in out  # the seed net's parameter count
     assert "weight 784x16" in out and "12,560" in out
-    assert "hdf5" in out and "netkit-model v1" in out
+    assert "hdf5" in out and "netkit-model v2" in out
     assert "2 epochs" in out and "loss per iteration" in out and "loss per epoch" in out
 
 

@@ -14,7 +14,7 @@ from rich.text import Text
 from netkit.cli import formatting as fmt
 from netkit.cli.epoch_table import epoch_columns, fit_columns
 from netkit.cli.live import BUDGET, LiveView, summary_panel
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.registry import default_registry
 from netkit.training.trainer import Callback, EpochRecord, Trainer
 from netkit.types import FloatArray, LabelArray
@@ -28,7 +28,7 @@ def _trainer(rows: int = 640, batch_size: int = 8) -> tuple[Trainer, FloatArray,
         {"type": "dense", "units": 4, "activation": "sigmoid"},
         {"type": "dense", "units": 2, "activation": "softmax"},
     ]
-    model = Sequential(12, layers, "cross-entropy", np.random.default_rng(1))
+    model = Network(12, layers, "cross-entropy", np.random.default_rng(1))
     optimizer = default_registry().create("optimizers", {"type": "mini-batch", "batch_size": batch_size})
     return Trainer(model, optimizer, np.random.default_rng(2)), images, labels
 

@@ -13,7 +13,7 @@ from PIL import Image
 
 from netkit.cli.main import cli
 from netkit.io import ModelFile, save_model
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.pictures.colours import NEGATIVE, POSITIVE
 from netkit.registry import default_registry
 from netkit.training.trainer import Trainer
@@ -43,7 +43,7 @@ def digits_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory: pytest.TempPathFactory, digits_csv: Path) -> Path:
     rng = np.random.default_rng(0)
-    model = Sequential(784, SEED_ARCHITECTURE, "cross-entropy", rng)
+    model = Network(784, SEED_ARCHITECTURE, "cross-entropy", rng)
     trainer = Trainer(model, default_registry().create("optimizers", "mini-batch"))
     images = rng.random((200, 784), dtype=np.float32)
     labels = rng.integers(0, 10, 200)
@@ -85,7 +85,7 @@ def test_plot_of_an_untrained_model_says_so(tmp_path: Path) -> None:
     path = tmp_path / "fresh.h5"
     save_model(
         ModelFile.from_trainer(
-            Trainer(Sequential(784, SEED_ARCHITECTURE), default_registry().create("optimizers", "mini-batch"))
+            Trainer(Network(784, SEED_ARCHITECTURE), default_registry().create("optimizers", "mini-batch"))
         ),
         path,
     )
@@ -112,9 +112,7 @@ def test_inspect_weights_needs_square_image_inputs(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     layers = [{"type": "dense", "units": 3, "activation": "softmax"}]
     path = tmp_path / "small.h5"
-    trainer = Trainer(
-        Sequential(20, layers, "cross-entropy", rng), default_registry().create("optimizers", "mini-batch")
-    )
+    trainer = Trainer(Network(20, layers, "cross-entropy", rng), default_registry().create("optimizers", "mini-batch"))
     save_model(ModelFile.from_trainer(trainer), path)
     result = _run("inspect", path, "--weights", tmp_path / "w.png")
     assert result.exit_code == 1 and "square image" in result.stderr and "20" in result.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.plugins import layers
 from netkit.registry import default_registry, iter_plugins
 from netkit.testing import check_model_gradients, check_plugin
@@ -45,7 +45,7 @@ def test_whole_network_gradient_matches_finite_differences(
         monkeypatch.setattr(layers, "TRANSPOSE_FROM", 0)
     if layout == "transposed-weights":  # and (units, inputs) weights in memory, as wide layers do
         monkeypatch.setattr(layers, "TRANSPOSED_WEIGHT_FROM_UNITS", 1)
-    model = Sequential(
+    model = Network(
         6,
         [
             {"type": "dense", "units": 5, "activation": hidden},
@@ -61,12 +61,12 @@ def test_whole_network_gradient_matches_finite_differences(
 
 def test_a_wrong_gradient_is_caught() -> None:
     """The checker itself must be able to fail: a sigmoid whose derivative is off by 2x."""
-    from netkit.plugins.activations import Sigmoid
+    from netkit.plugins.textbook.activations import Sigmoid
     from netkit.testing import check_activation
 
     class HalfWrongSigmoid(Sigmoid):
-        def backward(self, z, a, grad, out):  # type: ignore[no-untyped-def]
-            return super().backward(z, a, grad, out) * 2
+        def backward(self, z, a, grad):  # type: ignore[no-untyped-def]
+            return super().backward(z, a, grad) * 2
 
     with pytest.raises(AssertionError, match="finite differences"):
         check_activation(HalfWrongSigmoid())

@@ -12,13 +12,13 @@ from PIL import Image
 from netkit.data import Dataset
 from netkit.io import load_model
 from netkit.model.evaluation import evaluate
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.plugins.datasets import PngFolder
 from netkit.pretrained import pretrained_model_path
 
 
 @pytest.fixture(scope="module")
-def shipped_model() -> Sequential:
+def shipped_model() -> Network:
     return load_model(pretrained_model_path()).model
 
 
@@ -30,7 +30,7 @@ def _write_png_tree(root: Path, images: np.ndarray, labels: np.ndarray) -> None:
 
 
 def test_mnist_written_as_pngs_scores_as_the_idx_files_do(
-    mnist: Dataset, shipped_model: Sequential, tmp_path: Path
+    mnist: Dataset, shipped_model: Network, tmp_path: Path
 ) -> None:
     _write_png_tree(tmp_path / "test", mnist.test_images, mnist.test_labels)
     _write_png_tree(tmp_path / "train", mnist.train_images[:50], mnist.train_labels[:50])
@@ -46,7 +46,7 @@ def _all_images(dataset: Dataset) -> tuple[np.ndarray, np.ndarray]:
     return images, np.concatenate([dataset.train_labels, dataset.test_labels])
 
 
-def test_seed_digits_need_the_mnist_style_preprocessing(data_root: Path, shipped_model: Sequential) -> None:
+def test_seed_digits_need_the_mnist_style_preprocessing(data_root: Path, shipped_model: Network) -> None:
     seed_digits = data_root / "seed-digits"
     centred = PngFolder(path=str(seed_digits), cache=False).load()
     raw = PngFolder(path=str(seed_digits), preprocess="resize", cache=False).load()

@@ -53,7 +53,7 @@ def test_the_readme_h5py_recipe_reads_a_real_model_file(tmp_path: Path, monkeypa
     import numpy as np
 
     from netkit.io import ModelFile, save_model
-    from netkit.model.network import Sequential
+    from netkit.model.network import Network
     from netkit.training.trainer import Trainer
 
     from .conftest import SEED_ARCHITECTURE
@@ -62,7 +62,7 @@ def test_the_readme_h5py_recipe_reads_a_real_model_file(tmp_path: Path, monkeypa
     code = re.search(r"```python\n(.*?)```", recipe, flags=re.S)
     assert code is not None
     rng = np.random.default_rng(0)
-    model = Sequential(784, SEED_ARCHITECTURE)
+    model = Network(784, SEED_ARCHITECTURE)
     trainer = Trainer(model, default_registry().create("optimizers", "mini-batch"))
     trainer.fit(rng.uniform(0, 1, (64, 784)).astype(np.float32), rng.integers(0, 10, 64), 1)
     save_model(ModelFile.from_trainer(trainer), tmp_path / "model.h5")

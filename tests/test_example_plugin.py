@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from netkit.model.forms import is_textbook_activation
-from netkit.model.network import Sequential
+from netkit.model.fast import Fast
+from netkit.model.network import Network
 from netkit.registry import Registry, default_registry
 from netkit.testing import check_plugin, check_training_twin
 
@@ -57,9 +57,9 @@ def test_the_installed_plugin_is_discovered_and_conforms(registry_with_swish: Re
     info = next(i for i in registry.describe() if i.name == "swish")
     assert (info.group, info.distribution, info.version) == ("activations", "netkit-swish", "0.1.0")
     swish = registry.get("activations", "swish")
-    assert is_textbook_activation(swish())  # written in textbook form: forward(z) -> a, no out buffer
+    assert not isinstance(swish(), Fast)  # written in textbook form only: forward(z) -> a, no out buffer
     check_plugin("activations", swish, registry)
-    model = Sequential(6, [{"type": "dense", "units": 3, "activation": "swish:beta=1.5"}], "mse", registry=registry)
+    model = Network(6, [{"type": "dense", "units": 3, "activation": "swish:beta=1.5"}], "mse", registry=registry)
     assert model.get_config()["layers"][0]["activation"] == {"type": "swish", "beta": 1.5}
     assert model.forward(np.ones((2, 6), np.float32)).shape == (2, 3)
     # netkit's fast dense layer (adapting swish) trains exactly like the textbook one (calling it as written).

@@ -16,7 +16,7 @@ from netkit.cli.main import cli
 from netkit.data import Dataset
 from netkit.errors import ModelFileError
 from netkit.io import load_model
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.plugins.activations import Sigmoid
 from netkit.pretrained import pretrained_model_path
 from netkit.registry import Registry
@@ -52,7 +52,7 @@ def test_onnx_export_of_the_shipped_model_agrees_on_the_mnist_test_set(mnist: Da
 )
 def test_every_built_in_activation_exports(layers: list[str], loss: str, tmp_path: Path) -> None:
     """Including a layer wide enough that netkit keeps its weight transposed in memory."""
-    model = Sequential(12, layers, loss, np.random.default_rng(0))
+    model = Network(12, layers, loss, np.random.default_rng(0))
     model.parameters[:] = np.random.default_rng(1).normal(0, 0.5, model.parameter_count)
     x = np.random.default_rng(2).normal(0, 1, (33, 12)).astype(np.float32)
     save_onnx(model, tmp_path / "m.onnx")
@@ -64,14 +64,14 @@ def test_an_activation_without_an_onnx_operator_is_refused_by_name(tmp_path: Pat
         """A third party's activation (the sigmoid's maths under another name)."""
 
     registry = Registry({"activations": {"custom": Custom}})
-    model = Sequential(3, ["dense:units=2,activation=custom"], "mse", registry=registry)
+    model = Network(3, ["dense:units=2,activation=custom"], "mse", registry=registry)
     with pytest.raises(ModelFileError, match="cannot export activation 'custom' of dense_1 to ONNX"):
         save_onnx(model, tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
 
 
 def test_npz_holds_plain_arrays_and_the_config_and_round_trips(tmp_path: Path) -> None:
-    model = Sequential(10, ["dense:units=600,activation=tanh", "dense:units=3,activation=softmax"])
+    model = Network(10, ["dense:units=600,activation=tanh", "dense:units=3,activation=softmax"])
     path = save_npz(model, tmp_path / "m.npz")
     with np.load(path, allow_pickle=False) as stored:
         assert sorted(stored.files) == ["config", "dense_1.bias", "dense_1.weight", "dense_2.bias", "dense_2.weight"]

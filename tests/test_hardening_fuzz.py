@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from netkit.errors import ModelFileError
 from netkit.io import ModelFile, load_model, save_model
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.registry import default_registry
 from netkit.training.trainer import Trainer
 
@@ -57,7 +57,7 @@ JSON_VALUES = st.recursive(
 def original(extension: str) -> bytes:
     """A real model file: adam-trained a few steps, with history, optimiser state and generator state."""
     rng = np.random.default_rng(0)
-    model = Sequential(784, ["dense:units=16", "dense:units=10,activation=softmax"], "cross-entropy", rng)
+    model = Network(784, ["dense:units=16", "dense:units=10,activation=softmax"], "cross-entropy", rng)
     trainer = Trainer(model, default_registry().create("optimizers", "adam:batch_size=16"), rng)
     trainer.fit(rng.random((48, 784), dtype=np.float32), rng.integers(0, 10, 48), 2)
     with tempfile.TemporaryDirectory() as folder:

@@ -17,13 +17,13 @@ from click.testing import CliRunner
 from netkit.cli.main import cli
 from netkit.errors import ModelFileError
 from netkit.io import ModelFile, load_model, save_model
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 
 MAX_PARAMETERS_ENV = "NETKIT_MAX_PARAMETERS"  # the documented name: a user-facing contract
 
 
 def small_model_file(path: Path) -> Path:
-    model = Sequential(784, ["dense:units=16", "dense:units=10,activation=softmax"], rng=np.random.default_rng(1))
+    model = Network(784, ["dense:units=16", "dense:units=10,activation=softmax"], rng=np.random.default_rng(1))
     return save_model(ModelFile(model), path)
 
 
@@ -100,7 +100,7 @@ def test_an_hdf5_dataset_that_declares_more_than_the_ceiling_is_never_read(
 
 
 def test_a_pickle_too_big_for_the_ceiling_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    model = Sequential(784, ["dense:units=400", "dense:units=10,activation=softmax"])
+    model = Network(784, ["dense:units=400", "dense:units=10,activation=softmax"])
     path = save_model(ModelFile(model), tmp_path / "m.pkl")  # 1.3 MB
     monkeypatch.setenv(MAX_PARAMETERS_ENV, "1000")
     message, peak = load_error_and_peak(path)

@@ -19,7 +19,7 @@ from click.testing import CliRunner, Result
 
 from netkit.cli.main import cli
 from netkit.io import ModelFile, load_model, save_model, storage
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.training import run as training_run
 
 TMPFS_SIZE = "300k"
@@ -110,7 +110,7 @@ def test_a_full_disk_gives_one_line_and_keeps_the_previous_file(
 
 def test_a_save_too_big_for_the_disk_reports_what_it_needed(tmp_path: Path) -> None:
     with small_tmpfs(tmp_path / "disk") as disk:
-        big = Sequential(784, ["dense:units=200", "dense:units=10,activation=softmax"])
+        big = Network(784, ["dense:units=200", "dense:units=10,activation=softmax"])
         with pytest.raises(Exception, match=r"no space left on device \((\d{3}) kB needed\)") as raised:
             save_model(ModelFile(big), disk / "big.h5")
         needed = int(re.search(r"\((\d+) kB", str(raised.value))[1])  # type: ignore[index]
@@ -239,7 +239,7 @@ def test_save_errors_name_the_target_not_the_temporary(tmp_path: Path, monkeypat
 
     monkeypatch.setattr(os, "open", refusing_open)
     with pytest.raises(Exception) as raised:
-        save_model(ModelFile(Sequential(4, ["dense:units=2"])), target)
+        save_model(ModelFile(Network(4, ["dense:units=2"])), target)
     assert str(raised.value) == f"cannot save {target}: permission denied"
 
 
@@ -252,7 +252,7 @@ def test_layers_too_big_for_memory_are_a_usage_error_before_allocating(
     def no_allocation(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("the network was built")
 
-    monkeypatch.setattr(training_run.Sequential, "__init__", no_allocation)
+    monkeypatch.setattr(training_run.Network, "__init__", no_allocation)
     args = ("train", "--dataset", "csv", "--data-dir", digits_csv, "--out", tmp_path / "m.h5")
     result = run(*args, "--layers", "1000000000")
     assert result.exit_code == 2
@@ -264,7 +264,7 @@ def test_layers_too_big_for_memory_are_a_usage_error_before_allocating(
 
 
 def test_a_memory_error_anywhere_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    model = save_model(ModelFile(Sequential(784, ["dense:units=10,activation=softmax"])), tmp_path / "m.h5")
+    model = save_model(ModelFile(Network(784, ["dense:units=10,activation=softmax"])), tmp_path / "m.h5")
 
     def exhausted(*args: Any, **kwargs: Any) -> None:
         raise MemoryError

@@ -23,13 +23,13 @@ import pytest
 from netkit.errors import ModelFileError
 from netkit.io import ModelFile, load_model, save_model
 from netkit.io.atomic import STALE_AFTER_SECONDS, remove_stale_temporaries
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 
 FORMATS = {".h5": "hdf5", ".pkl": "pickle"}
 
 
 def model_file(seed: int) -> ModelFile:
-    model = Sequential(784, ["dense:units=16", "dense:units=10,activation=softmax"], rng=np.random.default_rng(seed))
+    model = Network(784, ["dense:units=16", "dense:units=10,activation=softmax"], rng=np.random.default_rng(seed))
     return ModelFile(model, training={"seed": seed})
 
 
@@ -189,9 +189,9 @@ SAVE_FOREVER = """
 import sys
 import numpy as np
 from netkit.io import ModelFile, save_model
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 
-model = Sequential(784, ["dense:units=256", "dense:units=10,activation=softmax"], rng=np.random.default_rng(7))
+model = Network(784, ["dense:units=256", "dense:units=10,activation=softmax"], rng=np.random.default_rng(7))
 for round in range(1_000_000):
     save_model(ModelFile(model, training={"round": round}), sys.argv[1])
     if round == 0:
@@ -232,7 +232,7 @@ def test_a_process_killed_while_saving_in_a_loop_never_leaves_a_broken_file(tmp_
     kill(child)
     loaded = load_model(target)
     assert isinstance(loaded.training["round"], int) and loaded.training["round"] >= 0
-    reference = Sequential(784, ["dense:units=256", "dense:units=10,activation=softmax"], rng=np.random.default_rng(7))
+    reference = Network(784, ["dense:units=256", "dense:units=10,activation=softmax"], rng=np.random.default_rng(7))
     assert np.array_equal(loaded.model.parameters, reference.parameters)
     save_model(loaded, target)
     assert temporaries(tmp_path) == []

@@ -14,7 +14,7 @@ import pytest
 
 from netkit.errors import ModelFileError
 from netkit.io import ModelFile, load_model, save_model
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.registry import default_registry
 from netkit.training.trainer import Trainer
 
@@ -22,7 +22,7 @@ from netkit.training.trainer import Trainer
 def saved_model(tmp_path: Path, extension: str) -> Path:
     """A small adam-trained model with history and optimiser state, saved to ``model{extension}``."""
     rng = np.random.default_rng(0)
-    model = Sequential(
+    model = Network(
         784,
         ["dense:units=16,activation=sigmoid", "dense:units=16,activation=sigmoid", "dense:units=10,activation=softmax"],
         "cross-entropy",
@@ -131,7 +131,7 @@ def _move(source: str, destination: str) -> Callable[[Any], None]:
 
 HDF5_DAMAGE: dict[str, tuple[Callable[[Any], None], str]] = {
     "other format": (_set_attribute("format", "keras"), "this HDF5 file has format 'keras', not 'netkit-model'"),
-    "newer version": (_set_attribute("format_version", 2), "format version 2 is newer than this netkit"),
+    "newer version": (_set_attribute("format_version", 3), "format version 3 is newer than this netkit"),
     "version as text": (_set_attribute("format_version", "1"), "format_version should be a whole number"),
     "no format": (_delete_attribute("format"), "not a netkit model: this HDF5 file has no 'format' attribute"),
     "no config": (_delete_attribute("config"), "the file lacks the 'config' attribute"),

@@ -16,7 +16,7 @@ import pytest
 from netkit.errors import ModelFileError
 from netkit.io import ModelFile, load_model, save_model
 from netkit.io.safepickle import ALLOWED_DTYPES, pack_array, unpack_array
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 
 # Opcodes through which a pickle reaches a global or calls something.
 CODE_OPCODES = {
@@ -113,7 +113,7 @@ def test_persistent_ids_are_refused(tmp_path: Path) -> None:
 
 def test_a_netkit_pickle_references_no_global_at_all(tmp_path: Path) -> None:
     path = save_model(
-        ModelFile(Sequential(784, ["dense:units=16", "dense:units=10,activation=softmax"])),
+        ModelFile(Network(784, ["dense:units=16", "dense:units=10,activation=softmax"])),
         tmp_path / "m.pkl",
     )
     opcodes = {opcode.name for opcode, _, _ in pickletools.genops(path.read_bytes())}

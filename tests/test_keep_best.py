@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from netkit.cli.main import cli
 from netkit.io import load_model
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.registry import default_registry
 from netkit.training.keepbest import KeepBest, snapshot
 from netkit.training.trainer import Callback, EpochRecord, Trainer
@@ -40,9 +40,7 @@ def test_best_is_the_lowest_validation_loss_improved_by_more_than_min_delta() ->
 
 def test_patience_stops_the_fit_after_that_many_epochs_without_a_better_loss() -> None:
     keeper = KeepBest(patience=2)
-    trainer = Trainer(
-        Sequential(4, ["dense:units=2,activation=softmax"]), default_registry().create("optimizers", "adam")
-    )
+    trainer = Trainer(Network(4, ["dense:units=2,activation=softmax"]), default_registry().create("optimizers", "adam"))
     for epoch, loss in enumerate([0.5, 0.4, 0.45, 0.41], start=1):
         keeper.on_epoch_end(trainer, _record(epoch, loss))
         assert trainer.stop_requested == (epoch == 4)
@@ -53,7 +51,7 @@ def _noisy_fit(epochs: int, callbacks: list[Callback]) -> Trainer:
     rng = np.random.default_rng(0)
     images, labels = rng.uniform(0, 1, (120, 16)).astype(np.float32), rng.integers(0, 3, 120)
     validation = (rng.uniform(0, 1, (60, 16)).astype(np.float32), rng.integers(0, 3, 60))
-    model = Sequential(16, ["dense:units=32", "dense:units=3,activation=softmax"], rng=np.random.default_rng(1))
+    model = Network(16, ["dense:units=32", "dense:units=3,activation=softmax"], rng=np.random.default_rng(1))
     trainer = Trainer(model, default_registry().create("optimizers", "adam:learning_rate=0.05"))
     trainer.fit(images, labels, epochs, validation, callbacks)
     return trainer

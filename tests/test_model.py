@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 
 from netkit.errors import ConfigError, PluginError
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.registry import default_registry
 
 from .conftest import SEED_ARCHITECTURE
 
 
 def test_seed_architecture_has_13002_weights_and_biases() -> None:
-    model = Sequential(784, SEED_ARCHITECTURE)
+    model = Network(784, SEED_ARCHITECTURE)
     assert model.parameter_count == 784 * 16 + 16 + 16 * 16 + 16 + 16 * 10 + 10 == 13_002
     assert model.sizes == [784, 16, 16, 10]
     assert repr(model) == "784-16-16-10 (sigmoid, softmax)"
@@ -23,13 +23,13 @@ def test_seed_architecture_has_13002_weights_and_biases() -> None:
 
 def test_any_number_of_layers_and_neurons() -> None:
     sizes = [7, 300, 1, 45, 12]
-    model = Sequential(20, [{"type": "dense", "units": s, "activation": "relu"} for s in sizes], "mse")
+    model = Network(20, [{"type": "dense", "units": s, "activation": "relu"} for s in sizes], "mse")
     assert model.sizes == [20, *sizes]
     assert model.forward(np.zeros((3, 20), np.float32)).shape == (3, 12)
 
 
 def test_parameters_are_float32_views_of_one_vector() -> None:
-    model = Sequential(784, SEED_ARCHITECTURE)
+    model = Network(784, SEED_ARCHITECTURE)
     assert model.parameters.dtype == np.float32
     first_weight = model.parameter_views[0]["weight"]
     assert first_weight.shape == (784, 16) and np.shares_memory(first_weight, model.parameters)
@@ -38,16 +38,16 @@ def test_parameters_are_float32_views_of_one_vector() -> None:
 
 
 def test_same_seed_same_weights_different_seed_different_weights() -> None:
-    a = Sequential(784, SEED_ARCHITECTURE, rng=np.random.default_rng(5))
-    b = Sequential(784, SEED_ARCHITECTURE, rng=np.random.default_rng(5))
-    c = Sequential(784, SEED_ARCHITECTURE, rng=np.random.default_rng(6))
+    a = Network(784, SEED_ARCHITECTURE, rng=np.random.default_rng(5))
+    b = Network(784, SEED_ARCHITECTURE, rng=np.random.default_rng(5))
+    c = Network(784, SEED_ARCHITECTURE, rng=np.random.default_rng(6))
     np.testing.assert_array_equal(a.parameters, b.parameters)
     assert not np.array_equal(a.parameters, c.parameters)
 
 
 def test_initialisation_follows_the_activation() -> None:
-    relu = Sequential(1000, [{"type": "dense", "units": 500, "activation": "relu"}], "mse")
-    sigmoid = Sequential(1000, [{"type": "dense", "units": 500, "activation": "sigmoid"}], "mse")
+    relu = Network(1000, [{"type": "dense", "units": 500, "activation": "relu"}], "mse")
+    sigmoid = Network(1000, [{"type": "dense", "units": 500, "activation": "sigmoid"}], "mse")
     he_std = np.sqrt(2 / 1000)
     xavier_std = np.sqrt(6 / 1500) / np.sqrt(3)  # the std of U(-limit, limit)
     assert np.std(relu.parameter_views[0]["weight"]) == pytest.approx(he_std, rel=0.02)
@@ -56,7 +56,7 @@ def test_initialisation_follows_the_activation() -> None:
 
 
 def test_config_round_trips_through_json() -> None:
-    model = Sequential(
+    model = Network(
         784,
         [
             {"type": "dense", "units": 32, "activation": {"type": "leaky-relu", "slope": 0.2}},
@@ -65,13 +65,13 @@ def test_config_round_trips_through_json() -> None:
         "cross-entropy",
     )
     config = json.loads(json.dumps(model.get_config()))
-    rebuilt = Sequential.from_config(config)
+    rebuilt = Network.from_config(config)
     assert rebuilt.get_config() == model.get_config()
     assert rebuilt.layers[0].activation.slope == 0.2  # type: ignore[attr-defined]
 
 
 def test_predict_returns_a_class_per_row_and_copies_outputs() -> None:
-    model = Sequential(784, SEED_ARCHITECTURE)
+    model = Network(784, SEED_ARCHITECTURE)
     x = np.random.default_rng(0).uniform(0, 1, (25_000, 784)).astype(np.float32)
     probabilities = model.predict_proba(x)
     assert probabilities.shape == (25_000, 10)
@@ -85,16 +85,16 @@ def test_predict_returns_a_class_per_row_and_copies_outputs() -> None:
 @pytest.mark.parametrize("units", [0, -3, 2.5, "abc", True])
 def test_layer_size_must_be_a_positive_whole_number(units: object) -> None:
     with pytest.raises(ConfigError, match="units"):
-        Sequential(784, [{"type": "dense", "units": units}])
+        Network(784, [{"type": "dense", "units": units}])
 
 
 def test_unknown_plugin_names_list_the_available_ones() -> None:
     with pytest.raises(PluginError, match=r"unknown activation 'swishy'; available: .*sigmoid"):
-        Sequential(784, [{"type": "dense", "units": 10, "activation": "swishy"}])
+        Network(784, [{"type": "dense", "units": 10, "activation": "swishy"}])
     with pytest.raises(PluginError, match=r"unknown loss 'hinge'; available: cross-entropy, mse"):
-        Sequential(784, SEED_ARCHITECTURE, "hinge")
+        Network(784, SEED_ARCHITECTURE, "hinge")
     with pytest.raises(PluginError, match="unknown layer 'conv'"):
-        Sequential(784, ["conv:units=3"])
+        Network(784, ["conv:units=3"])
 
 
 def test_bad_plugin_options_are_named() -> None:
@@ -114,17 +114,17 @@ def test_learning_rate_must_be_positive(learning_rate: float) -> None:
 
 
 def test_mismatched_input_shape_is_a_clear_error() -> None:
-    model = Sequential(784, SEED_ARCHITECTURE)
+    model = Network(784, SEED_ARCHITECTURE)
     with pytest.raises(ConfigError, match=r"expects rows of 784 inputs, got shape \(5, 100\)"):
         model.predict(np.zeros((5, 100)))
 
 
-@pytest.mark.parametrize("input_size", [0, -1, 3.5, "784"])
-def test_input_size_must_be_positive(input_size: object) -> None:
-    with pytest.raises(ConfigError, match="input_size"):
-        Sequential(input_size, SEED_ARCHITECTURE)  # type: ignore[arg-type]
+@pytest.mark.parametrize("input_size", [0, -1, 3.5, "784", (28, 0), [], True])
+def test_input_shape_must_be_positive_whole_numbers(input_size: object) -> None:
+    with pytest.raises(ConfigError, match="input_shape"):
+        Network(input_size, SEED_ARCHITECTURE)  # type: ignore[arg-type]
 
 
 def test_a_model_needs_layers() -> None:
     with pytest.raises(ConfigError, match="at least one layer"):
-        Sequential(784, [])
+        Network(784, [])

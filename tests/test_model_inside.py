@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from netkit.errors import ConfigError
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.testing import assert_gradients_close, numerical_gradient
 
 from .conftest import SEED_ARCHITECTURE
@@ -25,7 +25,7 @@ def _batch(rows: int = 6, features: int = 7) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.mark.parametrize("loss", ["cross-entropy", "mse"])
 def test_backprop_matches_finite_differences(loss: str) -> None:
-    model = Sequential(7, MIXED, loss, np.random.default_rng(1), dtype=np.float64)
+    model = Network(7, MIXED, loss, np.random.default_rng(1), dtype=np.float64)
     x, labels = _batch()
     result = model.backprop(x, labels)
     target = np.eye(3)[labels]
@@ -43,7 +43,7 @@ def test_backprop_matches_finite_differences(loss: str) -> None:
 
 def test_backprop_is_the_true_gradient_whatever_the_optimizer_scale() -> None:
     """A wide layer is stored transposed in memory: its gradient still comes back (inputs, units), unscaled."""
-    model = Sequential(3, ["dense:units=600,activation=sigmoid", "dense:units=2,activation=softmax"], dtype=np.float64)
+    model = Network(3, ["dense:units=600,activation=sigmoid", "dense:units=2,activation=softmax"], dtype=np.float64)
     x = np.random.default_rng(0).uniform(0, 1, (4, 3))
     labels = np.array([0, 1, 1, 0])
     gradient = model.backprop(x, labels).gradients["dense_1"]["weight"]
@@ -59,7 +59,7 @@ def test_backprop_is_the_true_gradient_whatever_the_optimizer_scale() -> None:
 
 
 def test_backprop_changes_no_parameter_and_returns_copies() -> None:
-    model = Sequential(7, MIXED, rng=np.random.default_rng(2))
+    model = Network(7, MIXED, rng=np.random.default_rng(2))
     before = model.parameters.copy()
     x, labels = _batch()
     first = model.backprop(x, labels)
@@ -76,7 +76,7 @@ def test_backprop_changes_no_parameter_and_returns_copies() -> None:
 
 
 def test_activations_are_each_layer_output_as_fresh_arrays() -> None:
-    model = Sequential(784, SEED_ARCHITECTURE)
+    model = Network(784, SEED_ARCHITECTURE)
     x = np.random.default_rng(4).uniform(0, 1, (3, 784))
     outputs = model.activations(x)
     assert [output.shape for output in outputs] == [(3, 16), (3, 16), (3, 10)]
@@ -90,14 +90,14 @@ def test_activations_are_each_layer_output_as_fresh_arrays() -> None:
 
 
 def test_one_image_as_a_flat_row_is_accepted() -> None:
-    model = Sequential(784, SEED_ARCHITECTURE)
+    model = Network(784, SEED_ARCHITECTURE)
     image = np.random.default_rng(5).uniform(0, 1, 784)
     assert [output.shape for output in model.activations(image)] == [(1, 16), (1, 16), (1, 10)]
     assert model.predict(image).shape == (1,)
 
 
 def test_predict_and_predict_proba_do_not_share_buffers() -> None:
-    model = Sequential(784, SEED_ARCHITECTURE)
+    model = Network(784, SEED_ARCHITECTURE)
     rng = np.random.default_rng(6)
     first, second = rng.uniform(0, 1, (2, 5, 784))
     p1, p2 = model.predict_proba(first), model.predict_proba(second)
@@ -107,7 +107,7 @@ def test_predict_and_predict_proba_do_not_share_buffers() -> None:
 
 
 def test_backprop_refuses_labels_that_do_not_fit() -> None:
-    model = Sequential(7, MIXED)
+    model = Network(7, MIXED)
     x, labels = _batch()
     with pytest.raises(ConfigError, match="one whole-number label per row"):
         model.backprop(x, labels[:-1])
@@ -117,7 +117,7 @@ def test_backprop_refuses_labels_that_do_not_fit() -> None:
 
 @pytest.mark.parametrize("rows", [1, 1023, 1025, 2049])
 def test_predict_proba_in_chunks_equals_one_forward_pass(rows: int) -> None:
-    model = Sequential(784, SEED_ARCHITECTURE)
+    model = Network(784, SEED_ARCHITECTURE)
     x = np.random.default_rng(7).uniform(0, 1, (rows, 784)).astype(np.float32)
     whole = model.forward(x).copy()
     np.testing.assert_allclose(model.predict_proba(x), whole, rtol=1e-5, atol=1e-7)

@@ -41,11 +41,11 @@ def test_installed_wheel_imports_and_trains(wheel: Path, tmp_path: Path) -> None
     script = (
         "import numpy as np, netkit, netkit.plugins.activations as a, netkit.cli.main\n"
         "from netkit.registry import default_registry\n"
-        "from netkit.model.network import Sequential\n"
+        "from netkit.model.network import Network\n"
         "from netkit.training.trainer import Trainer\n"
         f"assert netkit.__file__.startswith({str(target)!r}), netkit.__file__\n"
         f"assert a.__file__.startswith({str(target)!r}), a.__file__\n"
-        "m = Sequential(4, ['dense:units=3,activation=softmax'])\n"
+        "m = Network(4, ['dense:units=3,activation=softmax'])\n"
         "Trainer(m, default_registry().create('optimizers', 'adam')).fit(np.ones((8, 4), np.float32), np.zeros(8), 1)\n"
         "print(sorted(default_registry().names('activations')))\n"
     )

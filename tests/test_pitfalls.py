@@ -10,14 +10,14 @@ import pytest
 from click.testing import CliRunner
 
 from netkit.cli.main import cli
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.registry import default_registry
 from netkit.training.pitfalls import LearningWarning, history_problems, setup_problems
 from netkit.training.trainer import EpochRecord, Trainer
 
 
-def _model(hidden: str, output: str, loss: str) -> Sequential:
-    return Sequential(4, [f"dense:units=3,activation={hidden}", f"dense:units=3,activation={output}"], loss)
+def _model(hidden: str, output: str, loss: str) -> Network:
+    return Network(4, [f"dense:units=3,activation={hidden}", f"dense:units=3,activation={output}"], loss)
 
 
 @pytest.mark.parametrize("output", ["sigmoid", "relu", "identity", "tanh", "leaky-relu"])

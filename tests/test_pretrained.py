@@ -12,7 +12,7 @@ from netkit.cli.main import cli
 from netkit.data import Dataset
 from netkit.io import ModelFile, load_model, save_model
 from netkit.model.evaluation import evaluate
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.pretrained import pretrained_model_path
 from netkit.registry import default_registry
 from netkit.training.trainer import Trainer
@@ -43,7 +43,7 @@ def test_evaluate_without_a_model_uses_the_shipped_one(mnist_dir: Path) -> None:
 def test_export_slim_keeps_the_weights_and_drops_what_only_resuming_needs(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     images, labels = rng.uniform(0, 1, (200, 784)).astype(np.float32), rng.integers(0, 10, 200)
-    trainer = Trainer(Sequential(784, SEED_ARCHITECTURE), default_registry().create("optimizers", "adam"))
+    trainer = Trainer(Network(784, SEED_ARCHITECTURE), default_registry().create("optimizers", "adam"))
     trainer.fit(images, labels, 2)
     save_model(ModelFile.from_trainer(trainer, {"dataset": "mnist"}), tmp_path / "full.h5")
     result = CliRunner().invoke(cli, ["export", str(tmp_path / "full.h5"), str(tmp_path / "slim.h5"), "--slim"])

@@ -95,7 +95,7 @@ def test_unknown_group() -> None:
 
 def test_nested_plugins_resolve_through_the_registry_that_builds_them() -> None:
     """A layer's activation comes from the same registry as the layer, not from the process-wide one."""
-    from netkit.model.network import Sequential
+    from netkit.model.network import Network
     from netkit.plugins.activations import Tanh
 
     class Scaled(Tanh):
@@ -103,8 +103,8 @@ def test_nested_plugins_resolve_through_the_registry_that_builds_them() -> None:
 
     registry = Registry()
     registry.register("activations", "only-here", Scaled)
-    model = Sequential(4, [{"type": "dense", "units": 2, "activation": "only-here"}], "mse", registry=registry)
+    model = Network(4, [{"type": "dense", "units": 2, "activation": "only-here"}], "mse", registry=registry)
     assert isinstance(model.layers[0].activation, Scaled)  # type: ignore[attr-defined]
     assert model.get_config()["layers"][0]["activation"] == {"type": "only-here"}
     with pytest.raises(PluginError, match="unknown activation 'only-here'"):
-        Sequential(4, [{"type": "dense", "units": 2, "activation": "only-here"}], "mse")
+        Network(4, [{"type": "dense", "units": 2, "activation": "only-here"}], "mse")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.registry import default_registry
 from netkit.testing import assert_gradients_close, check_training_twin, numerical_gradient
 from netkit.training.regularisation import decay, limit_norms, weight_pairs
@@ -15,23 +15,23 @@ OPTIMIZERS = ["full-batch", "mini-batch", "stochastic", "momentum", "adam"]
 
 
 def test_weight_decay_adds_the_gradient_of_half_lambda_times_the_squared_weights() -> None:
-    model = Sequential(
+    model = Network(
         5,
         ["dense:units=4,activation=tanh", "dense:units=3,activation=softmax"],
         rng=np.random.default_rng(0),
         dtype=np.float64,
     )
     rng = np.random.default_rng(1)
-    x, target = rng.uniform(0, 1, (6, 5)), np.eye(3)[rng.integers(0, 3, 6)]
-    weights = [layer.weight for layer in model.layers]
+    x, labels = rng.uniform(0, 1, (6, 5)), rng.integers(0, 3, 6)
+    target = np.eye(3)[labels]
+    weights = [layer.parameters["weight"] for layer in model.layers]
     strength = 0.3
 
     def regularised_loss() -> float:
         penalty = 0.5 * strength * sum(float(np.sum(w * w)) for w in weights)
         return model.loss.value(model.forward(x, True), target) + penalty
 
-    output = model.forward(x, True)
-    model.backward(output, target, np.empty_like(output))
+    model.backprop(x, labels)  # fills model.gradients with dL/dparameters, as a training step does
     pairs = weight_pairs(model.layers)
     decay(pairs, strength, [np.empty_like(weight) for weight, _ in pairs])
     analytic = model.gradients.copy()
@@ -54,7 +54,7 @@ def test_every_optimiser_takes_both_options_and_leaves_its_plain_config_alone(op
 def _fit(optimizer: str, epochs: int = 3) -> Trainer:
     rng = np.random.default_rng(0)
     images, labels = rng.uniform(0, 1, (200, 20)).astype(np.float32), rng.integers(0, 4, 200)
-    model = Sequential(
+    model = Network(
         20, ["dense:units=16,activation=relu", "dense:units=4,activation=softmax"], rng=np.random.default_rng(1)
     )
     trainer = Trainer(model, default_registry().create("optimizers", optimizer))
@@ -66,15 +66,17 @@ def test_max_norm_keeps_every_units_incoming_weights_within_the_limit() -> None:
     free = _fit("mini-batch:learning_rate=2")
     limited = _fit("mini-batch:learning_rate=2,max_norm=0.5")
     for layer in free.model.layers[:1]:
-        assert np.linalg.norm(layer.weight, axis=0).max() > 0.5  # the limit binds here
+        assert np.linalg.norm(layer.parameters["weight"], axis=0).max() > 0.5  # the limit binds here
     for layer in limited.model.layers:
-        assert np.linalg.norm(layer.weight, axis=0).max() <= 0.5 + 1e-5
+        assert np.linalg.norm(layer.parameters["weight"], axis=0).max() <= 0.5 + 1e-5
 
 
 def test_weight_decay_shrinks_the_weights() -> None:
     free, decayed = _fit("momentum"), _fit("momentum:weight_decay=0.5")
     for free_layer, decayed_layer in zip(free.model.layers, decayed.model.layers, strict=True):
-        assert np.linalg.norm(decayed_layer.weight) < 0.8 * np.linalg.norm(free_layer.weight)
+        assert np.linalg.norm(decayed_layer.parameters["weight"]) < 0.8 * np.linalg.norm(
+            free_layer.parameters["weight"]
+        )
 
 
 @pytest.mark.parametrize("optimizer", ["mini-batch:weight_decay=0.01,max_norm=1", "adam:weight_decay=0.01,max_norm=1"])

@@ -8,7 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.plugins.dropout import Dropout
 from netkit.plugins.schedules import Constant, Cosine, Exponential, Step
 from netkit.registry import default_registry
@@ -50,7 +50,7 @@ def _data(rows: int = 200) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _trainer(layers: list, optimizer: str = "mini-batch") -> Trainer:
-    model = Sequential(784, layers, rng=np.random.default_rng(1))
+    model = Network(784, layers, rng=np.random.default_rng(1))
     return Trainer(model, default_registry().create("optimizers", optimizer), np.random.default_rng(2))
 
 
@@ -78,7 +78,7 @@ def test_a_zero_rate_epoch_leaves_gradient_descent_weights_alone() -> None:
 
 def test_dropout_is_off_at_inference_and_inverted_while_training() -> None:
     layer = Dropout(rate=0.25)
-    layer.build(1000)
+    layer.build((1000,))
     x = np.ones((50, 1000), dtype=np.float32)
     assert layer.forward(x, False) is x
     out = layer.forward(x, True)
@@ -90,7 +90,7 @@ def test_dropout_is_off_at_inference_and_inverted_while_training() -> None:
 
 def test_dropout_backward_passes_the_gradient_through_the_same_mask() -> None:
     layer = Dropout(rate=0.5)
-    layer.build(20)
+    layer.build((20,))
     out = layer.forward(np.ones((4, 20)), True).copy()
     grad = layer.backward(np.ones((4, 20)))
     assert grad is not None
@@ -99,7 +99,7 @@ def test_dropout_backward_passes_the_gradient_through_the_same_mask() -> None:
 
 def test_dropout_conformance_with_a_fixed_mask_and_whole_network_gradient() -> None:
     check_layer(Dropout(rate=0.3))
-    model = Sequential(
+    model = Network(
         6,
         ["dense:units=5,activation=tanh", {"type": "dropout", "rate": 0.4}, "dense:units=3,activation=softmax"],
         rng=np.random.default_rng(3),
@@ -108,12 +108,12 @@ def test_dropout_conformance_with_a_fixed_mask_and_whole_network_gradient() -> N
     check_model_gradients(model, np.random.default_rng(4))
 
 
-def test_behind_an_input_dropout_the_first_dense_layer_skips_the_input_gradient() -> None:
-    """Nothing consumes dL/dx before the first layer with parameters: no dx = dz @ W.T is made for it."""
+def test_behind_an_input_dropout_the_first_dense_layer_still_gets_true_gradients() -> None:
+    """Nothing consumes dL/dx before the first layer with parameters (the fast form skips making it): the
+    weight gradients are still dL/dW."""
     layers = [{"type": "dropout", "rate": 0.2}, "dense:units=5,activation=tanh", "dense:units=3,activation=softmax"]
-    model = Sequential(6, layers, rng=np.random.default_rng(3), dtype=np.float64)
-    assert [layer.needs_input_gradient for layer in model.layers] == [False, False, True]
-    check_model_gradients(model, np.random.default_rng(4))  # the weight gradients are still dL/dW
+    model = Network(6, layers, rng=np.random.default_rng(3), dtype=np.float64)
+    check_model_gradients(model, np.random.default_rng(4))
 
 
 def test_a_bad_dropout_rate_is_refused_with_the_value() -> None:
@@ -140,5 +140,5 @@ def test_dropout_masks_follow_the_run_generator_so_resume_is_exact() -> None:
 
 
 def test_a_model_with_dropout_reads_like_its_dense_layers() -> None:
-    model = Sequential(784, ["dense:units=16", "dropout:rate=0.2", "dense:units=10,activation=softmax"])
+    model = Network(784, ["dense:units=16", "dropout:rate=0.2", "dense:units=10,activation=softmax"])
     assert repr(model) == "784-16-10 (sigmoid, softmax, dropout 0.2)"

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from netkit.cli.main import cli
 from netkit.io import load_model
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.plugins import layers
 from netkit.plugins.textbook import layers as textbook_layers
 from netkit.plugins.textbook import optimizers as textbook_optimizers
@@ -49,7 +49,7 @@ def test_a_textbook_trainer_continues_the_fast_run(optimizer: str, monkeypatch: 
     rng = np.random.default_rng(0)
     images, labels = rng.uniform(0, 1, (64, 12)).astype(np.float32), rng.integers(0, 4, 64)
     specs = ["dense:units=9,activation=relu", "dense:units=4,activation=softmax"]
-    fast = Trainer(Sequential(12, specs), default_registry().create("optimizers", optimizer), np.random.default_rng(1))
+    fast = Trainer(Network(12, specs), default_registry().create("optimizers", optimizer), np.random.default_rng(1))
     fast.fit(images, labels, 2)
     shuffling = fast.rng.bit_generator.state
     twin = textbook_trainer(fast)
@@ -70,7 +70,7 @@ def test_a_textbook_trainer_keeps_the_runs_schedule_and_augmentation() -> None:
     images, labels = rng.uniform(0, 1, (64, 784)).astype(np.float32), rng.integers(0, 10, 64)
     registry = default_registry()
     fast = Trainer(
-        Sequential(784, ["dense:units=6,activation=sigmoid", "dense:units=10,activation=softmax"]),
+        Network(784, ["dense:units=6,activation=sigmoid", "dense:units=10,activation=softmax"]),
         registry.create("optimizers", "momentum:batch_size=16,lr=0.1"),
         np.random.default_rng(1),
     )

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from netkit.io import ModelFile, load_model, save_model
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.plugins import layers
 from netkit.plugins.textbook import activations as textbook_activations
 from netkit.plugins.textbook import layers as textbook_layers
@@ -42,7 +42,7 @@ def test_every_builtin_equals_its_textbook_twin(group: str, name: str, cls: type
     twin = textbook_twin(cls)
     assert twin is not None and twin.__module__.startswith("netkit.plugins.textbook."), f"{name} has no textbook twin"
     opening = (sys.modules[cls.__module__].__doc__ or "") + (cls.__doc__ or "")
-    assert "textbook" in opening and "twin" in opening, f"{cls.__qualname__}'s docstrings do not name its twin"
+    assert "textbook" in opening and "fast form" in opening, f"{cls.__qualname__}'s docstrings do not name its twin"
     check_twin(group, cls)
 
 
@@ -62,7 +62,7 @@ def test_a_changed_twin_is_caught(
     twin = getattr(module, name)
     original = getattr(twin, method)
 
-    @functools.wraps(original)  # keeps the signature, from which netkit tells the form
+    @functools.wraps(original)
     def nudged(self: Any, *args: Any) -> Any:
         result = original(self, *args)
         if method == "step":  # an optimiser's step changes the parameters in place
@@ -133,31 +133,31 @@ class _LastBatchGradients(Callback):
         self.seen: list[tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]] = []
 
     def on_batch_end(self, trainer: Trainer, iteration: int, loss: float) -> None:
-        self.seen.append((trainer.model.gradients.copy(), trainer.model.layers[0].weight_gradient.copy()))
+        self.seen.append((trainer.model.gradients.copy(), trainer.model.layers[0].gradients["weight"].copy()))
 
 
 @pytest.mark.parametrize("optimizer", ["full-batch:lr=0.5", "momentum:batch_size=16,lr=0.3", "adam:batch_size=16"])
 @pytest.mark.parametrize("with_callback", [True, False])
 def test_public_gradients_are_true_gradients(optimizer: str, with_callback: bool) -> None:
-    """After a training step, ``model.gradients`` and ``layer.weight_gradient`` are dL/dW (finite differences),
+    """After a training step, ``model.gradients`` and ``layer.gradients["weight"]`` are dL/dW (finite differences),
     not dL/dW times the learning rate, whether read in a callback or after ``fit``."""
     rng = np.random.default_rng(0)
     images, labels = rng.uniform(0, 1, (16, 6)), rng.integers(0, 3, 16)
     specs = ["dense:units=5,activation=tanh", "dense:units=3,activation=softmax"]
-    model = Sequential(6, specs, "cross-entropy", np.random.default_rng(1), dtype=np.float64)
+    model = Network(6, specs, "cross-entropy", np.random.default_rng(1), dtype=np.float64)
     start = model.parameters.copy()
     callback = _LastBatchGradients()
     trainer = Trainer(model, default_registry().create("optimizers", optimizer))
     trainer.fit(images, labels, 1, callbacks=[callback] if with_callback else [])
 
-    probe = Sequential(6, specs, "cross-entropy", dtype=np.float64)
+    probe = Network(6, specs, "cross-entropy", dtype=np.float64)
     probe.parameters[...] = start
     target = np.eye(3)[labels]
     numeric = numerical_gradient(lambda: probe.loss.value(probe.forward(images, True), target), probe.parameters)
     assert_gradients_close(model.gradients, numeric, "model.gradients after fit")
     first_weights = model.parameter_views[0]["weight"].size
-    weight_numeric = numeric[:first_weights].reshape(model.layers[0].weight_gradient.shape)
-    assert_gradients_close(model.layers[0].weight_gradient, weight_numeric, "layer.weight_gradient after fit")
+    weight_numeric = numeric[:first_weights].reshape(model.layers[0].gradients["weight"].shape)
+    assert_gradients_close(model.layers[0].gradients["weight"], weight_numeric, "layer.weight_gradient after fit")
     if with_callback:
         (flat, weight_gradient), *_ = callback.seen
         assert_gradients_close(flat, numeric, "model.gradients in a callback")
@@ -209,12 +209,12 @@ def test_textbook_form_plugins_work_where_built_ins_do(
     check_plugin("activations", TextbookCube, registry)
     check_plugin("losses", TextbookHalfSquares, registry)
     specs = ["dense:units=5,activation=cube", "dense:units=3,activation=sigmoid"]
-    check_model_gradients(Sequential(6, specs, "half-squares", np.random.default_rng(2), dtype=np.float64))
+    check_model_gradients(Network(6, specs, "half-squares", np.random.default_rng(2), dtype=np.float64))
     check_training_twin(6, specs, "half-squares", "momentum:batch_size=8", steps=3)
 
     rng = np.random.default_rng(3)
     images, labels = rng.uniform(0, 1, (64, 6)).astype(np.float32), rng.integers(0, 3, 64)
-    model = Sequential(6, specs, "half-squares", np.random.default_rng(2))
+    model = Network(6, specs, "half-squares", np.random.default_rng(2))
     trainer = Trainer(model, registry.create("optimizers", "mini-batch:batch_size=8,lr=0.5"))
     history = trainer.fit(images, labels, 20)
     assert history.epochs[-1].train_loss < 0.9 * history.epochs[0].train_loss

@@ -116,7 +116,7 @@ def test_activations_and_weighted_inputs_cover_every_layer(
     for got, want in zip(body["activations"], expected, strict=True):
         np.testing.assert_allclose(got, want[0], atol=1e-5)
     first = shipped.model.layers[0]
-    z = row @ first.weight + first.bias  # type: ignore[attr-defined]
+    z = row @ first.parameters["weight"] + first.parameters["bias"]
     np.testing.assert_allclose(body["weighted_inputs"][0], z, atol=1e-4)
     sigmoid = 1 / (1 + np.exp(-np.asarray(body["weighted_inputs"][0])))
     np.testing.assert_allclose(sigmoid, body["activations"][0], atol=1e-4)

@@ -204,9 +204,9 @@ def test_train_web_shows_the_loss_chart_grow_and_the_weight_grid(browser: Any, d
 
 def test_a_wide_relu_layer_shows_its_strongest_units_and_a_signed_scale(browser: Any) -> None:
     from netkit.io import ModelFile
-    from netkit.model.network import Sequential
+    from netkit.model.network import Network
 
-    wide = ModelFile(Sequential(784, ["dense:units=100,activation=relu", "dense:units=10,activation=softmax"]))
+    wide = ModelFile(Network(784, ["dense:units=100,activation=relu", "dense:units=10,activation=softmax"]))
     with served(App(view=ModelView(wide, "a wide relu net"))) as (host, port):
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()

@@ -6,7 +6,7 @@ import base64
 
 import numpy as np
 
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.training.trainer import Trainer
 from netkit.web.live import TrainingProgress
 
@@ -15,7 +15,7 @@ def _small_run() -> tuple[Trainer, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(3)
     images = rng.random((120, 784), dtype=np.float32)
     labels = rng.integers(0, 10, 120)
-    model = Sequential(784, ["dense:units=6", "dense:units=10,activation=softmax"], "cross-entropy")
+    model = Network(784, ["dense:units=6", "dense:units=10,activation=softmax"], "cross-entropy")
     optimizer = model.registry.create("optimizers", "mini-batch:batch_size=20,learning_rate=0.1")
     return Trainer(model, optimizer), images, labels
 
@@ -53,7 +53,7 @@ def test_the_weight_snapshot_is_the_first_layer_one_row_per_unit() -> None:
     snapshot = progress.weights()
     assert (snapshot["units"], snapshot["inputs"]) == (6, 784)
     rows = np.frombuffer(base64.b64decode(snapshot["data"]), dtype="<f4").reshape(6, 784)
-    np.testing.assert_array_equal(rows, trainer.model.layers[0].weight.T)  # type: ignore[attr-defined]
+    np.testing.assert_array_equal(rows, trainer.model.layers[0].parameters["weight"].T)
 
 
 def test_a_failed_run_says_why() -> None:

@@ -116,7 +116,7 @@ class ModelView:
         model = self.model
         layers = []
         for index, layer in enumerate(model.layers):
-            activation = getattr(layer, "activation", None)
+            activation = layer.activation
             layers.append(
                 {
                     "index": index,
@@ -163,18 +163,20 @@ class ModelView:
         Recomputed from the weights rather than read from the layer, whose buffers are private.
         """
         layer = self.model.layers[index]
-        weight, bias = getattr(layer, "weight", None), getattr(layer, "bias", None)
-        if weight is None or bias is None:
+        if layer.weights != ("weight",) or "bias" not in layer.parameters or layer.parameters["weight"].ndim != 2:
             return None
-        return _rounded((layer_input @ weight + bias)[0])
+        return _rounded(
+            (layer_input.reshape(len(layer_input), -1) @ layer.parameters["weight"] + layer.parameters["bias"])[0]
+        )
 
     def weights(self, layer_index: int, unit: int) -> dict[str, Any]:
         layers = self.model.layers
         if not 0 <= layer_index < len(layers):
             raise ApiError(404, f"no layer {layer_index}: the model has layers 0..{len(layers) - 1}")
-        weight = getattr(layers[layer_index], "weight", None)
-        if weight is None:
-            raise ApiError(404, f"layer {layer_index} has no weights")
+        layer = layers[layer_index]
+        if layer.weights != ("weight",) or layer.parameters["weight"].ndim != 2:
+            raise ApiError(404, f"layer {layer_index} has no weight matrix")
+        weight = layer.parameters["weight"]
         units = weight.shape[1]
         if not 0 <= unit < units:
             raise ApiError(404, f"no unit {unit} in layer {layer_index}: it has units 0..{units - 1}")
@@ -186,7 +188,7 @@ class ModelView:
             "inputs": int(column.size),
             "shape": [side, side] if side else [int(column.size)],
             "weights": column.tolist(),
-            "bias": float(layers[layer_index].bias[unit]),  # type: ignore[attr-defined]
+            "bias": float(layer.parameters["bias"][unit]),
         }
 
     def require_test_set(self) -> ScoredTestSet:

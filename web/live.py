@@ -64,8 +64,9 @@ class TrainingProgress(Callback):
         self.status, self.error = "failed", message
 
     def _snapshot(self, trainer: Trainer) -> None:
-        weight = getattr(trainer.model.layers[0], "weight", None)
-        if weight is not None:
+        first = next((layer for layer in trainer.model.layers if layer.parameter_shapes()), None)
+        weight = first.parameters[first.weights[0]] if first is not None and first.weights else None
+        if weight is not None and weight.ndim == 2:
             # One row per unit, so the page finds each unit's picture as one contiguous run of floats.
             data = np.ascontiguousarray(weight.T, dtype="<f4").tobytes()
             version = self._weights[0] + 1 if self._weights else 1

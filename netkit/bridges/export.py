@@ -22,7 +22,8 @@ import numpy as np
 
 from netkit.errors import ModelFileError, NetkitError
 from netkit.io.atomic import atomic_write
-from netkit.model.network import Sequential
+from netkit.model.layer import Flatten
+from netkit.model.network import Network
 
 ONNX_OPSET = 17
 CONFIG_KEY = "config"
@@ -38,7 +39,7 @@ _ONNX_ACTIVATIONS: dict[str, tuple[str, Callable[[Mapping[str, Any]], dict[str, 
 }
 
 
-def to_onnx(model: Sequential) -> Any:
+def to_onnx(model: Network) -> Any:
     """``model`` as an ``onnx.ModelProto`` (checked by ``onnx.checker``)."""
     try:
         import onnx
@@ -50,10 +51,12 @@ def to_onnx(model: Sequential) -> Any:
     for index, (name, layer, views) in enumerate(
         zip(model.layer_names, model.layers, model.parameter_views, strict=True)
     ):
-        kind = model.registry.name_of("layers", layer)
-        if kind != "dense":
+        if isinstance(layer, Flatten):
+            continue  # the graph's input is already flat
+        if tuple(views) != ("weight", "bias") or layer.weights != ("weight",) or layer.activation is None:
+            kind = model.registry.name_of("layers", layer)
             raise ModelFileError(f"cannot export layer {name} ({kind}) to ONNX: only dense layers have an operator")
-        spec = model.registry.spec_of("activations", layer.activation)  # type: ignore[attr-defined]
+        spec = model.registry.spec_of("activations", layer.activation)
         if spec["type"] not in _ONNX_ACTIVATIONS:
             raise ModelFileError(f"cannot export activation {spec['type']!r} of {name} to ONNX: it has no operator")
         operator, attributes = _ONNX_ACTIVATIONS[spec["type"]]
@@ -80,7 +83,7 @@ def to_onnx(model: Sequential) -> Any:
     return proto
 
 
-def save_onnx(model: Sequential, path: str | os.PathLike[str]) -> Path:
+def save_onnx(model: Network, path: str | os.PathLike[str]) -> Path:
     """Write :func:`to_onnx` of ``model`` to ``path``, atomically."""
     data = to_onnx(model).SerializeToString()
     target = Path(path)
@@ -92,7 +95,7 @@ def save_onnx(model: Sequential, path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def save_npz(model: Sequential, path: str | os.PathLike[str]) -> Path:
+def save_npz(model: Network, path: str | os.PathLike[str]) -> Path:
     """Write every parameter and the config (JSON) to the ``.npz`` file ``path``, atomically."""
     arrays: dict[str, Any] = {
         f"{name}.{parameter}": np.ascontiguousarray(view)
@@ -110,13 +113,13 @@ def save_npz(model: Sequential, path: str | os.PathLike[str]) -> Path:
     return target
 
 
-def load_npz(path: str | os.PathLike[str]) -> Sequential:
+def load_npz(path: str | os.PathLike[str]) -> Network:
     """The model a :func:`save_npz` file holds; any problem is a one-line :class:`ModelFileError`."""
     source = Path(path)
     try:
         with np.load(source, allow_pickle=False) as stored:
             config = json.loads(str(_member(stored, CONFIG_KEY)))
-            model = Sequential.from_config(config)
+            model = Network.from_config(config)
             for name, views in zip(model.layer_names, model.parameter_views, strict=True):
                 for parameter, view in views.items():
                     array = _member(stored, f"{name}.{parameter}")

@@ -11,12 +11,12 @@ import numpy as np
 
 from netkit.io import ModelFile, load_model, save_model
 from netkit.io.modelfile import copy_history
-from netkit.model.network import Sequential as CoreSequential
+from netkit.model.network import Network
 from netkit.model.sequential import Sequential, whole_number
 from netkit.training.recipe import attach
 
 
-def save(model: CoreSequential, path: str | os.PathLike[str], *, format: str | None = None) -> Path:
+def save(model: Network, path: str | os.PathLike[str], *, format: str | None = None) -> Path:
     """Write ``model`` to ``path`` (``.h5`` or ``.pkl``, or ``format="hdf5"``/``"pickle"``), atomically.
 
     A :class:`netkit.Sequential` keeps its training run in the file; ``netkit inspect`` and ``netkit train
@@ -30,7 +30,7 @@ def load(path: str | os.PathLike[str]) -> Sequential:
     return from_model_file(load_model(path))
 
 
-def to_model_file(model: CoreSequential) -> ModelFile:
+def to_model_file(model: Network) -> ModelFile:
     """What :func:`save` writes for ``model``: with its training run when it has one."""
     if isinstance(model, Sequential) and model.trainer is not None:
         model_file = ModelFile.from_trainer(model.trainer, model.training)

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from netkit.errors import ConfigError
+from netkit.model.network import assemble, config_input_shape
 from netkit.protocols import Layer
 from netkit.registry import Registry
 
@@ -72,18 +73,15 @@ def planned_layers(
     Layers are built (which only records sizes), never bound. ``None`` when the config is too malformed to
     tell: building the model then reports what is wrong with it.
     """
-    input_size = config.get("input_size")
     layers = config.get("layers")
-    if isinstance(input_size, bool) or not isinstance(input_size, int) or input_size < 1:
+    try:
+        input_shape = config_input_shape(config)
+    except ConfigError:
         return None
     if not isinstance(layers, list | tuple) or not all(isinstance(spec, str | Mapping) for spec in layers):
         return None
-    size, planned = input_size, []
-    for spec in layers:
-        layer: Layer = registry.create("layers", spec)
-        size = layer.build(size)
-        planned.append((layer, dict(layer.parameter_shapes())))
-    return planned
+    built, _ = assemble(input_shape, [registry.create("layers", spec) for spec in layers])
+    return [(layer, dict(layer.parameter_shapes())) for layer in built]
 
 
 def parameter_count(shapes: Iterable[tuple[int, ...]]) -> int:

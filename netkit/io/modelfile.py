@@ -15,12 +15,12 @@ import numpy as np
 
 from netkit import __version__
 from netkit.errors import ModelFileError
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.protocols import Optimizer
 from netkit.training.trainer import History, Trainer
 
 FORMAT_NAME = "netkit-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the config holds input_shape (1 held input_size); both are read
 
 # The bit generators numpy ships; a file names one of these and nothing else gets instantiated.
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937")
@@ -53,7 +53,7 @@ class ModelFile:
     only; its arrays and counters are in ``optimizer_state`` (what ``optimizer.state()`` returned).
     """
 
-    model: Sequential
+    model: Network
     history: History = attrs.field(factory=History)
     optimizer: Optimizer | None = None
     optimizer_state: dict[str, Any] = attrs.field(factory=dict)

@@ -4,7 +4,7 @@ Both formats store the same record, so a file converts from one to the other wit
 
     {
         "format": "netkit-model", "format_version": 1, "netkit_version": "0.1.0",
-        "config": {...},            # Sequential.get_config(): plugin specs, JSON values only
+        "config": {...},            # Network.get_config(): plugin specs, JSON values only
         "training": {...},          # the run's options, JSON values only
         "rng_state": {...} | None,  # bit_generator.state, JSON values only (arrays become lists)
         "layers": [{"weight": float32 (in, out), "bias": float32 (out,)}, ...],
@@ -29,7 +29,7 @@ from netkit import __version__
 from netkit.errors import ModelFileError, NetkitError
 from netkit.io.limits import over_ceiling, parameter_count, planned_layers
 from netkit.io.modelfile import FORMAT_NAME, FORMAT_VERSION, ModelFile, restore_generator
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.protocols import Optimizer
 from netkit.registry import default_registry
 from netkit.training.trainer import EpochRecord, History
@@ -205,7 +205,7 @@ def _check_before_allocating(config: Mapping[str, Any], layers: list[Any] | tupl
     """
     planned = planned_layers(config, default_registry())
     if planned is None:
-        return  # Sequential.from_config says what is wrong
+        return  # Network.from_config says what is wrong
     if len(layers) != len(planned):
         raise ModelFileError(
             f"the file holds parameters for {len(layers)} layers but its config describes {len(planned)}"
@@ -221,10 +221,10 @@ def _check_before_allocating(config: Mapping[str, Any], layers: list[Any] | tupl
         raise ModelFileError(problem)
 
 
-def _decode_model(config: Mapping[str, Any], layers: list[Any] | tuple[Any, ...]) -> Sequential:
+def _decode_model(config: Mapping[str, Any], layers: list[Any] | tuple[Any, ...]) -> Network:
     try:
         _check_before_allocating(config, layers)
-        model = Sequential.from_config(config)
+        model = Network.from_config(config)
     except ModelFileError:
         raise
     except NetkitError as exc:
@@ -277,7 +277,7 @@ def _decode_history(history: Mapping[str, Any]) -> History:
     return History(records, [float(value) for value in losses])
 
 
-def _decode_resume_parameters(arrays: dict[str, Any], model: Sequential) -> np.ndarray[Any, Any] | None:
+def _decode_resume_parameters(arrays: dict[str, Any], model: Network) -> np.ndarray[Any, Any] | None:
     if RESUME_PARAMETERS not in arrays:
         return None
     array = _array(arrays.pop(RESUME_PARAMETERS), "the last epoch's parameters", kinds="f")
@@ -291,7 +291,7 @@ def _decode_resume_parameters(arrays: dict[str, Any], model: Sequential) -> np.n
 
 
 def _decode_optimizer(
-    saved: Any, model: Sequential
+    saved: Any, model: Network
 ) -> tuple[Optimizer | None, dict[str, Any], np.ndarray[Any, Any] | None]:
     if saved is None:
         return None, {}, None

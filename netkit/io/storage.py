@@ -16,7 +16,7 @@ from netkit.io.hdf5 import hdf5_bytes, read_hdf5
 from netkit.io.modelfile import ModelFile
 from netkit.io.record import decode, encode, one_line
 from netkit.io.safepickle import pickle_bytes, read_pickle
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 
 MODEL_EXTENSIONS: tuple[str, ...] = (".h5", ".hdf5", ".pkl", ".pickle")
 _FORMAT_OF_EXTENSION = {".h5": "hdf5", ".hdf5": "hdf5", ".pkl": "pickle", ".pickle": "pickle"}
@@ -88,12 +88,12 @@ def load_model(path: str | os.PathLike[str]) -> ModelFile:
         raise ModelFileError(f"cannot load {source}: out of memory (the model is too large for this machine)") from None
 
 
-def save(model: Sequential, path: str | os.PathLike[str], *, format: str | None = None) -> Path:
+def save(model: Network, path: str | os.PathLike[str], *, format: str | None = None) -> Path:
     """Save a model alone: no history, optimiser or training options."""
     return save_model(ModelFile(model), path, format=format)
 
 
-def load(path: str | os.PathLike[str]) -> Sequential:
+def load(path: str | os.PathLike[str]) -> Network:
     """Load the model of a model file, ignoring its training context."""
     return load_model(path).model
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from netkit.data.dataset import one_hot
 from netkit.errors import ConfigError
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.types import LabelArray
 
 
@@ -47,7 +47,7 @@ class Evaluation:
         }
 
 
-def evaluate(model: Sequential, images: np.ndarray[Any, Any], labels: LabelArray) -> Evaluation:
+def evaluate(model: Network, images: np.ndarray[Any, Any], labels: LabelArray) -> Evaluation:
     """Score ``model`` on ``images`` whose true classes are ``labels``."""
     labels = np.asarray(labels, dtype=np.int64)
     outputs = model.predict_proba(images)

@@ -1,21 +1,25 @@
-"""``Sequential``: layers in a row, a loss at the end, and all parameters in one flat float32 vector.
+"""``Network``: layers in a row, a loss at the end, and all parameters in one flat float32 vector.
 
-Each layer's weights are views into ``parameters`` (and its gradients into ``gradients``), so optimisers update
-every layer with a few NumPy calls, gradient checks perturb one vector, and files store named views.
+Each layer's parameters are views into ``parameters`` (and its gradients into ``gradients``), so optimisers
+update every layer with a few NumPy calls, gradient checks perturb one vector, and files store named views.
+Shapes are tuples per sample (the batch axis left out) and are checked when the network is assembled.
+:class:`netkit.Sequential` is this network with its training run (``fit``, ``evaluate``, history).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+import math
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from netkit.backend import blas_threads
 from netkit.data.dataset import one_hot
 from netkit.errors import ConfigError
-from netkit.model.forms import fast_loss
-from netkit.protocols import Layer, Loss
+from netkit.model.fast import FastLayer, FastLoss, loss_gradient_kernel
+from netkit.model.layer import Flatten, Layer, Shape, shape_of
+from netkit.protocols import Loss
 from netkit.registry import Registry, default_registry
 from netkit.types import Config, FloatArray, LabelArray
 
@@ -24,11 +28,8 @@ from netkit.types import Config, FloatArray, LabelArray
 # it bounds memory too. Rows are split into equal chunks, so the layers' buffers are allocated once.
 PREDICT_CHUNK = 1_024
 
-
-def _transposed_parameters(layer: Layer) -> frozenset[str]:
-    """The names of the parameters ``layer`` keeps transposed in memory (an optional Layer method)."""
-    method = getattr(layer, "transposed_parameters", None)
-    return frozenset(method()) if method is not None else frozenset()
+Forward = Callable[[FloatArray, bool], FloatArray]
+Backward = Callable[[FloatArray], "FloatArray | None"]
 
 
 class Backprop(NamedTuple):
@@ -38,17 +39,19 @@ class Backprop(NamedTuple):
     gradients: dict[str, dict[str, FloatArray]]
 
 
-class Sequential:
-    """A feed-forward network: ``Sequential(784, ["dense:units=16", ...], "cross-entropy")``.
+class Network:
+    """A feed-forward network: ``Network((1, 28, 28), ["dense:units=16", ...], "cross-entropy")``.
 
-    Layers and the loss may be given as plugin instances or as specs for the registry. Parameters are
-    initialised from ``rng`` (a ``numpy.random.Generator``; default seed 0) at assembly time. ``dtype`` is
-    float32; float64 exists for finite-difference gradient checks.
+    ``input_shape`` is one sample's shape (a whole number for flat rows). Layers and the loss may be given
+    as plugin instances or as specs for the registry; a :class:`Flatten` goes in wherever a layer that takes
+    flat input follows one that gives more axes. Parameters are initialised from ``rng`` (a
+    ``numpy.random.Generator``; default seed 0) at assembly time. ``dtype`` is float32; float64 exists for
+    finite-difference gradient checks.
     """
 
     def __init__(
         self,
-        input_size: int,
+        input_shape: int | Sequence[int],
         layers: Sequence[Layer | str | Mapping[str, Any]],
         loss: Loss | str | Mapping[str, Any] = "cross-entropy",
         rng: np.random.Generator | None = None,
@@ -56,48 +59,34 @@ class Sequential:
         dtype: type[np.floating[Any]] = np.float32,
     ) -> None:
         self.registry = registry or default_registry()
-        if isinstance(input_size, bool) or not isinstance(input_size, int | np.integer) or input_size < 1:
-            raise ConfigError(f"input_size must be a positive whole number. Received: input_size={input_size!r}")
+        self.input_shape: Shape = shape_of(input_shape, "input_shape")
         if not layers:
             raise ConfigError("a model needs at least one layer")
-        self.input_size = int(input_size)
-        self.layers: list[Layer] = [
-            self.registry.create("layers", spec) if isinstance(spec, str | Mapping) else spec for spec in layers
-        ]
+        built = [self.registry.create("layers", spec) if isinstance(spec, str | Mapping) else spec for spec in layers]
         self.loss: Loss = self.registry.create("losses", loss) if isinstance(loss, str | Mapping) else loss
         self.dtype = np.dtype(dtype)
-        self.sizes = self._build()
-        self.parameters, self._gradients, self.parameter_views = self._allocate()
-        # What the gradient buffer holds: this times dL/dparameters. Only a Trainer's learning-rate fold makes
-        # it other than 1, and reading ``gradients`` divides it out first.
-        self._gradient_scale = 1.0
-        self._loss_gradient, self._loss_fused_gradient = fast_loss(self.loss)  # adapted if in textbook form
+        with self.registry.active():  # a layer names its nested plugins through the registry that built it
+            self.layers, self.shapes = assemble(self.input_shape, built)
+        self.parameters, self.gradients, self.parameter_views = self._allocate()
         self.initialize(rng if rng is not None else np.random.default_rng(0))
-        last_activation = getattr(self.layers[-1], "activation", None)
-        # Fused output gradient (softmax + cross-entropy): decided once, not on every step.
-        self.fused_output = last_activation is not None and self.loss.fused_activation == (
-            self.registry.name_of("activations", last_activation)
-        )
-        # Bound methods collected once: a training step calls them thousands of times a second.
-        self._forwards = tuple(layer.forward for layer in self.layers)
-        self._output_backward = self.layers[-1].backward
-        self._hidden_backwards = tuple(layer.backward for layer in reversed(self.layers[:-1]))
+        self._prepare_passes()
 
-    def _build(self) -> list[int]:
-        sizes = [self.input_size]
-        parameters_before = False
-        for layer in self.layers:
-            sizes.append(layer.build(sizes[-1]))
-            # dL/dx only matters to a layer with parameters somewhere before this one: the first dense layer
-            # behind an input dropout skips its largest product, as the very first layer does.
-            layer.needs_input_gradient = parameters_before
-            parameters_before = parameters_before or bool(layer.parameter_shapes())
-        return sizes
+    @property
+    def input_size(self) -> int:
+        """Inputs per sample: the product of :attr:`input_shape`."""
+        return math.prod(self.input_shape)
+
+    @property
+    def sizes(self) -> list[int]:
+        """Values per sample entering the first layer and leaving each layer."""
+        return [math.prod(shape) for shape in self.shapes]
 
     def _allocate(self) -> tuple[FloatArray, FloatArray, list[dict[str, FloatArray]]]:
-        total = sum(int(np.prod(shape)) for layer in self.layers for shape in layer.parameter_shapes().values())
+        total = sum(math.prod(shape) for layer in self.layers for shape in layer.parameter_shapes().values())
         # Asked once: the memory layout is fixed for the life of the model.
-        self._transposed_parameters = [_transposed_parameters(layer) for layer in self.layers]
+        self._transposed_parameters = [
+            layer.transposed_parameters() if isinstance(layer, FastLayer) else frozenset() for layer in self.layers
+        ]
         parameters = np.zeros(total, dtype=self.dtype)
         gradients = np.zeros(total, dtype=self.dtype)
         views = self._views_of(parameters)
@@ -108,20 +97,47 @@ class Sequential:
     def _views_of(self, flat: FloatArray) -> list[dict[str, FloatArray]]:
         """Each layer's named parameter arrays as views into ``flat``, laid out as the layer asks.
 
-        A layer may keep a 2-D parameter transposed in memory (``transposed_parameters()``): its view is
-        then the transpose of a row-major block, so the layer sees the usual shape either way.
+        A fast layer may keep a 2-D parameter transposed in memory: its view is then the transpose of a
+        row-major block, so the layer sees the usual shape either way.
         """
         views: list[dict[str, FloatArray]] = []
         offset = 0
         for layer, transposed in zip(self.layers, self._transposed_parameters, strict=True):
             layer_views: dict[str, FloatArray] = {}
             for name, shape in layer.parameter_shapes().items():
-                size = int(np.prod(shape))
+                size = math.prod(shape)
                 block = flat[offset : offset + size]
                 layer_views[name] = block.reshape(shape[::-1]).T if name in transposed else block.reshape(shape)
                 offset += size
             views.append(layer_views)
         return views
+
+    def _prepare_passes(self) -> None:
+        """The forward and backward calls of every layer, chosen once: a training step makes thousands."""
+        self._forwards: list[Forward] = []
+        self._backwards: list[Callable[[FloatArray, bool], FloatArray | None]] = []
+        parameters_before = False
+        for layer in self.layers:
+            # dL/dx only matters to a layer with parameters somewhere below: the first dense layer (and one
+            # behind an input dropout) skips its largest product.
+            input_gradient = parameters_before
+            parameters_before = parameters_before or bool(layer.parameter_shapes())
+            if isinstance(layer, FastLayer):
+                self._forwards.append(layer.fast_forward)
+                self._backwards.append(_fast_backward(layer, input_gradient))
+            else:
+                self._forwards.append(layer.forward)
+                self._backwards.append(_textbook_backward(layer))
+        self._loss_gradient = loss_gradient_kernel(self.loss)
+        # Fused output gradient (softmax + cross-entropy): decided once, not on every step.
+        last = self.layers[-1]
+        self._fused_gradient = None
+        loss = self.loss
+        if isinstance(loss, FastLoss) and isinstance(last, FastLayer) and last.activation is not None:
+            fuses = loss.fused_activation == self.registry.name_of("activations", last.activation)
+            self._fused_gradient = loss.fused_gradient_into if fuses else None
+        self._output_backward = self._backwards[-1]
+        self._hidden_backwards = tuple(reversed(self._backwards[:-1]))
 
     @property
     def _stores_transposed(self) -> bool:
@@ -149,7 +165,7 @@ class Sequential:
         return result
 
     def initialize(self, rng: np.random.Generator) -> None:
-        """Fresh weights for every layer, drawn from ``rng``."""
+        """Fresh parameters for every layer, drawn from ``rng``."""
         for layer in self.layers:
             layer.initialize(rng)
 
@@ -158,79 +174,53 @@ class Sequential:
         return int(self.parameters.size)
 
     @property
+    def output_shape(self) -> Shape:
+        return self.shapes[-1]
+
+    @property
     def output_size(self) -> int:
-        return self.sizes[-1]
+        return math.prod(self.output_shape)
 
     def forward(self, x: FloatArray, training: bool = False) -> FloatArray:
-        """The output for a batch. The array is a layer's buffer: copy it to keep it past the next call."""
+        """The output for a batch shaped (rows, *input_shape). The array may be a layer's buffer: copy it to keep
+        it past the next call."""
         for forward in self._forwards:
             x = forward(x, training)
         return x
 
-    @property
-    def gradients(self) -> FloatArray:
-        """dL/dparameters from the last backward pass, one flat vector; each layer's gradients are views into it."""
-        if self._gradient_scale != 1.0:
-            self._unfold_gradients()
-        return self._gradients
+    def _backward_into(self, output: FloatArray, target: FloatArray, scratch: FloatArray) -> None:
+        """Fill :attr:`gradients` with dL/dparameters for the batch whose ``forward`` gave ``output``.
 
-    def backward(self, output: FloatArray, target: FloatArray, out: FloatArray) -> None:
-        """Fill ``gradients`` with dL/dparameters for the batch whose ``forward`` gave ``output``.
-
-        ``target`` is the one-hot (or regression) target; ``out`` is scratch of ``output``'s shape, which the
-        pass overwrites (dL/d(output) first, then dL/dz of the output layer).
+        ``target`` is the one-hot (or regression) target; ``scratch`` is an array of ``output``'s shape that the
+        pass overwrites (the trainer's, so that a step allocates nothing).
         """
-        self._scaled_backward(output, target, out, 1.0)
-
-    def _scaled_backward(self, output: FloatArray, target: FloatArray, out: FloatArray, scale: float) -> None:
-        """:meth:`backward`, but the gradient buffer holds ``scale`` x dL/dparameters until it is read.
-
-        The trainer's learning-rate fold: scaling the output delta (a batch x classes array) scales every
-        gradient behind it for no extra call, so plain SGD's update is one subtraction. Reading
-        :attr:`gradients` (or calling ``_unfold_gradients``) divides the scale out again.
-        """
-        self._gradient_scale = scale
-        grad: FloatArray | None
-        if self.fused_output:
-            grad = self._output_backward(self._loss_fused_gradient(output, target, out, scale), True)
+        if self._fused_gradient is not None:
+            grad = self._output_backward(self._fused_gradient(output, target, scratch), True)
         else:
-            grad = self._output_backward(self._loss_gradient(output, target, out, scale), False)
+            grad = self._output_backward(self._loss_gradient(output, target, scratch), False)
         for backward in self._hidden_backwards:
             grad = backward(grad, False)  # type: ignore[arg-type]  # only the first layer returns None
 
-    def _unfold_gradients(self) -> None:
-        """Make the gradient buffer (and so every layer's gradient views) hold the true dL/dparameters."""
-        if self._gradient_scale == 0.0:  # a zero learning rate folded every gradient to 0: nothing to divide out
-            self._gradients.fill(0.0)
-        elif self._gradient_scale != 1.0:
-            np.divide(self._gradients, self._gradient_scale, self._gradients)
-        self._gradient_scale = 1.0
-
     def check_input(self, x: np.ndarray[Any, Any]) -> FloatArray:
-        """``x`` as a float32 (n, input_size) array, or a clear error."""
-        x = np.asarray(x, dtype=self.dtype)
-        if x.ndim == 1:
-            x = x.reshape(1, -1)
-        if x.ndim != 2 or x.shape[1] != self.input_size:
-            raise ConfigError(f"model {self} expects rows of {self.input_size} inputs, got shape {x.shape}")
-        return np.ascontiguousarray(x)
+        """``x`` as a (rows, *input_shape) float array: rows may come flat or shaped, or one sample alone."""
+        try:
+            x = np.asarray(x, dtype=self.dtype)
+        except (TypeError, ValueError):
+            raise ConfigError(f"model {self} expects numbers, got {type(x).__name__}") from None
+        if x.ndim >= 2 and math.prod(x.shape[1:]) == self.input_size:
+            return np.ascontiguousarray(x.reshape(len(x), *self.input_shape))  # rows, flat or shaped
+        if x.size == self.input_size and x.ndim >= 1:
+            return np.ascontiguousarray(x.reshape(1, *self.input_shape))  # one sample
+        shape = f" (each sample {self.input_shape})" if len(self.input_shape) > 1 else ""
+        raise ConfigError(f"model {self} expects rows of {self.input_size} inputs{shape}, got shape {x.shape}")
 
     def predict_proba(self, x: np.ndarray[Any, Any]) -> FloatArray:
         """Outputs for any number of rows, in chunks; a new array."""
-        from netkit.training.trainer import SINGLE_THREAD_BELOW, _blas_controller  # here: training imports this module
-
         x = self.check_input(x)
         rows = x.shape[0]
-        result = np.empty((rows, self.output_size), dtype=self.dtype)
+        result = np.empty((rows, *self.output_shape), dtype=self.dtype)
         size = max(1, -(-rows // max(1, -(-rows // PREDICT_CHUNK))))  # ceil(rows / ceil(rows / max))
-        # The trainer's rule: products this small are not worth splitting, and a second BLAS thread on a
-        # busy core makes them several times slower (bench/README.md, "Inference").
-        threads: AbstractContextManager[Any] = (
-            _blas_controller().limit(limits=1, user_api="blas")
-            if size * self.parameter_count < SINGLE_THREAD_BELOW
-            else nullcontext()
-        )
-        with threads:
+        with blas_threads(size * self.parameter_count):
             for start in range(0, rows, size):
                 result[start : start + size] = self.forward(x[start : start + size])
         return result
@@ -263,8 +253,7 @@ class Sequential:
     def backprop(self, x: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> Backprop:
         """The loss on the rows ``x`` with classes ``labels`` and its true gradient for every parameter.
 
-        Inference mode (deterministic), nothing scaled by a learning rate, nothing updated; the gradients are
-        copies keyed like :attr:`layer_names`.
+        Inference mode (deterministic), nothing updated; the gradients are copies keyed like :attr:`layer_names`.
         """
         x = self.check_input(x)
         labels = np.asarray(labels)
@@ -275,16 +264,17 @@ class Sequential:
         target = one_hot(labels.astype(np.int64), self.output_size).astype(self.dtype, copy=False)
         output = self.forward(x, False)
         loss = float(self.loss.value(output, target))
-        self.backward(output, target, np.empty_like(output))
+        self._backward_into(output, target, np.empty_like(output))
         gradients = {
             name: {parameter: view.copy(order="C") for parameter, view in views.items()}
             for name, views in zip(self.layer_names, self._views_of(self.gradients), strict=True)
+            if views
         }
         return Backprop(loss, gradients)
 
     def get_config(self) -> Config:
         return {
-            "input_size": self.input_size,
+            "input_shape": list(self.input_shape),
             "layers": [self.registry.spec_of("layers", layer) for layer in self.layers],
             "loss": self.registry.spec_of("losses", self.loss),
         }
@@ -295,23 +285,75 @@ class Sequential:
         config: Mapping[str, Any],
         rng: np.random.Generator | None = None,
         registry: Registry | None = None,
-    ) -> Sequential:
-        try:
-            return cls(config["input_size"], config["layers"], config.get("loss", "cross-entropy"), rng, registry)
-        except KeyError as exc:
-            raise ConfigError(f"model config lacks {exc.args[0]!r}") from None
+    ) -> Network:
+        return cls(
+            config_input_shape(config), config_layers(config), config.get("loss", "cross-entropy"), rng, registry
+        )
 
     def __repr__(self) -> str:
-        # Layers without parameters (dropout) change no size: they are named after the activations.
+        # Layers without parameters (flatten, dropout) are named after the activations, if they change nothing.
         names, extras = [], []
         sizes = [self.input_size]
-        for layer, size in zip(self.layers, self.sizes[1:], strict=True):
-            activation = getattr(layer, "activation", None)
+        for layer, shape in zip(self.layers, self.shapes[1:], strict=True):
             if not layer.parameter_shapes():
-                extras.append(layer.describe())
+                if not isinstance(layer, Flatten):
+                    extras.append(layer.describe())
                 continue
-            sizes.append(size)
-            name = self.registry.name_of("activations", activation) if activation is not None else "?"
+            sizes.append(math.prod(shape))
+            activation = layer.activation
+            name = self.registry.name_of("activations", activation) if activation is not None else layer.describe()
             if name not in names:
                 names.append(name)
         return "-".join(map(str, sizes)) + f" ({', '.join(names + list(dict.fromkeys(extras)))})"
+
+
+def assemble(input_shape: Shape, layers: Sequence[Layer]) -> tuple[list[Layer], list[Shape]]:
+    """Each layer built on the shape the one below gives (a :class:`Flatten` put in where a layer that takes
+    flat input follows one that gives more axes); the layers and the shapes entering the first and leaving each."""
+    assembled: list[Layer] = []
+    shapes = [input_shape]
+    for layer in layers:
+        if layer.flat_input and len(shapes[-1]) > 1:
+            flatten = Flatten()
+            shapes.append(flatten.build(shapes[-1]))
+            assembled.append(flatten)
+        try:
+            shapes.append(shape_of(layer.build(shapes[-1]), "the output shape"))
+        except ConfigError as exc:
+            raise ConfigError(f"layer {len(assembled) + 1} ({layer.describe()}) on input {shapes[-1]}: {exc}") from None
+        assembled.append(layer)
+    return assembled, shapes
+
+
+def config_input_shape(config: Mapping[str, Any]) -> Shape:
+    """A model config's input shape: ``input_shape``, or ``input_size`` in files written by netkit 0.1."""
+    if "input_shape" in config:
+        return shape_of(config["input_shape"], "input_shape")
+    if "input_size" in config:
+        return shape_of(config["input_size"], "input_size")
+    raise ConfigError("model config lacks 'input_shape'")
+
+
+def config_layers(config: Mapping[str, Any]) -> Any:
+    try:
+        return config["layers"]
+    except KeyError:
+        raise ConfigError("model config lacks 'layers'") from None
+
+
+def _fast_backward(layer: FastLayer, input_gradient: bool) -> Callable[[FloatArray, bool], FloatArray | None]:
+    fast_backward = layer.fast_backward
+
+    def backward(grad: FloatArray, dz_given: bool) -> FloatArray | None:
+        return fast_backward(grad, dz_given, input_gradient)
+
+    return backward
+
+
+def _textbook_backward(layer: Layer) -> Callable[[FloatArray, bool], FloatArray | None]:
+    textbook_backward = layer.backward
+
+    def backward(grad: FloatArray, dz_given: bool) -> FloatArray | None:
+        return textbook_backward(grad)
+
+    return backward

@@ -51,12 +51,14 @@ def whole_number(value: Any, name: str, minimum: int) -> int:
     return int(value)
 
 
-class Sequential(core.Sequential):
-    """``Sequential([Dense(16, "sigmoid"), Dense(10, "softmax")], loss="cross-entropy", input_size=784, seed=0)``.
+class Sequential(core.Network):
+    """``Sequential([Dense(16, "sigmoid"), Dense(10, "softmax")], loss="cross-entropy", input_shape=(1, 28, 28))``.
 
-    Layers, the loss and (in :meth:`fit`) the optimiser are plugin instances or specs such as
-    ``"dense:units=16,activation=relu"``. ``seed`` drives every random choice, as ``netkit train --seed``:
-    weights from ``[seed, 0]``, validation rows from ``[seed, 1]``, batch order from ``[seed, 2]``.
+    ``input_shape`` is one sample's shape (``input_size=784`` says the same for flat rows); a dense layer on an
+    image gets a ``flatten`` before it. Layers, the loss and (in :meth:`fit`) the optimiser are plugin
+    instances or specs such as ``"dense:units=16,activation=relu"``. ``seed`` drives every random choice, as
+    ``netkit train --seed``: weights from ``[seed, 0]``, validation rows from ``[seed, 1]``, batch order from
+    ``[seed, 2]``.
     """
 
     def __init__(
@@ -64,13 +66,17 @@ class Sequential(core.Sequential):
         layers: Sequence[Layer | str | Mapping[str, Any]],
         loss: Loss | str | Mapping[str, Any] = "cross-entropy",
         *,
-        input_size: int,
+        input_shape: int | Sequence[int] | None = None,
+        input_size: int | None = None,
         seed: int = 0,
         registry: Registry | None = None,
         dtype: type[np.floating[Any]] = np.float32,
     ) -> None:
         self.seed = whole_number(seed, "seed", 0)
-        super().__init__(input_size, layers, loss, seeded(self.seed, WEIGHTS_STREAM), registry, dtype)
+        if (input_shape is None) == (input_size is None):
+            raise ConfigError("give the model's input_shape (or input_size for flat rows): one of them")
+        shape = input_shape if input_shape is not None else input_size
+        super().__init__(shape, layers, loss, seeded(self.seed, WEIGHTS_STREAM), registry, dtype)  # type: ignore[arg-type]
         self.trainer: Trainer | None = None  # made by the first fit, or by netkit.load
         # Set by netkit.load for a file that holds its best epoch: the last epoch's, which a fit goes on from.
         self._resume_parameters: np.ndarray[Any, Any] | None = None
@@ -86,11 +92,9 @@ class Sequential(core.Sequential):
         registry: Registry | None = None,
         dtype: type[np.floating[Any]] = np.float32,
     ) -> Sequential:
-        try:
-            layers, input_size, loss = config["layers"], config["input_size"], config.get("loss", "cross-entropy")
-            model = cls(layers, loss, input_size=input_size, registry=registry, dtype=dtype)
-        except KeyError as exc:
-            raise ConfigError(f"model config lacks {exc.args[0]!r}") from None
+        input_shape = core.config_input_shape(config)
+        layers, loss = core.config_layers(config), config.get("loss", "cross-entropy")
+        model = cls(layers, loss, input_shape=input_shape, registry=registry, dtype=dtype)
         if rng is not None:
             model.initialize(rng)
         return model
@@ -128,7 +132,7 @@ class Sequential(core.Sequential):
         patience: int | None = None,
         min_delta: float = 0.0,
     ) -> TrainingHistory:
-        """Train ``epochs`` more epochs on ``images`` (rows of ``input_size``) and their class ``labels``.
+        """Train ``epochs`` more epochs on ``images`` ((n, *input_shape), or flat rows) and their class ``labels``.
 
         The first fit chooses the optimiser (default mini-batch) and the ``validation`` rows held out (a
         fraction below 1, or a count); later fits continue the same run and refuse settings that differ.
@@ -222,7 +226,7 @@ class Sequential(core.Sequential):
 
     def _record(self, optimizer: Optimizer) -> dict[str, Any]:
         """The ``training`` options netkit train would save for this network (its dataset aside)."""
-        activations = [getattr(layer, "activation", None) for layer in self.layers]
+        activations = [layer.activation for layer in self.layers]
         spec = self.registry.spec_of
         return {
             "seed": self.seed,

@@ -7,7 +7,7 @@ import math
 
 import attrs
 
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.training.trainer import History
 
 HEADER = ("#", "layer", "name", "shape", "parameters", "count")
@@ -23,7 +23,7 @@ class ModelSummary:
     notes: tuple[str, ...]
 
     @classmethod
-    def of(cls, model: Sequential, history: History, optimizer: str | None) -> ModelSummary:
+    def of(cls, model: Network, history: History, optimizer: str | None) -> ModelSummary:
         rows = tuple(
             (
                 str(index + 1),

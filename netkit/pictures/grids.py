@@ -13,6 +13,7 @@ import attrs
 import numpy as np
 from PIL import Image, ImageDraw
 
+from netkit.model.layer import Layer
 from netkit.pictures.canvas import font, text_width
 from netkit.pictures.colours import diverging_rgb, normalise, robust_limit
 
@@ -82,12 +83,14 @@ class WeightLayer:
     weight: np.ndarray[Any, Any]
 
 
-def weight_layers(parameter_views: Sequence[dict[str, np.ndarray[Any, Any]]]) -> list[WeightLayer]:
-    """Every layer's 2-D ``weight`` (inputs, units), named for a legend; layers without one are skipped."""
+def weight_layers(layers: Sequence[Layer]) -> list[WeightLayer]:
+    """Every layer's first declared weight as an (inputs, units) matrix, named for a legend; layers without
+    weights are skipped."""
     found = []
-    for index, views in enumerate(parameter_views):
-        weight = views.get("weight")
-        if weight is not None and weight.ndim == 2:
+    for index, layer in enumerate(layers):
+        if layer.weights:
+            weights = layer.parameters[layer.weights[0]]
+            weight = weights.reshape(-1, weights.shape[-1])  # fan-in by units, whatever the layer's rank
             inputs, units = weight.shape
             found.append(WeightLayer(f"layer {index + 1} ({inputs} inputs, {units} units)", np.asarray(weight)))
     return found

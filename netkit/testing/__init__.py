@@ -6,15 +6,17 @@ netkit runs these on every registered plugin; a plugin author runs them on their
     from netkit.testing import check_activation
     check_activation(Swish())
 
-A plugin may be written in textbook or fast form (see :mod:`netkit.model.forms`); the checks take either.
-Each check raises ``AssertionError`` with a message saying what is wrong. Gradients are checked in float64
-with central differences, so a tolerance of about 1e-6 separates right from wrong by many orders.
+The checks call the textbook contract (:mod:`netkit.protocols`, :mod:`netkit.model.layer`); a built-in's
+fast form is held to its textbook class by :func:`check_twin`. Each check raises ``AssertionError`` with a
+message saying what is wrong. Gradients are checked in float64 with central differences, so a tolerance of
+about 1e-6 separates right from wrong by many orders.
 A plugin class whose constructor needs options sets ``conformance_config`` (a class attribute): the config
 :func:`check_plugin` builds the sample instance from.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 from collections.abc import Callable
@@ -22,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from netkit.model.forms import fast_activation, fast_loss, loss_gradients, textbook_activation
-from netkit.model.network import Sequential
+from netkit.model.layer import Shape
+from netkit.model.network import Network
 from netkit.protocols import Activation, Layer, Loss, Optimizer, Schedule
-from netkit.registry import Registry, default_registry, textbook_twin
+from netkit.registry import Registry, textbook_twin
 from netkit.testing.twins import (
     BATCH_SIZES,
     TOLERANCE,
@@ -100,32 +102,30 @@ def check_config_round_trip(plugin: Any) -> None:
 
 
 def check_activation(activation: Activation, rng: np.random.Generator | None = None) -> None:
-    """Shapes, dtypes, saturation, derivative against finite differences, ``out`` aliasing, config."""
+    """Shapes, dtypes, saturation, the derivative against finite differences, config round-trip."""
     rng = rng or np.random.default_rng(0)
     assert activation.init in ("xavier", "he"), f"init must be 'xavier' or 'he', got {activation.init!r}"
-    forward, backward = textbook_activation(activation)  # either form, called as f(z) and f'(z, a, grad)
+    name = type(activation).__name__
     z32 = rng.standard_normal((5, 4)).astype(np.float32)
-    a32 = forward(z32)
-    assert a32.shape == z32.shape and a32.dtype == np.float32, "forward must keep shape and float32"
+    a32 = activation.forward(z32)
+    assert a32.shape == z32.shape and a32.dtype == np.float32, f"{name}.forward must keep the shape and float32"
+    dz32 = activation.backward(z32, a32, np.ones_like(z32))
+    assert dz32.shape == z32.shape and dz32.dtype == np.float32, f"{name}.backward must keep the shape and float32"
     extreme = np.array([[-500.0, -50.0, 0.0, 50.0, 500.0]], dtype=np.float32)
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        saturated = forward(extreme)
-    assert np.all(np.isfinite(saturated)), f"forward overflows on large inputs: {saturated}"
+        saturated = activation.forward(extreme)
+    assert np.all(np.isfinite(saturated)), f"{name}.forward overflows on large inputs: {saturated}"
 
     z = rng.standard_normal((5, 4)) * 2
     z[np.abs(z) < 1e-3] = 0.5  # keep away from kinks (ReLU at 0) where the derivative is undefined
     weights = rng.standard_normal(z.shape)  # L = sum(weights * f(z)), so dL/da = weights
 
     def loss() -> float:
-        return float(np.sum(weights * forward(z)))
+        return float(np.sum(weights * activation.forward(z)))
 
     numeric = numerical_gradient(loss, z)
-    a = forward(z).copy()
-    analytic = backward(z, a, weights.copy()).copy()
-    assert_gradients_close(analytic, numeric, f"{type(activation).__name__}.backward")
-    aliased = weights.copy()
-    fast_activation(activation)[1](z, a, aliased, aliased)  # as a fast layer calls it, adapted if need be
-    np.testing.assert_allclose(aliased, analytic, rtol=1e-12, err_msg="backward with out=grad differs")
+    analytic = activation.backward(z, activation.forward(z), weights.copy())
+    assert_gradients_close(analytic, numeric, f"{name}.backward")
     check_config_round_trip(activation)
 
 
@@ -136,88 +136,101 @@ def _probabilities(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarr
     return probabilities
 
 
-def check_loss(loss: Loss, rng: np.random.Generator | None = None, registry: Registry | None = None) -> None:
-    """Value is a finite float, gradient and fused gradient match finite differences, config round-trips."""
+def check_loss(loss: Loss, rng: np.random.Generator | None = None) -> None:
+    """The value is a finite float, the gradient matches finite differences, the config round-trips."""
     rng = rng or np.random.default_rng(0)
-    registry = registry or default_registry()
     output = _probabilities(rng, (6, 4))
     target = np.eye(4)[rng.integers(0, 4, 6)]
     value = loss.value(output, target)
     assert isinstance(value, float) and np.isfinite(value), f"value must be a finite float, got {value!r}"
-    gradient, fused_gradient = loss_gradients(loss)  # either form, called as (output, target) -> new array
     numeric = numerical_gradient(lambda: loss.value(output, target), output)
-    analytic = gradient(output, target).copy()
-    assert_gradients_close(analytic, numeric, f"{type(loss).__name__}.gradient")
-    scaled = fast_loss(loss)[0](output, target, np.empty_like(output), 0.25)  # as the model calls it
-    np.testing.assert_allclose(scaled, 0.25 * analytic, rtol=1e-12, err_msg="gradient with scale=0.25 differs")
-    if loss.fused_activation is not None:
-        f = textbook_activation(registry.create("activations", loss.fused_activation))[0]
-        z = rng.standard_normal((6, 4))
-        numeric = numerical_gradient(lambda: loss.value(f(z), target), z)
-        assert_gradients_close(fused_gradient(f(z), target), numeric, f"{type(loss).__name__}.fused_gradient")
+    assert_gradients_close(loss.gradient(output, target), numeric, f"{type(loss).__name__}.gradient")
     check_config_round_trip(loss)
 
 
-def check_layer(layer: Layer, rng: np.random.Generator | None = None, input_size: int = 5) -> None:
-    """Build, bind, initialise reproducibly; gradients of parameters and input against finite differences."""
+def _fresh_arrays(shapes: dict[str, Shape], dtype: Any) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:
+    return (
+        {name: np.zeros(shape, dtype=dtype) for name, shape in shapes.items()},
+        {name: np.zeros(shape, dtype=dtype) for name, shape in shapes.items()},
+    )
+
+
+def _forward(layer: Layer, x: FloatArray) -> FloatArray:
+    """A training forward pass; a layer that draws random numbers (dropout) draws the same ones every time."""
+    if layer.random:
+        layer.rng = np.random.default_rng(11)
+    return layer.forward(x, True)
+
+
+def check_layer(layer: Layer, rng: np.random.Generator | None = None, input_shape: Shape | None = None) -> None:
+    """Build on an input of any rank, initialise reproducibly, keep float32, and give parameter and input
+    gradients that match finite differences; the config round-trips."""
     rng = rng or np.random.default_rng(0)
-    output_size = layer.build(input_size)
-    assert output_size >= 1, "build must return the output size"
-    shapes = layer.parameter_shapes()
-    parameters: dict[str, FloatArray] = {name: np.zeros(shape) for name, shape in shapes.items()}
-    gradients: dict[str, FloatArray] = {name: np.zeros(shape) for name, shape in shapes.items()}
-    layer.needs_input_gradient = True
+    input_shape = input_shape or layer.example_input_shape
+    name = layer.describe()
+    output_shape = layer.build(input_shape)
+    assert isinstance(output_shape, tuple) and all(isinstance(n, int) and n >= 1 for n in output_shape), (
+        f"{name}: build must return the output shape as a tuple of positive ints, got {output_shape!r}"
+    )
+    parameters, gradients = _fresh_arrays(layer.parameter_shapes(), np.float64)
     layer.bind(parameters, gradients)
     layer.initialize(np.random.default_rng(7))
-    first = {name: array.copy() for name, array in parameters.items()}
+    first = {key: array.copy() for key, array in parameters.items()}
     layer.initialize(np.random.default_rng(7))
-    for name, array in parameters.items():
-        np.testing.assert_array_equal(array, first[name], err_msg=f"initialize is not reproducible for {name}")
+    for key, array in parameters.items():
+        np.testing.assert_array_equal(array, first[key], err_msg=f"{name}: initialize is not reproducible for {key}")
     for array in parameters.values():  # random values so that no gradient is trivially zero
         array[...] = rng.standard_normal(array.shape) * 0.5
-    x = rng.standard_normal((4, input_size))
-    weights = rng.standard_normal((4, output_size))
-    use_generator = getattr(layer, "use_generator", None)
-
-    def forward() -> FloatArray:
-        if use_generator is not None:  # a layer that draws random numbers (dropout): the same draw every time
-            use_generator(np.random.default_rng(11))
-        return layer.forward(x, True)
+    for weight in layer.weights:
+        assert weight in parameters, f"{name} declares {weight!r} a weight but has no such parameter"
+    x = rng.standard_normal((4, *input_shape))
+    weights = rng.standard_normal((4, *output_shape))  # L = sum(weights * y), so dL/dy = weights
 
     def loss() -> float:
-        return float(np.sum(weights * forward()))
+        return float(np.sum(weights * _forward(layer, x)))
 
-    output = forward()
-    assert output.shape == (4, output_size), f"forward gave {output.shape}, expected {(4, output_size)}"
-    input_gradient = layer.backward(weights.copy())
-    assert input_gradient is not None, "backward must return dL/dx when needs_input_gradient is true"
-    input_gradient = input_gradient.copy()
-    analytic = {name: gradient.copy() for name, gradient in gradients.items()}
-    for name, array in parameters.items():
-        assert_gradients_close(analytic[name], numerical_gradient(loss, array), f"{layer.describe()} d/d{name}")
-    assert_gradients_close(input_gradient, numerical_gradient(loss, x), f"{layer.describe()} d/dx")
+    output = _forward(layer, x)
+    assert output.shape == (4, *output_shape), f"{name}: forward gave {output.shape}, expected {(4, *output_shape)}"
+    input_gradient = np.array(layer.backward(weights.copy()))
+    assert input_gradient.shape == x.shape, (
+        f"{name}: backward gave dL/dx of shape {input_gradient.shape}, not {x.shape}"
+    )
+    analytic = {key: gradient.copy() for key, gradient in gradients.items()}
+    for key, array in parameters.items():
+        assert_gradients_close(analytic[key], numerical_gradient(loss, array), f"{name} d/d{key}")
+    assert_gradients_close(input_gradient, numerical_gradient(loss, x), f"{name} d/dx")
+    # float32 in, float32 out: a float64 result would double every later product's cost.
+    parameters32, gradients32 = _fresh_arrays(layer.parameter_shapes(), np.float32)
+    layer.bind(parameters32, gradients32)
+    layer.initialize(np.random.default_rng(7))
+    x32 = x.astype(np.float32)
+    output32 = _forward(layer, x32)
+    dx32 = layer.backward(np.ones_like(output32))
+    assert output32.dtype == np.float32 and dx32.dtype == np.float32, (
+        f"{name}: float32 input gave {output32.dtype} output and {dx32.dtype} dL/dx"
+    )
     check_config_round_trip(layer)
 
 
-def check_model_gradients(model: Sequential, rng: np.random.Generator | None = None, rows: int = 3) -> None:
-    """The whole network plus its loss (fused output gradient included) against finite differences."""
+def check_model_gradients(model: Network, rng: np.random.Generator | None = None, rows: int = 3) -> None:
+    """The whole network plus its loss (the fast forms' fused output gradient included) against finite
+    differences."""
     assert model.dtype == np.float64, "build the model with dtype=np.float64 for a gradient check"
     rng = rng or np.random.default_rng(0)
-    x = rng.uniform(0, 1, (rows, model.input_size))
+    x = rng.uniform(0, 1, (rows, *model.input_shape))
     target = np.eye(model.output_size)[rng.integers(0, model.output_size, rows)]
 
-    reseeds = [getattr(layer, "use_generator", None) for layer in model.layers]
-
     def forward() -> FloatArray:
-        for use_generator in filter(None, reseeds):  # dropout: the same mask on every pass
-            use_generator(np.random.default_rng(11))
+        for layer in model.layers:
+            if layer.random:  # dropout: the same mask on every pass
+                layer.rng = np.random.default_rng(11)
         return model.forward(x, True)
 
     def loss() -> float:
         return model.loss.value(forward(), target)
 
     output = forward()
-    model.backward(output, target, np.empty_like(output))
+    model._backward_into(output, target, np.empty_like(output))
     analytic = model.gradients.copy()
     assert_gradients_close(analytic, numerical_gradient(loss, model.parameters), f"model {model}")
 
@@ -231,9 +244,8 @@ def check_optimizer(optimizer: Optimizer) -> None:
     gradients = np.zeros_like(parameters)
     optimizer.bind(parameters, gradients)
     start = float(np.sum(parameters**2))
-    scale = getattr(optimizer, "gradient_scale", 1.0)  # what the trainer would multiply its gradients by
     for _ in range(50):
-        gradients[...] = 0.2 * parameters * scale  # the gradient of 0.1 sum(p^2)
+        gradients[...] = 0.2 * parameters  # the gradient of 0.1 sum(p^2)
         optimizer.step()
     assert float(np.sum(parameters**2)) < start, "50 steps on 0.1 sum(p^2) did not reduce it"
     saved = {key: np.copy(value) for key, value in optimizer.state().items()}
@@ -241,7 +253,7 @@ def check_optimizer(optimizer: Optimizer) -> None:
     twin_parameters, twin_gradients = parameters.copy(), np.zeros_like(parameters)
     twin.bind(twin_parameters, twin_gradients)
     twin.load_state(saved)
-    gradients[...] = twin_gradients[...] = 0.2 * parameters * scale
+    gradients[...] = twin_gradients[...] = 0.2 * parameters
     optimizer.step()
     twin.step()
     np.testing.assert_array_equal(parameters, twin_parameters, err_msg="load_state(state()) changes the next step")
@@ -277,20 +289,21 @@ def check_schedule(schedule: Schedule) -> None:
 
 def sample_instance(cls: type) -> Any:
     """An instance built from the class's ``conformance_config`` (or an empty config)."""
-    config: Config = dict(getattr(cls, "conformance_config", {}))
+    declared = (vars(base)["conformance_config"] for base in cls.__mro__ if "conformance_config" in vars(base))
+    config: Config = dict(next(declared, {}))
     return cls.from_config(config)  # type: ignore[attr-defined]
 
 
 def check_plugin(group: str, cls: type, registry: Registry | None = None) -> None:
     """Every conformance check that applies to a plugin of ``group``."""
-    assert (cls.__doc__ or "").strip(), f"{cls.__qualname__} needs a docstring: users see it in --help"
+    assert (inspect.getdoc(cls) or "").strip(), f"{cls.__qualname__} needs a docstring: users see it in --help"
     instance = sample_instance(cls)
     if textbook_twin(cls) is not None:
         check_twin(group, cls, registry=registry)
     if group == "activations":
         check_activation(instance)
     elif group == "losses":
-        check_loss(instance, registry=registry)
+        check_loss(instance)
     elif group == "layers":
         check_layer(instance)
     elif group == "optimizers":

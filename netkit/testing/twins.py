@@ -1,10 +1,11 @@
 """Fast equals textbook: proof that a fast plugin computes what its readable twin computes.
 
-Part of :mod:`netkit.testing` (import them from there). :func:`check_twin` runs the check for a plugin's
-group on a class that names a ``textbook_twin``; netkit runs it on every registered plugin that has one.
-Each check covers batch sizes :data:`BATCH_SIZES`, rows-first and transposed (column-major) arrays,
-float32 and float64, and ``out`` aliased to the incoming gradient; :func:`check_training_twin` trains whole
-networks both ways for several steps.
+Part of :mod:`netkit.testing` (import them from there). A built-in plugin's fast form is a subclass of its
+textbook class (:mod:`netkit.model.fast`); :func:`check_twin` builds both from the same config and holds the
+fast methods to the textbook ones; netkit runs it on every registered plugin that has a fast form. Each
+check covers batch sizes :data:`BATCH_SIZES`, rows-first and transposed (column-major) arrays, float32 and
+float64, and ``out`` aliased to the incoming gradient; :func:`check_training_twin` trains whole networks
+both ways for several steps.
 
 Agreement is measured as max|fast - textbook| / max(1, max|textbook|), which must stay below
 :data:`TOLERANCE` for the dtype (:data:`TRAINING_TOLERANCE` after several training steps, where rounding
@@ -13,13 +14,15 @@ differences from other summation orders grow).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from netkit.model.forms import fast_activation, fast_loss, loss_gradients, textbook_activation
-from netkit.model.network import Sequential
+from netkit.model.fast import FastActivation, FastLayer, activation_kernels, loss_gradient_kernel
+from netkit.model.layer import Layer, Shape
+from netkit.model.network import Network
 from netkit.registry import Registry, default_registry, textbook_twin
 from netkit.training.trainer import Trainer
 
@@ -27,7 +30,11 @@ BATCH_SIZES = (1, 7, 32, 128)
 DTYPES = (np.float32, np.float64)
 LAYOUTS = ("rows-first", "transposed")
 TOLERANCE: dict[np.dtype[Any], float] = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-10}
-TRAINING_TOLERANCE: dict[np.dtype[Any], float] = {np.dtype(np.float32): 1e-4, np.dtype(np.float64): 1e-9}
+FUSED_TOLERANCE: dict[np.dtype[Any], float] = {np.dtype(np.float32): 1e-4, np.dtype(np.float64): 1e-5}
+# After several steps: rounding from other summation orders grows, and a textbook network reaches dL/dz
+# through the chain rule, whose loss gradient carries cross-entropy's 1e-7 guard against log(0), where a fast
+# network takes the fused (a - y) / n.
+TRAINING_TOLERANCE: dict[np.dtype[Any], float] = {np.dtype(np.float32): 1e-4, np.dtype(np.float64): 1e-6}
 
 
 def assert_twins_agree(
@@ -61,20 +68,19 @@ def _cases() -> Iterator[tuple[str, np.dtype[Any], str, int]]:
                 yield f"{dtype} {layout} batch {rows}", dtype, layout, rows
 
 
-def check_activation_twin(fast: Any, textbook: Any, rng: np.random.Generator | None = None) -> None:
-    """forward, backward, and backward with ``out`` aliased to ``grad``, both forms on the same arrays."""
+def check_activation_twin(fast: FastActivation, textbook: Any, rng: np.random.Generator | None = None) -> None:
+    """forward_into and backward_into (also with ``out`` aliased to ``grad``) against the textbook methods."""
     rng = rng or np.random.default_rng(0)
-    fast_forward, fast_backward = fast_activation(fast)
-    book_forward, book_backward = textbook_activation(textbook)
+    fast_forward, fast_backward = activation_kernels(fast)
     name = type(fast).__name__
     for case, dtype, layout, rows in _cases():
         z = laid_out((rng.standard_normal((rows, 6)) * 3).astype(dtype), layout)
         grad = laid_out(rng.standard_normal((rows, 6)).astype(dtype), layout)
-        expected_a = book_forward(z.copy())
+        expected_a = textbook.forward(z.copy())
         a = fast_forward(z, np.empty_like(z)).copy()
-        assert a.dtype == dtype, f"{name}.forward ({case}) gave {a.dtype}"
+        assert a.dtype == dtype, f"{name}.forward_into ({case}) gave {a.dtype}"
         assert_twins_agree(a, expected_a, f"{name}.forward ({case})")
-        expected_dz = book_backward(z.copy(), expected_a, grad.copy())
+        expected_dz = textbook.backward(z.copy(), expected_a, grad.copy())
         assert_twins_agree(fast_backward(z, a, grad.copy(), np.empty_like(z)), expected_dz, f"{name}.backward ({case})")
         aliased = grad.copy()
         fast_backward(z, a, aliased, aliased)
@@ -82,11 +88,14 @@ def check_activation_twin(fast: Any, textbook: Any, rng: np.random.Generator | N
 
 
 def check_loss_twin(fast: Any, textbook: Any, rng: np.random.Generator | None = None) -> None:
-    """value, gradient and fused gradient (with and without a scale), both forms on the same arrays."""
+    """value and gradient against the textbook methods; the fused gradient against the chain rule through
+    the fused activation's textbook backward."""
     rng = rng or np.random.default_rng(0)
-    fast_gradient, fast_fused = fast_loss(fast)
-    book_gradient, book_fused = loss_gradients(textbook)
+    fast_gradient = loss_gradient_kernel(fast)
     name = type(fast).__name__
+    fused_activation = None
+    if fast.fused_activation is not None:
+        fused_activation = default_registry().create("activations", fast.fused_activation)
     for case, dtype, layout, rows in _cases():
         logits = rng.standard_normal((rows, 5))
         output = laid_out((np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)).astype(dtype), layout)
@@ -94,14 +103,17 @@ def check_loss_twin(fast: Any, textbook: Any, rng: np.random.Generator | None = 
         assert_twins_agree(
             fast.value(output, target), textbook.value(output, target), f"{name}.value ({case})", dtype=dtype
         )
-        for fast_method, book_method, what in (
-            (fast_gradient, book_gradient, "gradient"),
-            (fast_fused, book_fused, "fused"),
-        ):
-            expected = book_method(output.copy(), target.copy())
-            for scale in (1.0, 0.3):
-                got = fast_method(output, target, np.empty_like(output), scale)
-                assert_twins_agree(got, scale * expected, f"{name}.{what} x {scale} ({case})")
+        expected = textbook.gradient(output.copy(), target.copy())
+        assert_twins_agree(fast_gradient(output, target, np.empty_like(output)), expected, f"{name}.gradient ({case})")
+        if fused_activation is not None:
+            # Where the fused gradient applies, the output came from that activation: z behind it is the log.
+            z = np.log(output) if fast.fused_activation == "softmax" else output.copy()
+            chained = fused_activation.backward(z, output.copy(), expected)
+            fused = fast.fused_gradient_into(output, target, np.empty_like(output))
+            # The textbook gradient carries the loss's guard against log(0) (cross-entropy's 1e-7), which the
+            # fused form need not: they agree to that guard's size, not to rounding.
+            what = f"{name}.fused gradient after {fast.fused_activation} ({case})"
+            assert_twins_agree(fused, chained, what, FUSED_TOLERANCE)
 
 
 def check_optimizer_twin(fast: Any, textbook: Any, rng: np.random.Generator | None = None, steps: int = 5) -> None:
@@ -110,7 +122,6 @@ def check_optimizer_twin(fast: Any, textbook: Any, rng: np.random.Generator | No
     name = type(fast).__name__
     for n in (1, 7, 1000):
         assert fast.samples_per_step(n) == textbook.samples_per_step(n), f"{name}.samples_per_step({n}) differs"
-    scale = getattr(fast, "gradient_scale", 1.0)  # what the trainer folds into the gradients it gives ``fast``
     for dtype in map(np.dtype, DTYPES):
         start = rng.standard_normal(40).astype(dtype)
         fast_p, book_p = start.copy(), start.copy()
@@ -119,7 +130,7 @@ def check_optimizer_twin(fast: Any, textbook: Any, rng: np.random.Generator | No
         textbook.bind(book_p, book_g)
         for step in range(steps):
             book_g[...] = rng.standard_normal(40)
-            fast_g[...] = book_g * scale
+            fast_g[...] = book_g
             fast.step()
             textbook.step()
             assert_twins_agree(fast_p, book_p, f"{name} parameters after step {step + 1} ({dtype})")
@@ -130,7 +141,7 @@ def check_optimizer_twin(fast: Any, textbook: Any, rng: np.random.Generator | No
         textbook.load_state(fast_state)  # a file saved by one form resumes in the other
         book_p[...] = fast_p
         book_g *= 0.5
-        fast_g[...] = book_g * scale
+        fast_g[...] = book_g
         fast.step()
         textbook.step()
         assert_twins_agree(fast_p, book_p, f"{name} step after load_state(fast.state()) ({dtype})")
@@ -139,49 +150,67 @@ def check_optimizer_twin(fast: Any, textbook: Any, rng: np.random.Generator | No
 Arrays = dict[str, np.ndarray[Any, Any]]
 
 
-def _bind(layer: Any, input_size: int, dtype: np.dtype[Any], transposed: bool) -> tuple[Arrays, Arrays]:
-    """Build ``layer`` and bind it to fresh arrays, 2-D parameters stored transposed if asked (as Sequential may)."""
-    layer.build(input_size)
+def _bind(layer: Layer, input_shape: Shape, dtype: np.dtype[Any], transposed: frozenset[str]) -> tuple[Arrays, Arrays]:
+    """Build ``layer`` and bind it to fresh arrays, the ``transposed`` 2-D ones stored column-major (as a
+    network may store a fast layer's)."""
+    layer.build(input_shape)
     parameters: Arrays = {}
     gradients: Arrays = {}
     for name, shape in layer.parameter_shapes().items():
         for store in (parameters, gradients):
-            flat = np.zeros(int(np.prod(shape)), dtype=dtype)
-            store[name] = flat.reshape(shape[::-1]).T if transposed and len(shape) == 2 else flat.reshape(shape)
-    layer.needs_input_gradient = True
+            flat = np.zeros(math.prod(shape), dtype=dtype)
+            store[name] = flat.reshape(shape[::-1]).T if name in transposed else flat.reshape(shape)
     layer.bind(parameters, gradients)
     return parameters, gradients
 
 
-def check_layer_twin(fast: Any, textbook: Any, rng: np.random.Generator | None = None, input_size: int = 5) -> None:
-    """Same initial weights; forward (training and not), parameter and input gradients, in every case."""
+def check_layer_twin(
+    fast: FastLayer, textbook: Layer, rng: np.random.Generator | None = None, input_shape: Shape | None = None
+) -> None:
+    """Same initial parameters; forward (training and not), parameter and input gradients, in every case."""
     rng = rng or np.random.default_rng(0)
+    input_shape = input_shape or textbook.example_input_shape
     name = fast.describe()
+    fast.build(input_shape)
+    layouts = [frozenset(), fast.transposed_parameters()]
+    two_dimensional = [key for key, shape in fast.parameter_shapes().items() if len(shape) == 2]
+    layouts.append(frozenset(two_dimensional))  # the layout it would get if it asked for all of them
     for case, dtype, layout, rows in _cases():
-        for weights_transposed in (False, True):
-            where = f"{case}{', weights stored transposed' if weights_transposed else ''}"
-            fast_parameters, fast_gradients = _bind(fast, input_size, dtype, weights_transposed)
-            book_parameters, book_gradients = _bind(textbook, input_size, dtype, False)
+        if layout != "rows-first" and len(input_shape) != 1:
+            continue  # only flat features arrive column-major
+        for transposed in dict.fromkeys(layouts):
+            where = f"{case}{', weights stored transposed' if transposed else ''}"
+            fast_parameters, fast_gradients = _bind(fast, input_shape, dtype, transposed)
+            book_parameters, book_gradients = _bind(textbook, input_shape, dtype, frozenset())
             fast.initialize(np.random.default_rng(5))
             textbook.initialize(np.random.default_rng(5))
             for key, value in fast_parameters.items():
                 assert_twins_agree(value, book_parameters[key], f"{name} initial {key} ({where})")
-            x = laid_out(rng.uniform(-1, 1, (rows, input_size)).astype(dtype), layout)
-            assert_twins_agree(fast.forward(x, False), textbook.forward(x.copy(), False), f"{name} inference ({where})")
-            for pre_activation in (False, True):
-                out = fast.forward(x, True)
-                assert_twins_agree(out, textbook.forward(x.copy(), True), f"{name} forward ({where})")
-                grad = laid_out(rng.standard_normal(out.shape).astype(dtype), layout)
-                book_dx = textbook.backward(grad.copy(), pre_activation)
-                fast_dx = fast.backward(grad.copy(), pre_activation)
-                what = f"{name} backward{' from dL/dz' if pre_activation else ''} ({where})"
-                assert_twins_agree(fast_dx, book_dx, f"{what} dL/dx")
-                for grad_name in fast_gradients:
-                    assert_twins_agree(fast_gradients[grad_name], book_gradients[grad_name], f"{what} dL/d{grad_name}")
+            x = rng.uniform(-1, 1, (rows, *input_shape)).astype(dtype)
+            x = laid_out(x, layout) if x.ndim == 2 else x
+            assert_twins_agree(
+                fast.fast_forward(x, False), textbook.forward(x.copy(), False), f"{name} inference ({where})"
+            )
+            for generator in (fast, textbook):
+                if generator.random:
+                    generator.rng = np.random.default_rng(11)
+            out = fast.fast_forward(x, True)
+            expected = textbook.forward(x.copy(), True)
+            assert out.dtype == dtype, f"{name} forward ({where}) gave {out.dtype}"
+            assert_twins_agree(out, expected, f"{name} forward ({where})")
+            grad = rng.standard_normal(out.shape).astype(dtype)
+            grad = laid_out(grad, layout) if grad.ndim == 2 else grad
+            book_dx = textbook.backward(grad.copy())
+            fast_dx = fast.fast_backward(grad.copy(), False, True)
+            assert_twins_agree(fast_dx, book_dx, f"{name} backward ({where}) dL/dx")
+            for grad_name in fast_gradients:
+                assert_twins_agree(
+                    fast_gradients[grad_name], book_gradients[grad_name], f"{name} backward ({where}) dL/d{grad_name}"
+                )
 
 
 def check_training_twin(
-    input_size: int,
+    input_shape: int | Shape,
     layers: Sequence[str | dict[str, Any]],
     loss: str,
     optimizer: str,
@@ -200,12 +229,12 @@ def check_training_twin(
     batch_size = registry.create("optimizers", optimizer).samples_per_step(10**6)
     # ``steps`` batches in one epoch, or (full-batch) one step in each of ``steps`` epochs on 16 rows.
     rows, epochs = (16, steps) if batch_size >= 10**6 else (batch_size * steps, 1)
-    probe = Sequential(input_size, layers, loss, registry=registry)
-    images = rng.uniform(0, 1, (rows, input_size))
+    probe = Network(input_shape, layers, loss, registry=registry)
+    images = rng.uniform(0, 1, (rows, *probe.input_shape))
     labels = rng.integers(0, probe.output_size, rows)
     trained = []
     for build_with in (registry, registry.textbook_form()):
-        model = Sequential(input_size, layers, loss, np.random.default_rng(1), build_with, dtype)
+        model = Network(input_shape, layers, loss, np.random.default_rng(1), build_with, dtype)
         trainer = Trainer(model, build_with.create("optimizers", optimizer), np.random.default_rng(2))
         trainer.fit(images, labels, epochs)
         trained.append(trainer)
@@ -233,10 +262,13 @@ CHECKS: dict[str, Callable[..., None]] = {
 
 
 def check_twin(group: str, cls: type, config: dict[str, Any] | None = None, registry: Registry | None = None) -> None:
-    """The fast-equals-textbook check for ``cls`` (a class with a ``textbook_twin``), built from ``config``."""
+    """The fast-equals-textbook check for ``cls`` (a fast form), built from ``config`` (default: the class's
+    ``conformance_config``)."""
     twin = textbook_twin(cls)
-    assert twin is not None, f"{cls.__qualname__} names no textbook_twin"
-    config = dict(getattr(cls, "conformance_config", {}) if config is None else config)
+    assert twin is not None, f"{cls.__qualname__} is not a fast form of a textbook class"
+    if config is None:
+        declared = (vars(base)["conformance_config"] for base in cls.__mro__ if "conformance_config" in vars(base))
+        config = dict(next(declared, {}))
     registry = registry or default_registry()
     with registry.active():
         fast = cls.from_config(config)  # type: ignore[attr-defined]

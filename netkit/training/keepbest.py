@@ -16,7 +16,7 @@ import numpy as np
 
 from netkit.errors import ConfigError
 from netkit.io.modelfile import ModelFile
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.training.trainer import Callback, EpochRecord, Trainer
 from netkit.types import FloatArray
 
@@ -68,7 +68,7 @@ class KeepBest(Callback):
             trainer.stop_requested = True
             self.stopped_at = record.epoch
 
-    def restore(self, model: Sequential) -> None:
+    def restore(self, model: Network) -> None:
         """Put the best epoch's parameters back into ``model`` (nothing to do without a validation loss)."""
         if self.best_parameters is not None:
             np.copyto(model.parameters, self.best_parameters)
@@ -81,7 +81,7 @@ def snapshot(trainer: Trainer, training: dict[str, Any], keeper: KeepBest | None
     held = trainer.epochs_done
     if keeper is not None and keeper.best_parameters is not None and keeper.best_epoch != trainer.epochs_done:
         model = trainer.model
-        best = Sequential.from_config(model.get_config(), registry=model.registry)
+        best = Network.from_config(model.get_config(), registry=model.registry)
         np.copyto(best.parameters, keeper.best_parameters)
         model_file.model = best
         model_file.resume_parameters = model.parameters.copy()
@@ -98,7 +98,7 @@ def set_keeping(
     min_delta: float,
     validation: Any,
 ) -> None:
-    """Record in a run's ``training`` options what its file keeps (``Sequential.fit``'s ``keep`` and
+    """Record in a run's ``training`` options what its file keeps (``Network.fit``'s ``keep`` and
     ``patience``, as ``netkit train --keep/--patience`` records them); a continued run refuses others."""
     recorded = training.get("keep") or "last"
     chosen = keep or ("best" if patience is not None else recorded if epochs_done else "last")

@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 
 # Activations that are known not to give a probability distribution over the classes.
 NOT_PROBABILITIES = frozenset({"sigmoid", "relu", "leaky-relu", "tanh", "identity"})
@@ -48,9 +48,9 @@ def _name(registry: Any, group: str, plugin: Any) -> str | None:
         return None
 
 
-def setup_problems(model: Sequential) -> list[Problem]:
+def setup_problems(model: Network) -> list[Problem]:
     """What is wrong with the model's make-up, before any training."""
-    activations = [getattr(layer, "activation", None) for layer in model.layers]
+    activations = [layer.activation for layer in model.layers]
     names = [_name(model.registry, "activations", activation) for activation in activations if activation is not None]
     if not names:
         return []

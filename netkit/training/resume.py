@@ -71,8 +71,9 @@ def contradictions(request: RunRequest, model_file: ModelFile, trainer: Trainer)
             found.append(f"{flag} {_show(given)} (the file has {_show(stored)})")
 
     weighted = [layer for layer in model.layers if layer.parameter_shapes()]  # not dropout
-    differ("layers", list(request.layers), [getattr(layer, "units", None) for layer in weighted[:-1]])
-    activations = [getattr(layer, "activation", None) for layer in weighted]
+    widths = [size for layer, size in zip(model.layers, model.sizes[1:], strict=True) if layer.parameter_shapes()]
+    differ("layers", list(request.layers), widths[:-1])
+    activations = [layer.activation for layer in weighted]
     if len(activations) > 1 and activations[0] is not None:
         stored = registry.spec_of("activations", activations[0])
         differ("activation", canonical_spec("activations", request.activation), stored)

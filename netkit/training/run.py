@@ -26,7 +26,7 @@ from netkit.errors import ConfigError, ModelFileError
 from netkit.io import model_format, save_model
 from netkit.io.atomic import check_writable, interrupts_deferred
 from netkit.io.storage import save_problem
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.protocols import Optimizer
 from netkit.registry import Registry, default_registry, parse_spec
 from netkit.training.keepbest import KeepBest, snapshot
@@ -215,7 +215,7 @@ def new_run(request: RunRequest, dataset: Dataset) -> Run:
         }
     )
     loss = canonical_spec("losses", request.loss)
-    model = Sequential(dataset.n_features, layers, loss, seeded(request.seed, WEIGHTS_STREAM))
+    model = Network(dataset.n_features, layers, loss, seeded(request.seed, WEIGHTS_STREAM))
     optimizer = build_optimizer(optimizer_spec(request))
     trainer = Trainer(model, optimizer, seeded(request.seed, SHUFFLE_STREAM))
     training = {

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.training.trainer import History, Trainer
 
 
@@ -21,7 +21,7 @@ def textbook_trainer(trainer: Trainer) -> Trainer:
     """``trainer`` rebuilt from textbook twins (plugins without a twin are kept as they are)."""
     model = trainer.model
     registry = model.registry.textbook_form()
-    twin_model = Sequential.from_config(model.get_config(), registry=registry)
+    twin_model = Network.from_config(model.get_config(), registry=registry)
     # Twins keep every parameter in the plain row-major order a file uses, which a fast layer may not.
     twin_model.parameters[...] = twin_model.from_file_order(model.to_file_order(model.parameters))
     optimizer = registry.create("optimizers", model.registry.spec_of("optimizers", trainer.optimizer))

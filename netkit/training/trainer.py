@@ -7,39 +7,27 @@ continues the run exactly as if it had never stopped.
 
 from __future__ import annotations
 
-import functools
 import math
 import time
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import nullcontext
 from typing import Any
 
 import attrs
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
+from netkit.backend import blas_threads, single_threaded
 from netkit.data.dataset import check_labels
 from netkit.errors import ConfigError, TrainingDiverged
 from netkit.model.evaluation import evaluate
-from netkit.model.network import Sequential
+from netkit.model.network import Network
 from netkit.protocols import Optimizer, Schedule
 from netkit.training.batching import Augment, BatchBuffers, BatchSource
 from netkit.training.pitfalls import LearningWarning, history_problems, setup_problems
 from netkit.training.regularisation import regularised, weight_pairs
 from netkit.types import FloatArray, LabelArray
-
-# Steps smaller than this (rows per step x parameters, about a sixth of the FLOPs) run on one BLAS thread:
-# their matrix products are too small to split, and two threads only add hand-offs (the measurements that
-# place the line: bench/README.md, "Hot-path choices").
-SINGLE_THREAD_BELOW = 20_000_000
-
-
-@functools.cache
-def _blas_controller() -> ThreadpoolController:
-    """threadpoolctl's view of the loaded BLAS libraries, found once: each lookup costs a fraction of a millisecond."""
-    return ThreadpoolController()
 
 
 @attrs.frozen
@@ -97,7 +85,7 @@ class Trainer:
     draw random numbers while training (dropout) get a generator seeded from ``rng`` at every epoch.
     """
 
-    model: Sequential
+    model: Network
     optimizer: Optimizer
     rng: np.random.Generator = attrs.field(factory=lambda: np.random.default_rng(0))
     history: History = attrs.field(factory=History)
@@ -117,7 +105,7 @@ class Trainer:
 
     @property
     def _random_layers(self) -> list[Any]:
-        return [layer for layer in self.model.layers if callable(getattr(layer, "use_generator", None))]
+        return [layer for layer in self.model.layers if layer.random]
 
     def fit(
         self,
@@ -140,22 +128,19 @@ class Trainer:
         self._batch_buffers = batches.buffers
         for callback in callbacks:
             callback.on_train_begin(self, epochs, batches.steps_per_epoch)
-        single_thread = batch_size * self.model.parameter_count < SINGLE_THREAD_BELOW
-        threads: AbstractContextManager[Any] = (
-            _blas_controller().limit(limits=1, user_api="blas") if single_thread else nullcontext()
-        )
+        work = batch_size * self.model.parameter_count
+        single_thread = single_threaded(work)
         # While a step runs on one core, a helper thread gathers the next batches on the other. When BLAS
         # keeps both cores busy, the helper would only compete with it (bench/README.md).
         helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="netkit-batches") if single_thread else None
         self.stop_requested = False
         for problem in setup_problems(self.model):
             warnings.warn(problem.message, LearningWarning, stacklevel=2)
-        with threads, helper or nullcontext():
+        with blas_threads(work), helper or nullcontext():
             for _ in range(epochs):
                 self._run_epoch(batches, helper, validation, callbacks)
                 if self.stop_requested:
                     break
-        self.model._unfold_gradients()
         for callback in callbacks:
             callback.on_train_end(self)
         return self.history
@@ -173,20 +158,15 @@ class Trainer:
             self.optimizer.learning_rate = self.schedule.rate(base_rate, epoch - 1)
         rate = self.optimizer.learning_rate
         for layer in self._random_layers:
-            layer.use_generator(np.random.default_rng(self.rng.integers(2**63)))
+            layer.rng = np.random.default_rng(self.rng.integers(2**63))
         for callback in callbacks:
             callback.on_epoch_begin(self, epoch)
         # Bound methods and lists looked up once: the loop below runs ~2,000 times an epoch.
-        forward, backward = self.model.forward, self.model._scaled_backward
+        forward, backward = self.model.forward, self.model._backward_into
         loss_value, step = self.model.loss.value, self.optimizer.step
-        # An optimiser may ask for its learning rate folded into the gradients (see Sequential._scaled_backward);
-        # whoever looks at the gradients between steps (a callback) sees them unfolded again.
-        gradient_scale = getattr(self.optimizer, "gradient_scale", 1.0)
-        unfold = self.model._unfold_gradients if callbacks and gradient_scale != 1.0 else None
-        weight_decay = float(getattr(self.optimizer, "weight_decay", 0.0) or 0.0)
-        max_norm = getattr(self.optimizer, "max_norm", None)
+        weight_decay, max_norm = self.optimizer.weight_decay, self.optimizer.max_norm
         if weight_decay or max_norm is not None:  # only then: the plain step stays one bound method
-            step = regularised(step, weight_pairs(self.model.layers), weight_decay, max_norm, gradient_scale)
+            step = regularised(step, weight_pairs(self.model.layers), weight_decay, max_norm)
         losses = self.history.iteration_loss
         record_loss, isfinite = losses.append, math.isfinite
         first_iteration = len(losses)
@@ -198,16 +178,13 @@ class Trainer:
                 raise TrainingDiverged(
                     f"the loss became {loss} at epoch {epoch}, iteration {len(losses) + 1}; try a smaller learning rate"
                 )
-            backward(output, target_batch, gradient, gradient_scale)
+            backward(output, target_batch, gradient)
             step()
             record_loss(loss)
-            if unfold is not None:
-                unfold()
             for callback in callbacks:
                 callback.on_batch_end(self, len(losses), loss)
         train_seconds = time.perf_counter() - started
         self.optimizer.learning_rate = base_rate  # what the optimiser's config (and a saved file) keeps
-        self.model._unfold_gradients()
         epoch_losses = losses[first_iteration:]
         val_loss = val_accuracy = None
         if validation is not None and len(validation[1]):

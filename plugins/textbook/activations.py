@@ -1,7 +1,8 @@
 """Textbook activations: ``forward(z) -> a`` and ``backward(z, a, grad) -> dL/dz``, the derivative beside it.
 
 ``grad`` is dL/da coming down from the layer above; ``backward`` returns dL/dz = dL/da * da/dz (the chain
-rule). The fast twins are in :mod:`netkit.plugins.activations`.
+rule). Each class is the plugin: its options, checks and docs live here once, and the fast forms in
+:mod:`netkit.plugins.activations` derive from it and only add speed.
 """
 
 from __future__ import annotations
@@ -52,12 +53,17 @@ class ReLU(WithoutOptions):
         return grad * (z > 0)
 
 
-@attrs.define
+def _valid_slope(instance: Any, attribute: Any, value: float) -> None:
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"slope must be in [0, 1). Received: slope={value!r}")
+
+
+@attrs.define(slots=False)
 class LeakyReLU:
-    """a = z where z > 0, else slope * z; da/dz = 1 or slope."""
+    """a = z where z > 0, else slope * z; da/dz = 1 or slope. Option: ``slope`` (0.01)."""
 
     init: ClassVar[str] = "he"
-    slope: float = 0.01
+    slope: float = attrs.field(default=0.01, converter=float, validator=_valid_slope)
 
     def get_config(self) -> Config:
         return {"slope": self.slope}

@@ -1,24 +1,53 @@
-"""The textbook dense layer: z = x W + b, a = f(z), and the backward pass beside it.
+"""The dense layer in textbook form: z = x W + b, a = f(z), and the backward pass beside it.
 
-Backward, given grad = dL/da from the layer above (the chain rule, row by row of the batch):
-dz = f'(z) * grad, dW = x^T dz, db = dz summed over the rows, dx = dz W^T (what the layer below gets).
-The fast twin is :class:`netkit.plugins.layers.Dense`.
+Backward, given dy = dL/da from the layer above (the chain rule, row by row of the batch):
+dz = f'(z) * dy, dW = x^T dz, db = dz summed over the rows, dx = dz W^T (what the layer below gets).
+Its options, their checks and its docs live here once; the fast form (:class:`netkit.plugins.layers.Dense`)
+derives from this class and only adds speed.
 """
 
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import attrs
 import numpy as np
 
-from netkit.model.forms import textbook_activation
+from netkit.errors import ConfigError
+from netkit.model.layer import Layer, Shape
 from netkit.protocols import Activation
 from netkit.registry import active_registry
 from netkit.types import Config, FloatArray
 
-_EMPTY = np.empty((0, 0), dtype=np.float32)
+INITIALISERS = ("xavier", "he")
+
+
+def _positive_units(instance: Any, attribute: Any, value: int) -> None:
+    if value < 1:
+        raise ConfigError(f"a dense layer needs at least 1 unit. Received: units={value!r}")
+
+
+def _to_units(value: Any) -> int:
+    try:
+        if isinstance(value, bool) or not float(value).is_integer():
+            raise ValueError
+        return int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"units must be a whole number. Received: units={value!r}") from None
+
+
+def _known_init(instance: Any, attribute: Any, value: str | None) -> None:
+    if value is not None and value not in INITIALISERS:
+        raise ConfigError(f"init must be one of {', '.join(INITIALISERS)}. Received: init={value!r}")
+
+
+def _activation(spec: Any) -> Activation:
+    """An activation plugin from a spec (``"relu"``, ``{"type": "leaky-relu", "slope": 0.1}``) or an instance."""
+    if isinstance(spec, str | dict):
+        activation: Activation = active_registry().create("activations", spec)
+        return activation
+    return spec
 
 
 def initialize_dense(weight: FloatArray, bias: FloatArray, scheme: str, rng: np.random.Generator) -> None:
@@ -32,19 +61,22 @@ def initialize_dense(weight: FloatArray, bias: FloatArray, scheme: str, rng: np.
     bias[...] = 0.0
 
 
-@attrs.define(slots=False)  # so that forward can keep x, z and a for backward as plain attributes
-class Dense:
-    """A fully connected layer: every input feeds every unit. Options: ``units``, ``activation``, ``init``."""
+@attrs.define(slots=False, on_setattr=attrs.setters.NO_OP)  # forward keeps x, z and a for backward
+class Dense(Layer):
+    """A fully connected layer: every input feeds every unit. Options: ``units``, ``activation`` (sigmoid),
+    ``init``.
 
-    units: int
-    activation: Activation
-    init: str | None = None
+    ``init`` defaults to what the activation prefers: Xavier/Glorot uniform for sigmoid, tanh and softmax,
+    He normal for the ReLU family. The bias starts at zero.
+    """
+
+    weights: ClassVar[tuple[str, ...]] = ("weight",)
+    flat_input: ClassVar[bool] = True
     conformance_config: ClassVar[Config] = {"units": 3, "activation": "tanh"}
-    needs_input_gradient: bool = True
-    weight: FloatArray = attrs.field(default=_EMPTY, init=False, repr=False)
-    bias: FloatArray = attrs.field(default=_EMPTY, init=False, repr=False)
-    weight_gradient: FloatArray = attrs.field(default=_EMPTY, init=False, repr=False)
-    bias_gradient: FloatArray = attrs.field(default=_EMPTY, init=False, repr=False)
+
+    units: int = attrs.field(converter=_to_units, validator=_positive_units)
+    activation: Activation = attrs.field(factory=lambda: _activation("sigmoid"), converter=_activation)
+    init: str | None = attrs.field(default=None, validator=_known_init)
 
     def get_config(self) -> Config:
         config: Config = {"units": self.units, "activation": active_registry().spec_of("activations", self.activation)}
@@ -53,38 +85,36 @@ class Dense:
         return config
 
     @classmethod
-    def from_config(cls, config: Config) -> Dense:
-        config = dict(config)
-        activation = active_registry().create("activations", config.pop("activation", "sigmoid"))
-        return cls(activation=activation, **config)
+    def from_config(cls, config: Config) -> Any:
+        if "units" not in config:
+            raise ConfigError(f"a dense layer needs 'units'. Received: {dict(config)!r}")
+        return cls(**config)
 
     def describe(self) -> str:
         return f"dense {self.units} ({active_registry().name_of('activations', self.activation)})"
 
-    def build(self, input_size: int) -> int:
-        self.inputs = input_size
-        self.f, self.f_backward = textbook_activation(self.activation)  # f(z), and dL/dz from (z, a, dL/da)
-        return self.units
+    def build(self, input_shape: Shape) -> Shape:
+        if len(input_shape) != 1:
+            raise ConfigError(f"a dense layer takes one axis of features, not {input_shape}: put a flatten first")
+        self.inputs = input_shape[0]
+        return (self.units,)
 
-    def parameter_shapes(self) -> dict[str, tuple[int, ...]]:
+    def parameter_shapes(self) -> dict[str, Shape]:
         return {"weight": (self.inputs, self.units), "bias": (self.units,)}
 
-    def bind(self, parameters: dict[str, FloatArray], gradients: dict[str, FloatArray]) -> None:
-        self.weight, self.bias = parameters["weight"], parameters["bias"]
-        self.weight_gradient, self.bias_gradient = gradients["weight"], gradients["bias"]
-
     def initialize(self, rng: np.random.Generator) -> None:
-        initialize_dense(self.weight, self.bias, self.init or type(self.activation).init, rng)
+        scheme = self.init or type(self.activation).init
+        initialize_dense(self.parameters["weight"], self.parameters["bias"], scheme, rng)
 
-    def forward(self, x: FloatArray, training: bool) -> FloatArray:
+    def forward(self, x: FloatArray, training: bool = False) -> FloatArray:
         self.x = x
-        self.z = x @ self.weight + self.bias
-        self.a = self.f(self.z)
+        self.z = x @ self.parameters["weight"] + self.parameters["bias"]
+        self.a = self.activation.forward(self.z)
         return self.a
 
-    def backward(self, grad: FloatArray, pre_activation: bool = False) -> FloatArray | None:
-        dz = grad if pre_activation else self.f_backward(self.z, self.a, grad)
+    def backward(self, dy: FloatArray) -> FloatArray:
+        dz = self.activation.backward(self.z, self.a, dy)
         # The model owns the gradient arrays (views into one flat vector): fill them, do not rebind them.
-        self.weight_gradient[...] = self.x.T @ dz
-        self.bias_gradient[...] = dz.sum(axis=0)
-        return dz @ self.weight.T if self.needs_input_gradient else None
+        self.gradients["weight"][...] = self.x.T @ dz
+        self.gradients["bias"][...] = dz.sum(axis=0)
+        return dz @ self.parameters["weight"].T

@@ -1,13 +1,12 @@
 """Textbook losses, as in Nielsen's network2: ``value`` is his ``fn`` and ``gradient`` his ``delta``.
 
-Each is averaged over the batch of n rows. ``fused_gradient`` is dL/dz of the output layer when its
-activation is ``fused_activation``: there the activation's Jacobian cancels and leaves a - y. The fast
-twins are in :mod:`netkit.plugins.losses`.
+Each is averaged over the batch of n rows. Each class is the plugin: its docs live here once, and the fast
+forms in :mod:`netkit.plugins.losses` derive from it and only add speed (and, after the output activation
+named by their ``fused_activation``, dL/dz directly: there the activation's Jacobian cancels and leaves
+(a - y) / n, which the chain rule through the activation reaches too, more slowly).
 """
 
 from __future__ import annotations
-
-from typing import ClassVar
 
 import numpy as np
 
@@ -21,31 +20,18 @@ EPSILON = 1e-7
 class MeanSquaredError(WithoutOptions):
     """L = mean over rows of 1/2 ||a - y||^2; dL/da = (a - y) / n."""
 
-    fused_activation: ClassVar[str | None] = "identity"
-
     def value(self, output: FloatArray, target: FloatArray) -> float:
         return float(0.5 * np.sum((output - target) ** 2) / len(output))
 
     def gradient(self, output: FloatArray, target: FloatArray) -> FloatArray:
         return (output - target) / len(output)
 
-    def fused_gradient(self, output: FloatArray, target: FloatArray) -> FloatArray:
-        return (output - target) / len(output)  # a linear output: dL/dz = dL/da
-
 
 class CrossEntropy(WithoutOptions):
-    """L = -mean over rows of sum_k y_k log(a_k + 1e-7); dL/da = -y / ((a + 1e-7) n).
-
-    After a softmax, dL/dz = (a - y) / n.
-    """
-
-    fused_activation: ClassVar[str | None] = "softmax"
+    """L = -mean over rows of sum_k y_k log(a_k + 1e-7); dL/da = -y / ((a + 1e-7) n)."""
 
     def value(self, output: FloatArray, target: FloatArray) -> float:
         return float(-np.sum(target * np.log(output + EPSILON)) / len(output))
 
     def gradient(self, output: FloatArray, target: FloatArray) -> FloatArray:
         return -target / (output + EPSILON) / len(output)
-
-    def fused_gradient(self, output: FloatArray, target: FloatArray) -> FloatArray:
-        return (output - target) / len(output)

@@ -1,7 +1,8 @@
 """Textbook optimisers: each ``step`` is its update formula on the model's parameters p and gradients g.
 
 ``bind`` hands over the model's flat parameter and gradient vectors (g holds dL/dp after each backward
-pass); ``step`` changes p in place. The fast twins are in :mod:`netkit.plugins.optimizers`.
+pass); ``step`` changes p in place. Each class is the plugin: its options, checks and docs live here once,
+and the fast forms in :mod:`netkit.plugins.optimizers` derive from it and only override ``step``.
 """
 
 from __future__ import annotations
@@ -17,14 +18,51 @@ from netkit.types import Config, FloatArray
 _EMPTY = np.empty(0, dtype=np.float32)
 
 
-@attrs.define
+def _positive_finite(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{attribute.name} must be a positive number. Received: {attribute.name}={value!r}")
+
+
+def _positive_int(instance: Any, attribute: attrs.Attribute[int], value: int) -> None:
+    if value < 1:
+        raise ValueError(f"{attribute.name} must be at least 1. Received: {attribute.name}={value!r}")
+
+
+def _unit_interval(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{attribute.name} must be in [0, 1). Received: {attribute.name}={value!r}")
+
+
+def _not_negative(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{attribute.name} must be 0 or more. Received: {attribute.name}={value!r}")
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _positive_or_none(instance: Any, attribute: attrs.Attribute[float | None], value: float | None) -> None:
+    if value is not None:
+        _positive_finite(instance, attribute, value)  # type: ignore[arg-type]
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, bool) or not float(value).is_integer():
+        raise ValueError(f"expected a whole number. Received: {value!r}")
+    return int(value)
+
+
+@attrs.define(slots=False, on_setattr=attrs.setters.NO_OP)  # validated when built; fast forms add scratch
 class GradientDescent:
     """p <- p - lr g. Subclasses say how many samples a step sees."""
 
-    learning_rate: float = 0.1
+    learning_rate: float = attrs.field(default=0.1, converter=float, validator=_positive_finite)
     # L2 weight decay and max-norm: the trainer applies them around ``step`` (see netkit.training.regularisation).
-    weight_decay: float = attrs.field(default=0.0, kw_only=True)
-    max_norm: float | None = attrs.field(default=None, kw_only=True)
+    weight_decay: float = attrs.field(default=0.0, kw_only=True, converter=float, validator=_not_negative)
+    max_norm: float | None = attrs.field(
+        default=None, kw_only=True, converter=_optional_float, validator=_positive_or_none
+    )
     parameters: FloatArray = attrs.field(default=_EMPTY, init=False, repr=False)
     gradients: FloatArray = attrs.field(default=_EMPTY, init=False, repr=False)
 
@@ -37,6 +75,9 @@ class GradientDescent:
 
     @classmethod
     def from_config(cls, config: Config) -> Any:
+        config = dict(config)
+        if "lr" in config:  # the short name users type on the command line
+            config["learning_rate"] = config.pop("lr")
         return cls(**config)
 
     def samples_per_step(self, n_samples: int) -> int:
@@ -55,32 +96,32 @@ class GradientDescent:
         return None
 
 
-@attrs.define
+@attrs.define(slots=False, on_setattr=attrs.setters.NO_OP)  # validated when built; fast forms add scratch
 class FullBatch(GradientDescent):
     """Gradient descent on the whole training set: one step per epoch."""
 
-    learning_rate: float = 1.0
+    learning_rate: float = attrs.field(default=1.0, converter=float, validator=_positive_finite)
 
     def samples_per_step(self, n_samples: int) -> int:
         return n_samples
 
 
-@attrs.define
+@attrs.define(slots=False, on_setattr=attrs.setters.NO_OP)  # validated when built; fast forms add scratch
 class Stochastic(GradientDescent):
     """Gradient descent on one sample per step."""
 
-    learning_rate: float = 0.01
+    learning_rate: float = attrs.field(default=0.01, converter=float, validator=_positive_finite)
 
     def samples_per_step(self, n_samples: int) -> int:
         return 1
 
 
-@attrs.define
+@attrs.define(slots=False, on_setattr=attrs.setters.NO_OP)  # validated when built; fast forms add scratch
 class MiniBatch(GradientDescent):
     """Gradient descent on ``batch_size`` samples per step."""
 
-    learning_rate: float = 0.5
-    batch_size: int = 32
+    learning_rate: float = attrs.field(default=0.5, converter=float, validator=_positive_finite)
+    batch_size: int = attrs.field(default=32, converter=_to_int, validator=_positive_int)
 
     def get_config(self) -> Config:
         return {"learning_rate": self.learning_rate, "batch_size": self.batch_size, **self.constraints()}
@@ -89,13 +130,13 @@ class MiniBatch(GradientDescent):
         return min(self.batch_size, n_samples)
 
 
-@attrs.define
+@attrs.define(slots=False, on_setattr=attrs.setters.NO_OP)  # validated when built; fast forms add scratch
 class Momentum(MiniBatch):
     """v <- beta v + lr g, then p <- p - v: the velocity v remembers past steps (lr folded into v)."""
 
-    learning_rate: float = 0.05
-    batch_size: int = 32
-    beta: float = 0.9
+    learning_rate: float = attrs.field(default=0.05, converter=float, validator=_positive_finite)
+    batch_size: int = attrs.field(default=32, converter=_to_int, validator=_positive_int)
+    beta: float = attrs.field(default=0.9, converter=float, validator=_unit_interval)
     velocity: FloatArray = attrs.field(default=_EMPTY, init=False, repr=False)
 
     def get_config(self) -> Config:
@@ -116,7 +157,7 @@ class Momentum(MiniBatch):
         self.velocity = np.array(state["velocity"], dtype=self.parameters.dtype)
 
 
-@attrs.define
+@attrs.define(slots=False, on_setattr=attrs.setters.NO_OP)  # validated when built; fast forms add scratch
 class Adam(MiniBatch):
     """Adam (Kingma and Ba 2015): running means m of g and v of g^2, bias-corrected, set each step's size.
 
@@ -124,11 +165,11 @@ class Adam(MiniBatch):
     lr_t = lr sqrt(1 - b2^t) / (1 - b1^t) applies both bias corrections at once (the paper's section 2).
     """
 
-    learning_rate: float = 0.001
-    batch_size: int = 32
-    beta1: float = 0.9
-    beta2: float = 0.999
-    epsilon: float = 1e-8
+    learning_rate: float = attrs.field(default=0.001, converter=float, validator=_positive_finite)
+    batch_size: int = attrs.field(default=32, converter=_to_int, validator=_positive_int)
+    beta1: float = attrs.field(default=0.9, converter=float, validator=_unit_interval)
+    beta2: float = attrs.field(default=0.999, converter=float, validator=_unit_interval)
+    epsilon: float = attrs.field(default=1e-8, converter=float, validator=_positive_finite)
     first_moment: FloatArray = attrs.field(default=_EMPTY, init=False, repr=False)
     second_moment: FloatArray = attrs.field(default=_EMPTY, init=False, repr=False)
     steps: int = attrs.field(default=0, init=False, repr=False)
