@@ -14,12 +14,12 @@ import numpy as np
 import numpy.typing as npt
 from threadpoolctl import threadpool_limits
 
+from netkit.backend import SINGLE_THREAD_BELOW
 from netkit.model.network import Network
 
 # netkit's own rules, so that both run the same BLAS threads, activation-buffer layouts and softmax sums.
 from netkit.plugins.activations import REPEATED_ROW_VALUES_UP_TO  # type: ignore[import-not-found]
 from netkit.plugins.layers import TRANSPOSE_FROM, TRANSPOSE_MAX_ROWS  # type: ignore[import-not-found]  # mypy misses the package-dir mapping
-from netkit.training.trainer import SINGLE_THREAD_BELOW
 
 Array = npt.NDArray[np.float32]
 
