@@ -21,11 +21,13 @@ from netkit.training.pitfalls import LearningWarning
 from netkit.training.recipe import augmentation_specs
 from netkit.training.resume import contradictions, keeper_for, open_resumed, resumed_run
 from netkit.training.run import (
+    PLAIN_OPTIMIZER,
     Checkpoint,
     Run,
     RunRequest,
     check_output,
     check_setup,
+    choose_recipe,
     new_run,
     optimizer_spec,
     output_format,
@@ -37,7 +39,7 @@ from . import formatting as fmt
 from . import json_output
 from .downloads import load_dataset
 from .live import LiveView
-from .train_options import DEFAULT_LEARNING_RATE, DEFAULT_OPTIMIZER, DEFAULT_SCHEDULE, EPILOG, train_options
+from .train_options import EPILOG, train_options
 from .train_output import PlainLines, held_note, interrupt_message, result_record, summary
 from .train_web import WebWatch
 
@@ -79,11 +81,17 @@ def train(**options: Any) -> None:
         patience=options["patience"],
         min_delta=options["min_delta"],
         epochs=options["epochs"],
+        layer_specs=tuple(options["layer_specs"]),
     )
-    if not options["resume"] and not explicit & {"optimizer", "learning_rate", "schedule"}:
-        request = attrs.evolve(
-            request, optimizer=DEFAULT_OPTIMIZER, learning_rate=DEFAULT_LEARNING_RATE, schedule=DEFAULT_SCHEDULE
-        )
+    if not options["resume"]:
+        optimizer, learning_rate, schedule = choose_recipe(request.optimizer, request.learning_rate, request.schedule)
+        request = attrs.evolve(request, optimizer=optimizer, learning_rate=learning_rate, schedule=schedule)
+    elif request.optimizer is None:
+        request = attrs.evolve(request, optimizer=PLAIN_OPTIMIZER)  # not typed: the file's optimiser goes on
+    if request.layer_specs:
+        if explicit & {"layers", "activation", "dropout"}:
+            raise click.UsageError("--layer composes the hidden layers itself: drop --layers, --activation, --dropout")
+        request = attrs.evolve(request, layers=[])
     if not request.validation and (request.keep == "best" or request.patience is not None):
         raise click.UsageError("--keep best and --patience need a validation set; drop --validation 0")
     if not options["resume"]:
@@ -119,7 +127,10 @@ def _prepare(request: RunRequest, resume: bool, data_dir: Path | None, download:
         problem = training_size_problem([dataset.n_features, *request.layers, dataset.n_classes])
         if problem is not None:  # before a byte of the network is allocated
             raise click.BadParameter(problem, param_hint="--layers")
-        run = new_run(request, dataset)
+        try:
+            run = new_run(request, dataset)
+        except ConfigError as exc:  # layers that do not fit together: a usage error, found before training
+            raise click.UsageError(str(exc)) from None
         return run, keeper_for(run.training, run.trainer, None)
     model_file, trainer, held = open_resumed(request.out)
     conflicts = contradictions(request, model_file, trainer)

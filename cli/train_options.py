@@ -8,6 +8,14 @@ from typing import Any, TypeVar
 
 import click
 
+from netkit.training.run import (
+    DEFAULT_VALIDATION,
+    PLAIN_OPTIMIZER,
+    RECIPE_LEARNING_RATE,
+    RECIPE_OPTIMIZER,
+    RECIPE_SCHEDULE,
+)
+
 from .options import (
     DynamicHelpOption,
     LayerSizes,
@@ -33,22 +41,11 @@ Plugin options use the spec syntax NAME:KEY=VALUE,...  for example
 Examples:
   netkit train --layers 16,16 --epochs 10             # the classic 784-16-16-10 net
   netkit train --layers 100 --activation relu --optimizer adam --out relu.h5
+  netkit train --layer conv2d:filters=8,kernel=5 --layer maxpool2d:size=2 --layer dense:units=64 --out cnn.h5
   netkit train --out model.h5 --resume --epochs 5     # five more epochs, same data split
 
 Seeds: weights from [seed, 0], the validation split from [seed, 1], batch order from [seed, 2].
 """
-
-
-# The default recipe, for a run that names none of --optimizer, --lr and --schedule: SGD with momentum
-# (batch 32) at this rate, times 0.7 after every epoch. Chosen by measurement on MNIST (the seed net, 5
-# epochs, three seeds; the figures are in the README): plain mini-batch at a constant 0.5, which
-# `--optimizer mini-batch` still gives, reaches about 93.8%, this about 95.0%. A cosine over the run did as
-# well, but its shape depends on --epochs, so a run continued with --resume would not equal one trained in
-# one go. Naming any of the three options leaves the others at their plain defaults (mini-batch, the
-# optimizer's own rate, a constant rate).
-DEFAULT_OPTIMIZER = "momentum"
-DEFAULT_LEARNING_RATE = 0.1
-DEFAULT_SCHEDULE = "exponential:decay=0.7"
 
 
 # In the order --help lists them.
@@ -58,8 +55,16 @@ TRAIN_OPTIONS: list[Callable[[Any], Any]] = [
         type=LayerSizes(),
         default="16,16",
         show_default=True,
-        help="Hidden layer sizes, comma-separated ('none' for no hidden layer). "
+        help="Hidden layer sizes, comma-separated ('none' for no hidden layer): a stack of dense layers. "
         "The output layer has one unit per class of the dataset.",
+    ),
+    plugin_option(
+        "--layer",
+        "layer_specs",
+        group="layers",
+        multiple=True,
+        help="A hidden layer as a plugin spec, e.g. conv2d:filters=6,kernel=5 (repeat it, in order; it replaces "
+        "--layers). A flatten goes in where a dense layer follows an image; the output layer is added as usual.",
     ),
     plugin_option(
         "--activation",
@@ -79,10 +84,9 @@ TRAIN_OPTIONS: list[Callable[[Any], Any]] = [
     plugin_option(
         "--optimizer",
         group="optimizers",
-        default="mini-batch",
-        show_default=True,
-        help="How batches are drawn and weights move (with --lr and --schedule also left out: the default "
-        "recipe, see --lr).",
+        default=None,
+        help=f"How batches are drawn and weights move [default: {RECIPE_OPTIMIZER} (the default recipe, see "
+        f"--lr); {PLAIN_OPTIMIZER} when --lr or --schedule is given].",
     ),
     click.option(
         "--batch-size",
@@ -100,7 +104,7 @@ TRAIN_OPTIONS: list[Callable[[Any], Any]] = [
         cls=DynamicHelpOption,
         more=optimizer_defaults("learning_rate"),
         help=f"Learning rate. With none of --optimizer, --lr and --schedule given, the default recipe: "
-        f"{DEFAULT_OPTIMIZER} at {DEFAULT_LEARNING_RATE} with a {DEFAULT_SCHEDULE} schedule; otherwise",
+        f"{RECIPE_OPTIMIZER} at {RECIPE_LEARNING_RATE} with a {RECIPE_SCHEDULE} schedule; otherwise",
     ),
     click.option(
         "--epochs",
@@ -123,7 +127,7 @@ TRAIN_OPTIONS: list[Callable[[Any], Any]] = [
     click.option(
         "--validation",
         type=ValidationSize(),
-        default="0.1",
+        default=str(DEFAULT_VALIDATION),
         show_default=True,
         help="Validation rows carved from the training set: a fraction below 1, a count, or 0 for none.",
     ),
@@ -142,7 +146,7 @@ TRAIN_OPTIONS: list[Callable[[Any], Any]] = [
         group="schedules",
         default=None,
         help="Learning-rate schedule, epoch by epoch, e.g. cosine or step:every=5,factor=0.5 "
-        f"[default: {DEFAULT_SCHEDULE} when --optimizer and --lr are left out too (see --lr), else constant].",
+        f"[default: {RECIPE_SCHEDULE} when --optimizer and --lr are left out too (see --lr), else constant].",
     ),
     click.option(
         "--dropout",

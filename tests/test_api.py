@@ -95,6 +95,19 @@ def test_fit_and_netkit_train_share_their_run_semantics(mnist: Dataset, mnist_di
     assert len(load_model(tmp_path / "api.h5").history.epochs) == 2
 
 
+def test_fit_and_netkit_train_have_the_same_defaults(mnist: Dataset, mnist_dir: Path, tmp_path: Path) -> None:
+    """No options at all on either side: the same recipe, validation rows and kept epoch, so the same weights."""
+    out = tmp_path / "cli.h5"
+    result = CliRunner().invoke(cli, ["train", "--epochs", "2", "--out", str(out), "--data-dir", str(mnist_dir), "-q"])
+    assert result.exit_code == 0, result.output
+    model = _seed_net(seed=0)
+    model.fit(mnist.train_images.reshape(-1, 28, 28), mnist.train_labels, epochs=2)  # images as images
+    from_cli = load_model(out)
+    np.testing.assert_array_equal(model.parameters, from_cli.model.parameters)
+    for key in ("seed", "validation", "optimizer", "schedule", "keep", "held_epoch"):
+        assert model.training.get(key) == from_cli.training.get(key), key
+
+
 def test_plugins_as_specs_or_objects_give_the_same_network() -> None:
     by_spec = nk.Sequential(["dense:units=8,activation=relu", "dense:units=3,activation=softmax"], input_size=5)
     by_object = nk.Sequential(
@@ -156,8 +169,8 @@ def test_history_arrays_belong_to_the_caller() -> None:
     model = nk.Sequential(["dense:units=4", "dense:units=3,activation=softmax"], input_size=6)
     rng = np.random.default_rng(2)
     x, y = rng.uniform(0, 1, (50, 6)), rng.integers(0, 3, 50)
-    first = model.fit(x, y, epochs=2)
-    assert np.isnan(first.val_loss).all()  # no validation rows asked for
+    first = model.fit(x, y, epochs=2, validation=0)
+    assert np.isnan(first.val_loss).all()  # no validation rows
     first.loss[:] = 99.0
     assert not np.any(model.history.loss == 99.0)
     second = model.fit(x, y, epochs=1)

@@ -116,4 +116,4 @@ def test_fit_with_patience_stops_early_and_holds_the_best() -> None:
     with pytest.raises(nk.ConfigError, match="keep must be 'best' or 'last'"):
         nk.Sequential(["dense:units=3,activation=softmax"], input_size=6).fit(x, y, keep="middle", validation=0.3)
     with pytest.raises(nk.ConfigError, match="need validation rows"):
-        nk.Sequential(["dense:units=3,activation=softmax"], input_size=6).fit(x, y, keep="best")
+        nk.Sequential(["dense:units=3,activation=softmax"], input_size=6).fit(x, y, keep="best", validation=0)

@@ -137,7 +137,9 @@ class Network:
             fuses = loss.fused_activation == self.registry.name_of("activations", last.activation)
             self._fused_gradient = loss.fused_gradient_into if fuses else None
         self._output_backward = self._backwards[-1]
-        self._hidden_backwards = tuple(reversed(self._backwards[:-1]))
+        # Layers below the first one with parameters need no backward pass: nothing there learns.
+        first = next((i for i, layer in enumerate(self.layers) if layer.parameter_shapes()), len(self.layers) - 1)
+        self._hidden_backwards = tuple(reversed(self._backwards[min(first, len(self.layers) - 1) : -1]))
 
     @property
     def _stores_transposed(self) -> bool:

@@ -29,10 +29,13 @@ from netkit.training.progress import ProgressBar, watched
 from netkit.training.recipe import attach, augmentation_specs, schedule_spec
 from netkit.training.resume import keeper_for
 from netkit.training.run import (
+    DEFAULT_VALIDATION,
+    PLAIN_OPTIMIZER,
     SHUFFLE_STREAM,
     WEIGHTS_STREAM,
     Checkpoint,
     build_optimizer,
+    choose_recipe,
     format_spec,
     merge_optimizer_options,
     seeded,
@@ -42,7 +45,6 @@ from netkit.training.trainer import Callback, History, Trainer
 
 # How fit's own arguments are named in messages (netkit train names its flags instead).
 FIT_ARGUMENTS = {"optimizer": "optimizer", "learning_rate": "learning_rate", "batch_size": "batch_size"}
-DEFAULT_OPTIMIZER = "mini-batch"
 
 
 def whole_number(value: Any, name: str, minimum: int) -> int:
@@ -151,6 +153,8 @@ class Sequential(core.Network):
             raise ConfigError(
                 f"expected one whole-number label per image ({images.shape[0]}), got {labels.dtype} {labels.shape}"
             )
+        if self.trainer is None and not self._recipe_fixed:  # the first fit: netkit train's defaults
+            optimizer, learning_rate, schedule = choose_recipe(optimizer, learning_rate, schedule)
         held_out = self._validation_for(validation)
         trainer = self._trainer_for(optimizer, learning_rate, batch_size)
         self._set_recipe(trainer, schedule, augment, epochs)
@@ -184,7 +188,7 @@ class Sequential(core.Network):
     ) -> Trainer:
         if self.trainer is None:
             spec = merge_optimizer_options(
-                optimizer if optimizer is not None else DEFAULT_OPTIMIZER,
+                optimizer if optimizer is not None else PLAIN_OPTIMIZER,
                 learning_rate,
                 batch_size,
                 FIT_ARGUMENTS,
@@ -231,7 +235,7 @@ class Sequential(core.Network):
         return {
             "seed": self.seed,
             "validation": self.training.get("validation", 0),
-            "layers": self.sizes[1:-1],
+            "layers": [size for layer, size in zip(self.layers, self.sizes[1:], strict=True) if layer.weights][:-1],
             "activation": spec("activations", activations[0]) if len(self.layers) > 1 and activations[0] else None,
             "output_activation": spec("activations", activations[-1]) if activations[-1] is not None else None,
             "loss": spec("losses", self.loss),
@@ -259,7 +263,10 @@ class Sequential(core.Network):
     def _validation_for(self, validation: float | int | None) -> float | int:
         recorded = self.training.get("validation")
         if validation is None:
-            return recorded or 0
+            if self.trainer is None and recorded is None:
+                validation = DEFAULT_VALIDATION  # the first fit: netkit train's default
+            else:
+                return recorded or 0
         if isinstance(validation, bool) or not isinstance(validation, int | float) or validation < 0:
             raise ConfigError(f"validation must be a fraction below 1 or a row count. Received: {validation!r}")
         if self.trainer is not None and recorded is not None and validation != recorded:

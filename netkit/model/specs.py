@@ -8,7 +8,7 @@ string too; these are for when an object reads better or options are many.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from netkit.errors import PluginError
@@ -43,11 +43,28 @@ def Dense(  # noqa: N802  (named like the layer class it builds, as Keras users 
     the activation)."""
     registry = registry or active_registry()
     active = activation if not isinstance(activation, str | Mapping) else registry.create("activations", activation)
-    spec: dict[str, Any] = {"type": "dense", "units": units, "activation": registry.spec_of("activations", active)}
+    spec: dict[str, Any] = {"type": DENSE, "units": units, "activation": registry.spec_of("activations", active)}
     if init is not None:
         spec["init"] = init
     layer_instance: Layer = registry.create("layers", spec)
     return layer_instance
+
+
+# The layer plugins behind the shorthands (--layers 16,16 and hidden_layer_sizes; --dropout), named once.
+DENSE = "dense"
+DROPOUT = "dropout"
+
+
+def dropout_spec(rate: float) -> dict[str, Any]:
+    return {"type": DROPOUT, "rate": rate}
+
+
+def dense_stack(widths: Sequence[int], activation: Any, registry: Registry | None = None) -> list[dict[str, Any]]:
+    """``--layers 16,16`` (or ``hidden_layer_sizes``) as layer specs: one dense layer per width."""
+    registry = registry or active_registry()
+    active = activation if not isinstance(activation, str | Mapping) else registry.create("activations", activation)
+    spec = registry.spec_of("activations", active)
+    return [{"type": DENSE, "units": int(units), "activation": spec} for units in widths]
 
 
 def layer(spec: str | Mapping[str, Any], registry: Registry | None = None, **options: Any) -> Layer:

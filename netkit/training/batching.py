@@ -45,7 +45,7 @@ Augment = Callable[[FloatArray, np.random.Generator, FloatArray], FloatArray]
 class BatchBuffers:
     """What a source gathers into; a later source on same-shaped data may take them over (``recycle``)."""
 
-    layout: tuple[Any, ...]  # what must match for a reuse: rows, columns, dtypes, classes, batch and chunk sizes
+    layout: tuple[Any, ...]  # what must match for a reuse: rows, sample shape, dtypes, classes, batch and chunk sizes
     gradients: dict[int, FloatArray]  # one per batch size that occurs: the full one and the epoch's last
     slots: list[tuple[FloatArray, LabelArray, FloatArray]]  # two chunks of (images, labels, one-hot targets)
     batches: list[list[Batch]]  # each slot's full batches as views, made once rather than sliced every step
@@ -75,7 +75,7 @@ class BatchSource:
         self._all_targets: FloatArray | None = None
         self._chunk_rows = min(n, max(1, CHUNK_ROWS // batch_size) * batch_size)
         self._first_rows = min(self._chunk_rows, FIRST_PIECE_BATCHES * batch_size)
-        layout = (n, images.shape[1], images.dtype, labels.dtype, classes, batch_size, self._chunk_rows)
+        layout = (n, images.shape[1:], images.dtype, labels.dtype, classes, batch_size, self._chunk_rows)
         # Fresh buffers cost page faults and zeroing on first touch, every time when ``fit`` is called one
         # epoch at a time (bench/README.md).
         self.buffers = recycle if recycle is not None and recycle.layout == layout else self._new_buffers(layout)
@@ -86,7 +86,7 @@ class BatchSource:
         gradients = {count: np.empty((count, self.classes), images.dtype) for count in {size, n % size or size}}
         slots = [
             (
-                np.empty((rows, images.shape[1]), dtype=images.dtype),
+                np.empty((rows, *images.shape[1:]), dtype=images.dtype),
                 np.empty((rows, 1), dtype=labels.dtype),
                 np.empty((rows, self.classes), dtype=images.dtype),
             )
@@ -122,8 +122,10 @@ class BatchSource:
             if self._all_targets is None:
                 self._all_targets = one_hot(self.labels, self.classes)
             images = self.images
-            if self.augment is not None:
-                images = self.augment(self.images, _augmentation_generator(rng), np.empty_like(self.images))
+            if self.augment is not None:  # transforms take rows of pixels, whatever the samples' shape
+                rows = self.images.reshape(n, -1)
+                changed = self.augment(rows, _augmentation_generator(rng), np.empty_like(rows))
+                images = changed.reshape(self.images.shape)
             yield images, self._all_targets, self.buffers.gradients[n]
             return
         order = rng.permutation(n)
@@ -134,7 +136,7 @@ class BatchSource:
             if self.augment is not None:
                 # On this thread, not the helper's: the transforms are many NumPy calls on small blocks, which
                 # hold the GIL, and two threads trading it every few microseconds stall the training loop.
-                pixels = self.buffers.slots[slot][0][:count]
+                pixels = self.buffers.slots[slot][0][:count].reshape(count, -1)  # a view: the rows are whole
                 self.augment(pixels, augment_rng, pixels)
             full = count // size
             yield from itertools.islice(self.buffers.batches[slot], full)

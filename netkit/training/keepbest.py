@@ -101,7 +101,8 @@ def set_keeping(
     """Record in a run's ``training`` options what its file keeps (``Network.fit``'s ``keep`` and
     ``patience``, as ``netkit train --keep/--patience`` records them); a continued run refuses others."""
     recorded = training.get("keep") or "last"
-    chosen = keep or ("best" if patience is not None else recorded if epochs_done else "last")
+    # As netkit train: a new run keeps its best epoch whenever it has validation rows.
+    chosen = keep or ("best" if patience is not None else recorded if epochs_done else "best" if validation else "last")
     if chosen not in KEEP_CHOICES:
         raise ConfigError(f"keep must be 'best' or 'last'. Received: keep={keep!r}")
     if epochs_done and (chosen != recorded or (patience is not None and patience != training.get("patience"))):

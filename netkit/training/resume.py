@@ -16,7 +16,7 @@ from netkit.io import ModelFile, load_model
 from netkit.registry import default_registry, parse_spec
 from netkit.training.keepbest import KeepBest
 from netkit.training.recipe import attach, augmentation_specs, schedule_spec
-from netkit.training.run import Run, RunRequest, canonical_spec, format_spec, with_data
+from netkit.training.run import PLAIN_OPTIMIZER, Run, RunRequest, canonical_spec, format_spec, with_data
 from netkit.training.trainer import Trainer
 from netkit.types import FloatArray
 
@@ -82,7 +82,7 @@ def contradictions(request: RunRequest, model_file: ModelFile, trainer: Trainer)
         differ("output_activation", canonical_spec("activations", request.output_activation), stored)
     differ("loss", canonical_spec("losses", request.loss), registry.spec_of("losses", model.loss))
     optimizer = registry.spec_of("optimizers", trainer.optimizer)
-    name, options = parse_spec(request.optimizer)
+    name, options = parse_spec(request.optimizer or PLAIN_OPTIMIZER)
     if "lr" in options:
         options["learning_rate"] = options.pop("lr")
     typed = {"type": name, **options}

@@ -1,15 +1,17 @@
-"""Run semantics, shared by ``netkit train`` and the Python API: seeds, the saved options, resume, checkpoints.
+"""Run semantics, shared by ``netkit train`` and the Python API: defaults, seeds, the saved options, resume.
 
 The options that shape a run (dataset, seed, validation split, network, optimiser) are saved in the model
 file's ``training`` mapping, so a resumed run rebuilds exactly the same data split and continues the same
 optimiser. Seeds: ``[seed, 0]`` initialises the weights, ``[seed, 1]`` picks the validation rows and
-``[seed, 2]`` shuffles the batches.
+``[seed, 2]`` shuffles the batches. The defaults (:func:`choose_recipe`, :data:`DEFAULT_VALIDATION`,
+keep-best with a validation set) are the same for ``netkit train`` and ``model.fit``.
 
 ``netkit train`` turns its options into a :class:`RunRequest`; :func:`new_run` (or, for ``--resume``,
-:func:`netkit.training.resume.resumed_run`) makes a :class:`Run`, whose :meth:`Run.train` fits it with any callbacks
-attached (the :class:`Checkpoint`, a live view, a web page). ``netkit.Sequential.fit`` builds on the
-smaller pieces: :func:`seeded`, :func:`merge_optimizer_options`, :func:`build_optimizer` and
-:func:`split_for_run`. Messages name the command line's flags (``--lr``) unless a caller passes its own names.
+:func:`netkit.training.resume.resumed_run`) makes a :class:`Run`, whose :meth:`Run.train` fits it with any
+callbacks attached (the :class:`Checkpoint`, a live view, a web page). ``netkit.Sequential.fit`` builds on
+the same pieces: :func:`choose_recipe`, :func:`seeded`, :func:`merge_optimizer_options`,
+:func:`build_optimizer` and :func:`split_for_run`. Messages name the command line's flags (``--lr``) unless
+a caller passes its own names.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from netkit.io import model_format, save_model
 from netkit.io.atomic import check_writable, interrupts_deferred
 from netkit.io.storage import save_problem
 from netkit.model.network import Network
+from netkit.model.specs import dense_stack, dropout_spec
 from netkit.protocols import Optimizer
 from netkit.registry import Registry, default_registry, parse_spec
 from netkit.training.keepbest import KeepBest, snapshot
@@ -37,6 +40,35 @@ from netkit.types import FloatArray, LabelArray
 
 # The streams of the seed scheme: default_rng([seed, stream]).
 WEIGHTS_STREAM, VALIDATION_STREAM, SHUFFLE_STREAM = 0, 1, 2
+
+# The defaults of every run, whether it starts from `netkit train`, `model.fit` or the scikit-learn estimator.
+# The default recipe, for a run that names none of optimizer, learning rate and schedule: SGD with momentum
+# (batch 32) at this rate, times 0.7 after every epoch. Chosen by measurement on MNIST (the seed net, 5
+# epochs, three seeds; the figures are in the README): plain mini-batch at a constant 0.5 reaches about
+# 93.8%, this about 95.0%. A cosine over the run did as well, but its shape depends on the epochs asked for,
+# so a resumed run would not equal one trained in one go. Naming any of the three leaves the others at their
+# plain defaults: mini-batch, the optimiser's own rate, a constant rate.
+RECIPE_OPTIMIZER = "momentum"
+RECIPE_LEARNING_RATE = 0.1
+RECIPE_SCHEDULE = "exponential:decay=0.7"
+PLAIN_OPTIMIZER = "mini-batch"
+# Validation rows held out of the training set (a fraction); keep-best is on whenever there are some.
+DEFAULT_VALIDATION = 0.1
+
+
+def choose_recipe(
+    optimizer: Any | None, learning_rate: float | None, schedule: Any | None
+) -> tuple[Any, float | None, Any | None]:
+    """``(optimizer, learning rate, schedule)`` with the defaults filled in (see :data:`RECIPE_OPTIMIZER`)."""
+    if optimizer is None and learning_rate is None and schedule is None:
+        return RECIPE_OPTIMIZER, RECIPE_LEARNING_RATE, RECIPE_SCHEDULE
+    return (PLAIN_OPTIMIZER if optimizer is None else optimizer), learning_rate, schedule
+
+
+def input_shape_of(dataset: Dataset) -> tuple[int, ...]:
+    """A model's input shape for ``dataset``: one channel of its images, or flat rows when it has none."""
+    height, width = dataset.image_shape
+    return (1, height, width) if height * width == dataset.n_features else (dataset.n_features,)
 
 
 def seeded(seed: int, stream: int) -> np.random.Generator:
@@ -52,7 +84,7 @@ class RunRequest:
     activation: str
     output_activation: str
     loss: str
-    optimizer: str
+    optimizer: str | None
     batch_size: int | None
     learning_rate: float | None
     seed: int
@@ -69,6 +101,7 @@ class RunRequest:
     patience: int | None = None
     min_delta: float = 0.0
     epochs: int = 10
+    layer_specs: tuple[str, ...] = ()  # --layer SPEC ...: the hidden layers, instead of the --layers stack
 
 
 @attrs.frozen
@@ -118,7 +151,8 @@ def canonical_spec(group: str, spec: str | dict[str, Any]) -> dict[str, Any]:
 
 def optimizer_spec(request: RunRequest) -> dict[str, Any]:
     """The ``--optimizer`` spec with ``--lr`` and ``--batch-size`` merged in (see :func:`merge_optimizer_options`)."""
-    return merge_optimizer_options(request.optimizer, request.learning_rate, request.batch_size)
+    optimizer = choose_recipe(request.optimizer, request.learning_rate, request.schedule)[0]
+    return merge_optimizer_options(optimizer, request.learning_rate, request.batch_size)
 
 
 CLI_FLAGS = {"optimizer": "--optimizer", "learning_rate": "--lr", "batch_size": "--batch-size"}
@@ -200,22 +234,17 @@ def split_for_run(
 
 def new_run(request: RunRequest, dataset: Dataset) -> Run:
     """A fresh model for ``dataset``: hidden layers as asked, one output unit per class."""
-    layers: list[dict[str, Any]] = [{"type": "dropout", "rate": request.input_dropout}] if request.input_dropout else []
-    for units in request.layers:
-        layers.append(
-            {"type": "dense", "units": units, "activation": canonical_spec("activations", request.activation)}
-        )
+    registry = default_registry()
+    layers: list[Any] = [dropout_spec(request.input_dropout)] if request.input_dropout else []
+    if request.layer_specs:
+        layers.extend(canonical_spec("layers", spec) for spec in request.layer_specs)
+    for layer in dense_stack(request.layers, request.activation, registry):
+        layers.append(layer)
         if request.dropout:
-            layers.append({"type": "dropout", "rate": request.dropout})
-    layers.append(
-        {
-            "type": "dense",
-            "units": dataset.n_classes,
-            "activation": canonical_spec("activations", request.output_activation),
-        }
-    )
+            layers.append(dropout_spec(request.dropout))
+    layers.extend(dense_stack([dataset.n_classes], request.output_activation, registry))
     loss = canonical_spec("losses", request.loss)
-    model = Network(dataset.n_features, layers, loss, seeded(request.seed, WEIGHTS_STREAM))
+    model = Network(input_shape_of(dataset), layers, loss, seeded(request.seed, WEIGHTS_STREAM))
     optimizer = build_optimizer(optimizer_spec(request))
     trainer = Trainer(model, optimizer, seeded(request.seed, SHUFFLE_STREAM))
     training = {
@@ -223,8 +252,13 @@ def new_run(request: RunRequest, dataset: Dataset) -> Run:
         "seed": request.seed,
         "validation": request.validation,
         "layers": list(request.layers),
+        **(
+            {"layer_specs": [canonical_spec("layers", spec) for spec in request.layer_specs]}
+            if request.layer_specs
+            else {}
+        ),
         "activation": canonical_spec("activations", request.activation) if request.layers else None,
-        "output_activation": layers[-1]["activation"],
+        "output_activation": canonical_spec("activations", request.output_activation),
         "loss": loss,
         "optimizer": default_registry().spec_of("optimizers", optimizer),
     }
@@ -234,6 +268,8 @@ def new_run(request: RunRequest, dataset: Dataset) -> Run:
         "dropout": request.dropout,
         "input_dropout": request.input_dropout,
     }
+    if request.layer_specs:
+        extras["layer_specs"] = [canonical_spec("layers", spec) for spec in request.layer_specs]
     training.update({key: value for key, value in extras.items() if value})
     if request.validation and request.keep != "last":
         training["keep"] = "best"
