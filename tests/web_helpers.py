@@ -18,6 +18,7 @@ from typing import IO, Any
 import numpy as np
 from PIL import Image
 
+from netkit.web.connections import Limits
 from netkit.web.routes import App
 from netkit.web.server import bind, serve_in_background
 
@@ -25,9 +26,9 @@ URL_PATTERN = re.compile(r"http://127\.0\.0\.1:(\d+)/")
 
 
 @contextlib.contextmanager
-def served(app: App) -> Iterator[tuple[str, int]]:
+def served(app: App, limits: Limits | None = None) -> Iterator[tuple[str, int]]:
     """Serve ``app`` on 127.0.0.1 at a free port in a thread; yield (host, port)."""
-    server = bind(app, "127.0.0.1", 0)
+    server = bind(app, "127.0.0.1", 0, limits)
     thread = serve_in_background(server)
     try:
         yield "127.0.0.1", int(server.server_address[1])
