@@ -33,8 +33,8 @@ Handle = Callable[[bytes, Address], tuple[bytes, bool]]  # a whole request -> (i
 class Limits:
     """How long a client may take, and how much the server takes on at once."""
 
-    workers: int = 8
-    queue: int = 128  # complete requests waiting for a worker; one more is answered 503
+    workers: int = attrs.field(default=8, validator=attrs.validators.ge(1))
+    queue: int = attrs.field(default=128, validator=attrs.validators.ge(1))  # waiting for a worker; one more: 503
     max_connections: int = 512  # open at once; one more is answered 503 and closed
     backlog: int = 1024  # connections the kernel holds before the loop accepts them (capped by somaxconn)
     idle_seconds: float = 20.0  # a connection with no request under way (a new one, or kept alive)
