@@ -33,7 +33,9 @@ Handle = Callable[[bytes, Address], tuple[bytes, bool]]  # a whole request -> (i
 class Limits:
     """How long a client may take, and how much the server takes on at once."""
 
-    workers: int = attrs.field(default=8, validator=attrs.validators.ge(1))
+    # Workers share one interpreter lock: beyond a few, more only take turns and stretch the slowest answers
+    # (bench/README.md, "The web server").
+    workers: int = attrs.field(default=4, validator=attrs.validators.ge(1))
     queue: int = attrs.field(default=128, validator=attrs.validators.ge(1))  # waiting for a worker; one more: 503
     max_connections: int = 512  # open at once; one more is answered 503 and closed
     backlog: int = 1024  # connections the kernel holds before the loop accepts them (capped by somaxconn)
