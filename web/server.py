@@ -111,7 +111,6 @@ class RequestHandler(BaseHTTPRequestHandler):
     reply = b""
     protocol_version = "HTTP/1.1"
     server_version = "netkit"
-    sys_version = ""
 
     @classmethod
     def answering(cls, request: bytes, client: Address, server: NetkitServer) -> RequestHandler:
@@ -124,6 +123,9 @@ class RequestHandler(BaseHTTPRequestHandler):
         handler.handle_one_request()
         handler.reply = out.getvalue()
         return handler
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the terminal shows the URL and errors, not a line per request."""
