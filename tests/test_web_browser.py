@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
 from netkit.web.inspection import ModelView
 from netkit.web.routes import App
 
 from .web_helpers import (  # noqa: F401 (fixtures)
-    CHROMIUM,
+    NEEDS_CHROMIUM,
     browser_fixture,
     draw,
     netkit_command,
@@ -31,9 +30,7 @@ from .web_helpers import (  # noqa: F401 (fixtures)
     wait_for_url,
 )
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).is_file(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium) to run the page in"
-)
+pytestmark = NEEDS_CHROMIUM
 
 
 # How many of a canvas's pixels are painted (not transparent, not white).

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from netkit.io import load_model
 from netkit.pretrained import pretrained_model_path
@@ -21,7 +18,7 @@ from netkit.web.routes import App
 from netkit.web.server import bind, serve_in_background
 
 from .web_helpers import (  # noqa: F401 (fixtures)
-    CHROMIUM,
+    NEEDS_CHROMIUM,
     browser_fixture,
     draw,
     opened,
@@ -30,9 +27,7 @@ from .web_helpers import (  # noqa: F401 (fixtures)
     served,
 )
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).is_file(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium) to run the page in"
-)
+pytestmark = NEEDS_CHROMIUM
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 # How many of a canvas's pixels hold anything (not fully transparent).

@@ -115,6 +115,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+NEEDS_CHROMIUM = pytest.mark.skipif(
+    not Path(CHROMIUM).is_file(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium) to run the page in"
+)
 DESKTOP = {"width": 1400, "height": 1000}
 Stroke = list[tuple[float, float]]
 
