@@ -276,6 +276,7 @@ def test_a_huge_claimed_body_is_refused_without_waiting_for_it(address: Address)
 def test_a_post_without_content_length_is_refused(address: Address) -> None:
     connection = http.client.HTTPConnection(*address, timeout=10)
     connection.putrequest("POST", "/api/predict")
+    connection.putheader("Content-Type", "application/json")
     connection.endheaders()
     response = connection.getresponse()
     assert response.status == 411 and b"Content-Length" in response.read()
@@ -295,7 +296,8 @@ def test_only_the_pages_own_files_are_served(address: Address, path: str) -> Non
     connection = http.client.HTTPConnection(*address, timeout=10)
     connection.request("GET", path)
     response = connection.getresponse()
-    assert response.status == 404 and response.read() == b"not found\n"
+    assert response.status == 404 and "not found" in json.loads(response.read())["error"]
+    assert response.getheader("Content-Type") == "application/json"
     connection.close()
 
 

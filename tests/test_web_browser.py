@@ -8,102 +8,57 @@ the drawing page (of a --web run's page).
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
-from playwright import sync_api as playwright_api
 
-from netkit.data import Dataset
-from netkit.io import load_model
-from netkit.pretrained import pretrained_model_path
-from netkit.web.inspection import ModelView, ScoredTestSet
+from netkit.web.inspection import ModelView
 from netkit.web.routes import App
 
-from .web_helpers import netkit_command, served, wait_for_url
-
-CHROMIUM = os.environ.get("NETKIT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).is_file(), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium) to run the page in"
+from .web_helpers import (  # noqa: F401 (fixtures)
+    NEEDS_CHROMIUM,
+    browser_fixture,
+    draw,
+    netkit_command,
+    opened,
+    page_fixture,
+    page_url_fixture,
+    served,
+    wait_for_url,
 )
 
-Stroke = list[tuple[float, float]]
+pytestmark = NEEDS_CHROMIUM
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(scope="module")
-def page_url(mnist: Dataset) -> Iterator[str]:
-    shipped = load_model(pretrained_model_path())
-    view = ModelView(shipped, "shipped model", ScoredTestSet(shipped, mnist, "mnist"))
-    with served(App(view=view)) as (host, port):
-        yield f"http://{host}:{port}/"
-
-
-@pytest.fixture
-def page(browser: Any, page_url: str) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    opened.goto(page_url)
-    opened.wait_for_selector("#pad", state="visible")
-    yield opened
-    context.close()
-    assert not errors, errors
-
-
-def _draw(page: Any, *strokes: Stroke) -> str:
-    """Draw each stroke on the pad with the mouse; the digit #prediction shows for the last one."""
-    box = page.locator("#pad").bounding_box()
-    for stroke in strokes:
-        page.evaluate("document.getElementById('prediction').dataset.state = 'drawing'")
-        (x, y), rest = stroke[0], stroke[1:]
-        page.mouse.move(box["x"] + x, box["y"] + y)
-        page.mouse.down()
-        for x, y in rest:
-            page.mouse.move(box["x"] + x, box["y"] + y, steps=12)
-        page.mouse.up()
-        page.wait_for_selector('#prediction[data-state="done"]', timeout=15_000)
-    digit: str = page.get_attribute("#prediction", "data-digit")
-    return digit
+# How many of a canvas's pixels are painted (not transparent, not white).
+PAINTED_PIXELS = """(id) => {
+    const canvas = document.getElementById(id);
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let painted = 0;
+    for (let i = 0; i < data.length; i += 4) {
+        if (data[i + 3] > 0 && (data[i] < 250 || data[i + 1] < 250 || data[i + 2] < 250)) painted += 1;
+    }
+    return painted;
+}"""
 
 
 def test_a_one_drawn_near_the_left_edge_reads_as_1(page: Any) -> None:
-    assert _draw(page, [(50, 30), (46, 140), (44, 250)]) == "1"
+    assert draw(page, [(50, 30), (46, 140), (44, 250)]) == "1"
 
 
 def test_a_seven_drawn_in_the_bottom_right_corner_reads_as_7(page: Any) -> None:
-    assert _draw(page, [(170, 150), (265, 150), (215, 270)]) == "7"
+    assert draw(page, [(170, 150), (265, 150), (215, 270)]) == "7"
 
 
 def test_a_seven_drawn_small_in_the_top_left_in_two_strokes_reads_as_7(page: Any) -> None:
-    assert _draw(page, [(15, 15), (80, 15)], [(80, 15), (40, 110)]) == "7"
+    assert draw(page, [(15, 15), (80, 15)], [(80, 15), (40, 110)]) == "7"
 
 
 def test_clicking_a_first_layer_unit_shows_its_weight_picture(page: Any) -> None:
-    _draw(page, [(200, 60), (200, 250)])
+    draw(page, [(200, 60), (200, 250)])
     page.click('.unit[data-layer="0"][data-unit="5"]')
     page.wait_for_selector('#unit-detail[data-unit="5"]', state="visible")
     colours = page.evaluate(
@@ -127,7 +82,7 @@ def test_clicking_a_first_layer_unit_shows_its_weight_picture(page: Any) -> None
 
 
 def test_switching_preprocessing_off_sends_the_plain_downsample(page: Any) -> None:
-    _draw(page, [(30, 30), (30, 120)])
+    draw(page, [(30, 30), (30, 120)])
     assert "preprocessed" in page.text_content("#seen-caption")
     page.evaluate("document.getElementById('prediction').dataset.state = 'waiting'")
     page.click("#preprocess")
@@ -150,12 +105,12 @@ def test_mistakes_and_a_confusion_cell_show_their_digits(page: Any) -> None:
     expected = min(int(cell.text_content()), 40)
     cell.click()
     page.wait_for_function(f"document.querySelectorAll('#cell-examples .example').length === {expected}")
-    captions = page.locator("#cell-examples .example figcaption").all_text_contents()
+    captions = page.locator("#cell-examples .example .caption").all_text_contents()
     assert all(caption.startswith("4 → 9") for caption in captions)
 
 
 def test_every_colour_on_the_page_has_a_legend(page: Any) -> None:
-    _draw(page, [(140, 40), (140, 240)])
+    draw(page, [(140, 40), (140, 240)])
     page.wait_for_selector("#confusion td")
     for legend in ["#pixel-legend", "#confusion-legend", "#gallery-legend", "#epoch-legend"]:
         assert page.text_content(legend).strip(), legend
@@ -187,14 +142,20 @@ def test_train_web_shows_the_loss_chart_grow_and_the_weight_grid(browser: Any, d
         page.wait_for_function(f"Number(document.getElementById('live-iteration-chart').dataset.points) > {first}")
         page.wait_for_selector("#weight-grid[data-version]", state="attached")
         assert page.locator("#live-iteration-chart path.series").count() == 1
-        screenshot = os.environ.get("NETKIT_SCREENSHOT_TRAINING")
-        if screenshot:
-            page.wait_for_function("JSON.parse(document.getElementById('live-epoch-chart').dataset.points) >= 2")
-            page.screenshot(path=screenshot, full_page=True)
-        # When the run ends the page turns into the drawing page, on the model just trained.
+        # When the run ends the page turns into the drawing page, on the model just trained, and keeps the
+        # run's final charts and weights where the training history goes.
         page.wait_for_selector("#pad", state="visible", timeout=120_000)
         assert "784-16-10" in page.text_content("#model-line")
-        assert int(page.get_attribute("#epoch-chart", "data-points")) == 2 * 2  # train and validation loss
+        assert page.is_visible("#training") and page.locator("#drawing #training").count() == 1
+        assert page.get_attribute("#training-status", "data-status") == "done"
+        assert page.text_content("#training-status").startswith("done: 2 epochs")
+        assert int(page.get_attribute("#live-epoch-chart", "data-points")) == 2 * 2  # train and validation loss
+        assert int(page.get_attribute("#live-accuracy-chart", "data-points")) == 2
+        assert page.evaluate(PAINTED_PIXELS, "weight-grid") > 1000
+        screenshot = os.environ.get("NETKIT_SCREENSHOT_TRAINING")
+        if screenshot:
+            page.locator("#training").scroll_into_view_if_needed()
+            page.screenshot(path=screenshot, full_page=True)
         context.close()
     finally:
         process.send_signal(signal.SIGINT)
@@ -207,17 +168,16 @@ def test_a_wide_relu_layer_shows_its_strongest_units_and_a_signed_scale(browser:
     from netkit.model.network import Network
 
     wide = ModelFile(Network(784, ["dense:units=100,activation=relu", "dense:units=10,activation=softmax"]))
-    with served(App(view=ModelView(wide, "a wide relu net"))) as (host, port):
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        page = context.new_page()
-        page.goto(f"http://{host}:{port}/")
+    with (
+        served(App(view=ModelView(wide, "a wide relu net"))) as (host, port),
+        opened(browser, f"http://{host}:{port}/") as page,
+    ):
         page.wait_for_selector("#pad", state="visible")
-        _draw(page, [(60, 60), (200, 200)])
+        draw(page, [(60, 60), (200, 200)])
         first = page.locator("#layers .layer").first
         assert first.locator(".unit").count() == 64
         assert "36 more units not shown" in first.locator(".more").text_content()
         assert "99th percentile of |activation|" in first.locator(".legend").text_content()
-        context.close()
 
 
 def test_the_page_paints_with_the_cores_colour_scale(page: Any) -> None:

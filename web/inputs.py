@@ -32,6 +32,8 @@ def parse_json(body: bytes) -> dict[str, Any]:
         value = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ApiError(400, f"the body is not JSON: {exc}") from None
+    except RecursionError:  # e.g. [[[[...]]]] thousands deep: no body the page sends nests past a few levels
+        raise ApiError(400, "the body's JSON is nested too deeply") from None
     if not isinstance(value, dict):
         raise ApiError(400, f"the body must be a JSON object, not {type(value).__name__}")
     return value

@@ -76,9 +76,13 @@ class App:
             raise ApiError(404, f"no such API path: {path}")
         return route(query)
 
-    def post(self, path: str, body: bytes) -> dict[str, Any]:
+    def check_post(self, path: str) -> None:
+        """A 404 or 405 for a path that takes no POST, before its body is looked at."""
         if path != "/api/predict":
             raise ApiError(404 if path not in self._get_routes else 405, f"POST is not accepted at {path}")
+
+    def post(self, path: str, body: bytes) -> dict[str, Any]:
+        self.check_post(path)
         view = self._drawing()
         row, downsample = network_input(parse_json(body))
         if view.model.input_size != row.size:

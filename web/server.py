@@ -1,30 +1,37 @@
-"""The HTTP side: the standard library's threading server, the page's own files, JSON in and out.
+"""The HTTP side: requests to the page's own files and to the JSON API, answered by a bounded pool of workers.
 
-Only the files named in ``STATIC_FILES`` are served (a fixed table, so no path can reach anything else);
-every ``/api/`` answer is JSON, and every refusal is a 4xx with ``{"error": "..."}``. A request that
-breaks something unexpected gets a 500 with a one-line error and leaves the server running.
+Only the files named in ``STATIC_FILES`` are served (a fixed table, so no path can reach anything else).
+Every refusal, of the API or of the server itself, is a 4xx or 5xx with ``{"error": "..."}``; a request that
+breaks something unexpected gets a 500 with a one-line error and leaves the server running. How clients are
+kept from stalling it is the job of :mod:`netkit.web.connections`.
+
+A browser sends any site's form to any address, this server's included, and a page on another domain can
+point that domain at 127.0.0.1. So requests must name this server in Host, and a POST must carry a JSON
+content type (which no form can send, and no other site's script can send without this server agreeing,
+which it never does) and, if it says where it comes from, come from this server's own page.
 """
 
 from __future__ import annotations
 
 import errno
 import importlib.resources
+import io
 import ipaddress
 import json
+import socket
 import sys
 import threading
+from collections.abc import Callable
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from netkit.errors import NetkitError
 
+from .connections import Address, ConnectionLoop, Limits
 from .errors import ApiError
-from .inputs import MAX_BODY_BYTES
 from .routes import App
-
-DRAIN_LIMIT_BYTES = 16 * MAX_BODY_BYTES
 
 STATIC_FILES = {
     "/": ("index.html", "text/html; charset=utf-8"),
@@ -34,6 +41,14 @@ STATIC_FILES = {
     "/colors.js": ("colors.js", "text/javascript; charset=utf-8"),
     "/style.css": ("style.css", "text/css; charset=utf-8"),
 }
+ALLOWED_METHODS = "GET, HEAD, POST"
+# No other site may frame the page (to trick a click onto it).
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "frame-ancestors 'none'; form-action 'none'; base-uri 'none'",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 def _static_files() -> dict[str, tuple[bytes, str]]:
@@ -41,19 +56,36 @@ def _static_files() -> dict[str, tuple[bytes, str]]:
     return {path: ((folder / name).read_bytes(), kind) for path, (name, kind) in STATIC_FILES.items()}
 
 
-class NetkitServer(ThreadingHTTPServer):
-    """A threading HTTP server that knows the :class:`App` it serves."""
+class NetkitServer:
+    """The page's server on one listening socket: ``serve_forever`` in one thread, ``shutdown`` from another."""
 
-    daemon_threads = True  # a slow client never keeps the process alive after Ctrl-C
-    allow_reuse_address = True
-    # socketserver's default backlog of 5 drops the SYN of a sixth client connecting at once, which then
-    # waits a whole TCP retransmission timeout (a second) before it is served.
-    request_queue_size = 128
-
-    def __init__(self, address: tuple[str, int], app: App) -> None:
-        self.app = app
+    def __init__(self, address: tuple[str, int], app: App, limits: Limits | None = None) -> None:
+        self.app, self.limits = app, limits or Limits()
         self.static = _static_files()
-        super().__init__(address, RequestHandler)
+        family, _, _, _, sockaddr = socket.getaddrinfo(*address, type=socket.SOCK_STREAM)[0]
+        self.socket = socket.create_server(sockaddr[:2], family=family, backlog=self.limits.backlog)
+        self.server_address: tuple[str, int] = self.socket.getsockname()[:2]
+        self._loop = ConnectionLoop(self.socket, self.answer, self.limits)
+
+    def answer(self, request: bytes, client: Address) -> tuple[bytes, bool]:
+        """A whole request's reply, and whether to close the connection after it (runs on a worker)."""
+        handler = RequestHandler.answering(request, client, self)
+        return handler.reply, handler.close_connection
+
+    def serve_forever(self) -> None:
+        self._loop.run()
+
+    def shutdown(self) -> None:
+        """Stop ``serve_forever`` (from another thread) and wait until it has returned."""
+        self._loop.stop()
+
+    def server_close(self) -> None:
+        self._loop.close()
+
+    @property
+    def host_port(self) -> str:
+        host, port = self.server_address
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
     @property
     def allowed_hosts(self) -> frozenset[str] | None:
@@ -62,33 +94,50 @@ class NetkitServer(ThreadingHTTPServer):
         A web page elsewhere can point its own domain name at 127.0.0.1 (DNS rebinding); its requests
         then carry that name in Host, and are refused.
         """
-        host, port = str(self.server_address[0]), int(self.server_address[1])
+        host, port = self.server_address
         if not ipaddress.ip_address(host).is_loopback:
             return None
-        return frozenset({f"{host}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"})
+        return frozenset({self.host_port, f"localhost:{port}", f"127.0.0.1:{port}"})
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}/"
+        return f"http://{self.host_port}/"
 
 
 class RequestHandler(BaseHTTPRequestHandler):
-    server: NetkitServer
+    """One request, read from its bytes and answered into ``reply``: a worker never touches the socket."""
+
+    server: NetkitServer  # type: ignore[assignment]
+    reply = b""
     protocol_version = "HTTP/1.1"
     server_version = "netkit"
+
+    @classmethod
+    def answering(cls, request: bytes, client: Address, server: NetkitServer) -> RequestHandler:
+        """The handler after answering ``request``: its ``reply`` bytes and ``close_connection``."""
+        handler = cls.__new__(cls)  # not __init__, which would read from and write to a socket
+        handler.client_address, handler.server = client, server
+        handler.rfile, out = io.BytesIO(request), io.BytesIO()
+        handler.wfile = out
+        handler.close_connection = True
+        handler.handle_one_request()
+        handler.reply = out.getvalue()
+        return handler
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the terminal shows the URL and errors, not a line per request."""
 
-    def _foreign_host(self) -> bool:
-        allowed = self.server.allowed_hosts
-        host = self.headers.get("Host", "")
-        if allowed is None or host in allowed:
-            return False
-        self._send_json(HTTPStatus.FORBIDDEN, {"error": f"this server answers requests for 127.0.0.1, not {host!r}"})
-        return True
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's own refusals (a bad request line, an unknown method) as JSON too."""
+        if self.request_version == "HTTP/0.9":  # not parsed yet: answer as HTTP/1.0 rather than bare
+            self.request_version = "HTTP/1.0"
+        self.close_connection = True
+        self._send_json(code, {"error": message or HTTPStatus(code).phrase})
 
+    # ---- methods ---------------------------------------------------------------------------------------------
     def do_GET(self) -> None:
         if self._foreign_host():
             return
@@ -98,12 +147,20 @@ class RequestHandler(BaseHTTPRequestHandler):
             return
         self._answer(lambda: self.server.app.get(parts.path, parse_qs(parts.query)))
 
+    def do_HEAD(self) -> None:
+        self.do_GET()  # _send leaves out the body of a HEAD
+
     def do_POST(self) -> None:
         if self._foreign_host():
-            self.close_connection = True  # its body stays unread
             return
-        parts = urlsplit(self.path)
-        self._answer(lambda: self.server.app.post(parts.path, self._read_body()))
+        path = urlsplit(self.path).path
+
+        def post() -> dict[str, Any]:
+            self.server.app.check_post(path)
+            self._check_same_origin_json()
+            return self.server.app.post(path, self._read_body())
+
+        self._answer(post)
 
     def do_PUT(self) -> None:
         self._refuse_method()
@@ -114,36 +171,47 @@ class RequestHandler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._refuse_method()
 
+    def do_OPTIONS(self) -> None:  # no cross-origin request is ever allowed, so no preflight is answered
+        self._refuse_method()
+
+    def do_TRACE(self) -> None:
+        self._refuse_method()
+
+    def do_CONNECT(self) -> None:
+        self._refuse_method()
+
     def _refuse_method(self) -> None:
-        self._send_json(HTTPStatus.METHOD_NOT_ALLOWED, {"error": f"{self.command} is not accepted here"})
+        self._send_json(
+            HTTPStatus.METHOD_NOT_ALLOWED, {"error": f"{self.command} is not accepted here"}, {"Allow": ALLOWED_METHODS}
+        )
+
+    # ---- checks ----------------------------------------------------------------------------------------------
+    def _foreign_host(self) -> bool:
+        allowed = self.server.allowed_hosts
+        host = self.headers.get("Host", "")
+        if allowed is None or host in allowed:
+            return False
+        self._send_json(HTTPStatus.FORBIDDEN, {"error": f"this server answers requests for 127.0.0.1, not {host!r}"})
+        return True
+
+    def _check_same_origin_json(self) -> None:
+        kind = self.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+        if kind != "application/json":
+            raise ApiError(415, f"a POST must be JSON (Content-Type: application/json), not {kind or 'untyped'!r}")
+        origin = self.headers.get("Origin")
+        if origin is not None and origin != f"http://{self.headers.get('Host', '')}":
+            raise ApiError(403, f"a POST from another site ({origin}) is refused")
+        if self.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+            raise ApiError(403, "a POST from another site is refused")
 
     def _read_body(self) -> bytes:
         length_text = self.headers.get("Content-Length")
         if length_text is None:
             raise ApiError(411, "a POST needs a Content-Length header")
-        try:
-            length = int(length_text)
-        except ValueError:
-            raise ApiError(400, f"Content-Length {length_text!r} is not a number") from None
-        if length < 0:
-            raise ApiError(400, f"Content-Length {length} is negative")
-        if length > MAX_BODY_BYTES:
-            self._discard(length)
-            raise ApiError(413, f"the body is {length:,} bytes; at most {MAX_BODY_BYTES:,} are accepted")
-        return self.rfile.read(length)
+        return self.rfile.read(int(length_text))  # the connection loop has checked it and read exactly that
 
-    def _discard(self, length: int) -> None:
-        """Read a refused body away (never kept), so the client can read the refusal; a huge one, hang up."""
-        if length > DRAIN_LIMIT_BYTES:
-            self.close_connection = True  # the unread body must not be taken for the next request
-            return
-        while length > 0:
-            chunk = self.rfile.read(min(length, 65536))
-            if not chunk:
-                break
-            length -= len(chunk)
-
-    def _answer(self, make: Any) -> None:
+    # ---- replies ---------------------------------------------------------------------------------------------
+    def _answer(self, make: Callable[[], dict[str, Any]]) -> None:
         try:
             payload = make()
         except ApiError as exc:
@@ -156,37 +224,38 @@ class RequestHandler(BaseHTTPRequestHandler):
         else:
             self._send_json(HTTPStatus.OK, payload)
 
-    def _send_json(self, status: int, payload: dict[str, Any]) -> None:
+    def _send_json(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
         body = json.dumps(payload, allow_nan=False, separators=(",", ":"), default=_json_default).encode("utf-8")
-        self._send(status, body, "application/json")
+        self._send(status, body, "application/json", headers)
 
     def _send_static(self, path: str) -> None:
         found = self.server.static.get(path)
         if found is None:
-            self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8")
+            self._send_json(HTTPStatus.NOT_FOUND, {"error": "not found: the page's files are /, /app.js and the like"})
             return
         self._send(HTTPStatus.OK, *found)
 
-    def _send(self, status: int, body: bytes, kind: str) -> None:
+    def _send(self, status: int, body: bytes, kind: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
+        for name, value in {**SECURITY_HEADERS, **(headers or {})}.items():
+            self.send_header(name, value)
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        self.wfile.write(body)
+        if self.command != "HEAD":
+            self.wfile.write(body)
 
 
 def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-def bind(app: App, host: str, port: int) -> NetkitServer:
+def bind(app: App, host: str, port: int, limits: Limits | None = None) -> NetkitServer:
     """A server listening on ``host:port`` (0: any free port), or a one-line error naming the address."""
     try:
-        return NetkitServer((host, port), app)
+        return NetkitServer((host, port), app, limits)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise NetkitError(f"port {port} on {host} is already in use; choose another with --port") from None

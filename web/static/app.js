@@ -22,11 +22,53 @@ let selectedUnit = null;
 let sequence = 0;
 const weightCache = new Map();
 
+const SERVER_GONE = "The netkit server is not answering: it was stopped, or this machine went to sleep. "
+  + "Start it again (netkit serve, or netkit train --web) and reload this page.";
+
+// Every request of the page; a server that has gone away is said so in words, not as the browser's error.
 async function api(path, options) {
-  const response = await fetch(path, options);
-  const body = await response.json();
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch {
+    serverGone(true);
+    throw new Error("the server is not answering");
+  }
+  serverGone(false);
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    throw new Error(`the server sent an unreadable answer (HTTP ${response.status})`);
+  }
   if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
   return body;
+}
+
+function serverGone(gone) {
+  const banner = $("server-gone");
+  if (gone) banner.textContent = SERVER_GONE;
+  banner.hidden = !gone;
+}
+
+// One Tab stop per group (a layer's units, a gallery, the confusion matrix); the arrow keys move inside it.
+function roving(container, columns = 1) {
+  container.addEventListener("keydown", (event) => {
+    const items = [...container.querySelectorAll("[data-roving]")];
+    const index = items.indexOf(document.activeElement);
+    const moves = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns, ArrowUp: -columns, Home: -index, End: items.length - 1 - index };
+    if (index < 0 || !(event.key in moves)) return;
+    event.preventDefault();
+    items[Math.max(0, Math.min(items.length - 1, index + moves[event.key]))].focus();
+  });
+  container.addEventListener("focusin", (event) => {
+    if (event.target.dataset.roving !== undefined) makeCurrent(container, event.target);
+  });
+}
+
+function makeCurrent(container, current) {
+  const items = container.querySelectorAll("[data-roving]");
+  items.forEach((item, index) => { item.tabIndex = item === current || (!current && index === 0) ? 0 : -1; });
 }
 
 function percent(p) {
@@ -89,8 +131,13 @@ function endStroke() {
 pad.addEventListener("pointerup", endStroke);
 pad.addEventListener("pointercancel", endStroke);
 
+function blank(canvas) {
+  canvas.getContext("2d").clearRect(0, 0, canvas.width, canvas.height);
+}
+
+// Clear forgets the drawing everywhere it shows: the pad, the answer, the pictures, the units' shades.
 $("clear").addEventListener("click", () => {
-  pen.clearRect(0, 0, pad.width, pad.height);
+  blank(pad);
   sequence += 1;
   lastAnswer = null;
   const prediction = $("prediction");
@@ -99,21 +146,30 @@ $("clear").addEventListener("click", () => {
   prediction.querySelector(".digit").textContent = "?";
   prediction.querySelector(".confidence").textContent = "draw a digit";
   $("bars").replaceChildren();
-  $("layers").replaceChildren();
-  for (const id of ["seen", "downsample"]) $(id).getContext("2d").clearRect(0, 0, 140, 140);
+  for (const id of ["seen", "downsample", "unit-product"]) blank($(id));
+  $("seen-caption").textContent = "the 28x28 input";
+  $("unit-product-legend").replaceChildren(document.createTextNode("weight × input: draw a digit to see it"));
+  renderLayers(null);
 });
 
 $("preprocess").addEventListener("change", () => {
-  if (lastAnswer && lastAnswer.body.image) predict({ ...lastAnswer.body, preprocess: $("preprocess").checked }, lastAnswer.caption);
+  if (lastAnswer) predict({ ...lastAnswer.body, preprocess: $("preprocess").checked }, lastAnswer.caption);
 });
 
 $("random").addEventListener("click", () => {
   if (model && model.test) loadTestDigit(Math.floor(Math.random() * model.test.n));
 });
 
-// A test digit goes onto the pad as ink, and to the network exactly as `netkit evaluate` scores it.
-async function loadTestDigit(index) {
-  const digit = await api(`/api/test-digit?index=${index}`);
+// A test digit goes onto the pad as ink; with preprocessing off, to the network exactly as `netkit evaluate`
+// scores it. `reveal`: scroll the answer into view (the digit was chosen from further down the page).
+async function loadTestDigit(index, reveal = false) {
+  let digit;
+  try {
+    digit = await api(`/api/test-digit?index=${index}`);
+  } catch (error) {
+    showError(error);
+    return;
+  }
   const side = digit.pixels.length;
   const image = pen.createImageData(side, side);
   digit.pixels.flat().forEach((v, i) => image.data.set([0, 0, 0, Math.round(255 * v)], i * 4));
@@ -123,7 +179,15 @@ async function loadTestDigit(index) {
   pen.clearRect(0, 0, pad.width, pad.height);
   pen.imageSmoothingEnabled = true;
   pen.drawImage(small, 0, 0, pad.width, pad.height);
-  predict({ pixels: digit.pixels, preprocess: false }, `test digit #${index} (labelled ${digit.label}), as it is`);
+  await predict({ pixels: digit.pixels, preprocess: $("preprocess").checked }, `test digit #${index} (labelled ${digit.label})`);
+  if (reveal) $("answer").scrollIntoView({ block: "nearest" });
+}
+
+function showError(error) {
+  const prediction = $("prediction");
+  prediction.dataset.state = "error";
+  prediction.querySelector(".digit").textContent = "?";
+  prediction.querySelector(".confidence").textContent = error.message;
 }
 
 // ---- one answer ---------------------------------------------------------------------------------------
@@ -136,9 +200,7 @@ async function predict(body, caption) {
   try {
     answer = await api("/api/predict", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   } catch (error) {
-    if (mine !== sequence) return;
-    prediction.dataset.state = "error";
-    prediction.querySelector(".confidence").textContent = error.message;
+    if (mine === sequence) showError(error);
     return;
   }
   if (mine !== sequence) return; // a newer stroke is on its way: show only the answer to the last one
@@ -174,34 +236,40 @@ function renderAnswer(answer, caption) {
   if (selectedUnit !== null) showUnit(selectedUnit);
 }
 
+// Every layer's units; shaded by `answer`'s activations, or blank (still focusable and clickable) without one.
 function renderLayers(answer) {
   const container = $("layers");
   container.replaceChildren();
-  answer.activations.forEach((values, layerIndex) => {
+  model.layers.forEach((layer, layerIndex) => {
+    const values = answer ? answer.activations[layerIndex] : new Array(layer.units).fill(null);
     const block = document.createElement("div");
     block.className = "layer";
-    const layer = model.layers[layerIndex];
     // Chosen by the activation, not by this drawing's values, so a layer keeps one scale between drawings.
     const inUnit = UNIT_RANGE_ACTIVATIONS.has(layer.activation);
     const scale = inUnit ? 1 : percentile99(values) || 1;
     const colour = inUnit ? ramp : (v) => diverging(v, scale);
-    const output = layerIndex === answer.activations.length - 1;
+    const output = layerIndex === model.layers.length - 1;
     const name = document.createElement("div");
     name.className = "layer-name";
     name.textContent = `layer ${layerIndex + 1}${output ? " (output)" : ""}: ${layer.units} units, ${layer.activation}`;
     const units = document.createElement("div");
     units.className = "units";
+    units.setAttribute("role", "group");
+    units.setAttribute("aria-label", name.textContent);
     let order = values.map((_, unit) => unit);
     if (values.length > MAX_UNITS_SHOWN) {
-      order = order.sort((a, b) => Math.abs(values[b]) - Math.abs(values[a])).slice(0, MAX_UNITS_SHOWN);
+      order = answer ? order.sort((a, b) => Math.abs(values[b]) - Math.abs(values[a])) : order;
+      order = order.slice(0, MAX_UNITS_SHOWN);
     }
     for (const unit of order) units.appendChild(unitCell(answer, layerIndex, unit, colour));
     if (values.length > MAX_UNITS_SHOWN) {
       const more = document.createElement("span");
       more.className = "more";
-      more.textContent = `the ${MAX_UNITS_SHOWN} strongest shown; ${values.length - MAX_UNITS_SHOWN} more units not shown`;
+      more.textContent = `the ${MAX_UNITS_SHOWN} ${answer ? "strongest" : "first"} shown; ${values.length - MAX_UNITS_SHOWN} more units not shown`;
       units.appendChild(more);
     }
+    roving(units);
+    makeCurrent(units, units.querySelector(".unit.selected"));
     const key = document.createElement("div");
     legend(key, inUnit ? "ramp" : "diverging", scale,
       inUnit ? "cell shade: the unit's activation, 0 to 1" : `cell shade: the unit's activation, clipped at the 99th percentile of |activation| (${formatScale(scale)})`);
@@ -211,23 +279,40 @@ function renderLayers(answer) {
 }
 
 function unitCell(answer, layerIndex, unit, colour) {
-  const cell = document.createElement("span");
-  const activation = answer.activations[layerIndex][unit];
-  const weighted = answer.weighted_inputs[layerIndex];
+  const cell = document.createElement("button");
+  cell.type = "button";
   cell.className = "unit";
-  cell.style.background = css(colour(activation));
   cell.dataset.layer = String(layerIndex);
   cell.dataset.unit = String(unit);
-  const text = `layer ${layerIndex + 1}, unit ${unit}: weighted input z = ${weighted ? weighted[unit].toFixed(3) : "n/a"}, activation = ${activation.toFixed(3)}`;
+  cell.dataset.roving = "";
+  const name = `layer ${layerIndex + 1}, unit ${unit}${layerIndex === model.layers.length - 1 ? ` (digit ${unit})` : ""}`;
+  let text = `${name}: draw a digit to see its activation`;
+  if (answer) {
+    const activation = answer.activations[layerIndex][unit];
+    const weighted = answer.weighted_inputs[layerIndex];
+    cell.style.background = css(colour(activation));
+    text = `${name}: weighted input z = ${weighted ? weighted[unit].toFixed(3) : "n/a"}, activation = ${activation.toFixed(3)}`;
+  } else {
+    cell.classList.add("blank");
+  }
   cell.title = text;
-  cell.addEventListener("mouseenter", () => { $("unit-hover").textContent = text; });
-  if (layerIndex === 0 && model.image_side) {
+  const opens = layerIndex === 0 && model.image_side;
+  cell.setAttribute("aria-label", opens ? `${text}; press Enter to see its weights` : text);
+  const describe = () => { $("unit-hover").textContent = text; };
+  cell.addEventListener("mouseenter", describe);
+  cell.addEventListener("focus", describe);
+  if (opens) {
     cell.classList.add("clickable");
     if (unit === selectedUnit) cell.classList.add("selected");
+    cell.setAttribute("aria-pressed", String(unit === selectedUnit));
     cell.addEventListener("click", () => {
       selectedUnit = unit;
-      for (const other of document.querySelectorAll(".unit.selected")) other.classList.remove("selected");
+      for (const other of document.querySelectorAll(".unit.selected")) {
+        other.classList.remove("selected");
+        other.setAttribute("aria-pressed", "false");
+      }
       cell.classList.add("selected");
+      cell.setAttribute("aria-pressed", "true");
       showUnit(unit);
     });
   }
@@ -235,19 +320,33 @@ function unitCell(answer, layerIndex, unit, colour) {
 }
 
 async function showUnit(unit) {
-  if (!weightCache.has(unit)) weightCache.set(unit, await api(`/api/weights?layer=0&unit=${unit}`));
+  if (!weightCache.has(unit)) {
+    try {
+      weightCache.set(unit, await api(`/api/weights?layer=0&unit=${unit}`));
+    } catch (error) {
+      $("unit-hover").textContent = `cannot show unit ${unit}'s weights: ${error.message}`;
+      return;
+    }
+  }
   const found = weightCache.get(unit);
   const side = found.shape[0];
   const weightScale = percentile99(found.weights) || 1;
   paintPicture($("unit-weights"), found.weights, side, (v) => diverging(v, weightScale));
   legend($("unit-weights-legend"), "diverging", weightScale,
     `weights: blue negative, orange positive, clipped at the 99th percentile of |weight| (${formatScale(weightScale)})`);
-  const input = lastAnswer ? lastAnswer.answer.input.flat() : found.weights.map(() => 0);
-  const product = found.weights.map((w, i) => w * input[i]);
-  const productScale = percentile99(product) || Math.max(...product.map(Math.abs)) || 1;
-  paintPicture($("unit-product"), product, side, (v) => diverging(v, productScale));
-  legend($("unit-product-legend"), "diverging", productScale,
-    `weight × input: blue pushes the unit down, orange up; clipped at the 99th percentile (${formatScale(productScale)})`);
+  $("unit-weights").setAttribute("aria-label", `layer 1, unit ${unit}: its ${found.weights.length} weights as a picture`);
+  if (lastAnswer) {
+    const input = lastAnswer.answer.input.flat();
+    const product = found.weights.map((w, i) => w * input[i]);
+    const productScale = percentile99(product) || Math.max(...product.map(Math.abs)) || 1;
+    paintPicture($("unit-product"), product, side, (v) => diverging(v, productScale));
+    legend($("unit-product-legend"), "diverging", productScale,
+      `weight × input: blue pushes the unit down, orange up; clipped at the 99th percentile (${formatScale(productScale)})`);
+  } else {
+    blank($("unit-product"));
+    $("unit-product-legend").replaceChildren(document.createTextNode("weight × input: draw a digit to see it"));
+  }
+  $("unit-product").setAttribute("aria-label", `layer 1, unit ${unit}: each weight times the input pixel under it`);
   $("unit-title").textContent = `Layer 1, unit ${unit} · bias ${found.bias.toFixed(3)}`;
   const detail = $("unit-detail");
   detail.dataset.unit = String(unit);
@@ -255,34 +354,49 @@ async function showUnit(unit) {
 }
 
 // ---- the model's record: history, mistakes, confusion ------------------------------------------------------
-function renderHistory(history, epochChart, epochLegend, iterationChart, iterationLegend) {
+function renderHistory(history, epochChart, epochLegend, iterationChart, iterationLegend, live = false) {
   const epochs = history.epochs;
   const series = [
     { ...TRAIN, points: epochs.map((e) => [e.epoch, e.train_loss]) },
     { ...VALIDATION, points: epochs.filter((e) => e.val_loss !== null).map((e) => [e.epoch, e.val_loss]) },
   ];
-  lineChart(epochChart, series, { title: "loss per epoch", xLabel: "epoch", yLabel: "loss", empty: "no epochs recorded", integerX: true });
+  lineChart(epochChart, series, {
+    title: "loss per epoch", xLabel: "epoch", yLabel: "loss", empty: live ? "after the first epoch" : "no epochs recorded", integerX: true,
+  });
   chartLegend(epochLegend, series);
   const iterations = [{ ...ITERATION, points: downsample(history.iteration_loss, CHART_POINTS) }];
   lineChart(iterationChart, iterations, {
     title: "loss per iteration", xLabel: "iteration", yLabel: "loss", logY: true, count: history.iteration_loss.length,
-    empty: "this file keeps no per-iteration losses",
+    empty: live ? "the first batch's loss appears here" : "this file keeps no per-iteration losses",
   });
   chartLegend(iterationLegend, iterations);
 }
 
 function exampleTile(example) {
-  const tile = document.createElement("figure");
+  const tile = document.createElement("button");
+  tile.type = "button";
   tile.className = "example";
   tile.dataset.index = String(example.index);
+  tile.dataset.roving = "";
   const image = document.createElement("img");
   image.src = example.image;
-  image.alt = `test digit ${example.index}`;
-  const caption = document.createElement("figcaption");
+  image.alt = `test digit ${example.index}: a ${example.truth} the model reads as ${example.guess}, ${percent(example.confidence)} sure`;
+  const caption = document.createElement("span");
+  caption.className = "caption";
+  caption.setAttribute("aria-hidden", "true"); // the image's text says it in words
   caption.textContent = `${example.truth} → ${example.guess} (${percent(example.confidence)})`;
   tile.append(image, caption);
-  tile.addEventListener("click", () => loadTestDigit(example.index));
+  tile.addEventListener("click", () => {
+    for (const other of document.querySelectorAll(".example.selected")) other.classList.remove("selected");
+    tile.classList.add("selected");
+    loadTestDigit(example.index, true);
+  });
   return tile;
+}
+
+function fillGallery(container, examples) {
+  container.replaceChildren(...examples.map(exampleTile));
+  makeCurrent(container, null);
 }
 
 async function renderTestSet() {
@@ -293,7 +407,7 @@ async function renderTestSet() {
   const test = model.test;
   $("test-summary").textContent = `${test.dataset} test set: ${percent(test.accuracy)} right on ${test.n.toLocaleString()} digits.`;
   const mistakes = await api("/api/mistakes?limit=40");
-  $("mistakes").replaceChildren(...mistakes.examples.map(exampleTile));
+  fillGallery($("mistakes"), mistakes.examples);
   legend($("gallery-legend"), "gray", 1, PIXEL_NOTE + "; captions: truth → guess (confidence)");
   const confusion = await api("/api/confusion");
   const table = $("confusion");
@@ -308,31 +422,54 @@ async function renderTestSet() {
     row.forEach((count, guess) => {
       const td = tr.insertCell();
       const shade = Math.log1p(count) / Math.log1p(largest);
-      td.textContent = String(count);
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = String(count);
+      button.dataset.roving = "";
+      const truthName = confusion.classes[truth];
+      const guessName = confusion.classes[guess];
+      button.setAttribute("aria-label", `${count} test digits that are ${truthName}, read as ${guessName}`);
+      td.appendChild(button);
       td.style.background = css(ramp(shade));
       td.style.color = shade > 0.55 ? "#fff" : "#111";
       td.dataset.truth = String(truth);
       td.dataset.guess = String(guess);
-      td.addEventListener("click", async () => {
+      button.addEventListener("click", async () => {
         for (const other of table.querySelectorAll("td.selected")) other.classList.remove("selected");
         td.classList.add("selected");
-        const cell = await api(`/api/confusion?truth=${truth}&guess=${guess}&limit=40`);
-        $("cell-examples").replaceChildren(...cell.examples.map(exampleTile));
+        try {
+          const cell = await api(`/api/confusion?truth=${truth}&guess=${guess}&limit=40`);
+          fillGallery($("cell-examples"), cell.examples);
+        } catch (error) {
+          $("cell-examples").textContent = `cannot show these digits: ${error.message}`;
+        }
       });
     });
   });
+  makeCurrent(table, null);
   legend($("confusion-legend"), "ramp", largest, `cell shade: how many test digits, on a log scale from 0 to ${largest}`);
 }
 
-async function startDrawing() {
+// `afterTraining`: the run that just ended keeps its charts and weights on the page, in the history's place.
+async function startDrawing(afterTraining = false) {
   model = await api("/api/model");
-  $("training").hidden = true;
+  if (afterTraining) {
+    $("training").querySelector("h2").textContent = "How it learned";
+    $("history").replaceWith($("training"));
+  } else {
+    $("training").hidden = true;
+  }
   $("drawing").hidden = false;
   const test = model.test ? ` · ${percent(model.test.accuracy)} on the ${model.test.dataset} test set` : "";
   $("model-line").textContent = `${model.architecture} · ${model.parameter_count.toLocaleString()} parameters · ${model.source}${test}`;
   legend($("pixel-legend"), "gray", 1, PIXEL_NOTE);
+  renderLayers(null);
   renderHistory(model.history, $("epoch-chart"), $("epoch-legend"), $("iteration-chart"), $("iteration-legend"));
-  await renderTestSet();
+  try {
+    await renderTestSet();
+  } catch (error) {
+    $("test-summary").textContent = `cannot show the test set: ${error.message}`;
+  }
 }
 
 // ---- a training run, live ---------------------------------------------------------------------------------
@@ -342,28 +479,35 @@ async function watchTraining() {
   const losses = [];
   let weightsVersion = 0;
   let fetchingWeights = false;
+  const refreshWeights = async () => {
+    fetchingWeights = true;
+    try {
+      const snapshot = await api("/api/live-weights");
+      weightsVersion = snapshot.version;
+      paintWeightGrid(snapshot);
+    } catch {
+      // the next poll tries again (and says so if the server has gone)
+    } finally {
+      fetchingWeights = false;
+    }
+  };
   const step = async () => {
     let progress;
     try {
       progress = await api(`/api/progress?since=${losses.length}`);
     } catch (error) {
-      $("training-status").textContent = `lost the server: ${error.message}`;
+      $("training-status").textContent = `no word from the server: ${error.message}`;
       setTimeout(step, 2000);
       return;
     }
     for (const loss of progress.iteration_loss) losses.push(loss);
     renderProgress(progress, losses);
-    if (progress.weights_version !== weightsVersion && !fetchingWeights) {
-      fetchingWeights = true;
-      api("/api/live-weights").then((snapshot) => {
-        weightsVersion = snapshot.version;
-        paintWeightGrid(snapshot);
-      }).finally(() => { fetchingWeights = false; });
-    }
     if (progress.mode === "draw") {
-      await startDrawing();
+      await refreshWeights(); // the final weights stay on the page with the final charts
+      await startDrawing(true);
       return;
     }
+    if (progress.weights_version !== weightsVersion && !fetchingWeights) refreshWeights();
     if (progress.status !== "failed") setTimeout(step, 400);
   };
   step();
@@ -372,15 +516,21 @@ async function watchTraining() {
 function renderProgress(progress, losses) {
   const status = $("training-status");
   status.dataset.status = progress.status;
-  $("model-line").textContent = `training ${progress.architecture || "…"} · ${progress.description}`;
+  $("model-line").textContent = `${progress.status === "done" ? "trained" : "training"} ${progress.architecture || "a network"} · ${progress.description}`;
   const done = progress.epochs.length;
   const last = progress.epochs[done - 1];
   const accuracy = last && last.val_accuracy !== null ? ` · validation accuracy ${percent(last.val_accuracy)}` : "";
-  status.textContent = progress.status === "failed"
-    ? `training failed: ${progress.error}`
-    : `${progress.status}: epoch ${Math.min(done + 1, progress.first_epoch + progress.epochs_planned - 1)} of ${progress.first_epoch + progress.epochs_planned - 1}, iteration ${losses.length.toLocaleString()}${accuracy}`;
+  const lastEpoch = progress.first_epoch + progress.epochs_planned - 1;
+  const iterations = `${losses.length.toLocaleString()} iterations`;
+  const texts = {
+    starting: "starting: loading the data and building the network…",
+    training: `training: epoch ${Math.min(done + 1, lastEpoch)} of ${lastEpoch}, ${iterations}${accuracy}`,
+    done: `done: ${done} epochs, ${iterations}${accuracy}${progress.mode === "draw" ? "" : " · scoring the test set…"}`,
+    failed: `training failed: ${progress.error}`,
+  };
+  status.textContent = texts[progress.status] || progress.status;
   renderHistory({ epochs: progress.epochs, iteration_loss: losses }, $("live-epoch-chart"), $("live-epoch-legend"),
-    $("live-iteration-chart"), $("live-iteration-legend"));
+    $("live-iteration-chart"), $("live-iteration-legend"), true);
   const accuracySeries = [{ ...ACCURACY, points: progress.epochs.filter((e) => e.val_accuracy !== null).map((e) => [e.epoch, 100 * e.val_accuracy]) }];
   lineChart($("live-accuracy-chart"), accuracySeries, {
     title: "validation accuracy", xLabel: "epoch", yLabel: "accuracy %", empty: "after the first epoch", integerX: true, fromZero: false,
@@ -423,9 +573,13 @@ function paintWeightGrid(snapshot) {
     `weights: blue negative, orange positive, one scale for the grid, clipped at the 99th percentile of |weight| (${formatScale(scale)})`);
 }
 
+roving($("mistakes"));
+roving($("cell-examples"));
+roving($("confusion"), 10);
+$("model-line").textContent = "loading the model…";
 api("/api/model").then((first) => {
   useScale(first.colour_scale);
   return first.mode === "training" ? watchTraining() : startDrawing();
 }).catch((error) => {
-  $("model-line").textContent = `cannot reach the server: ${error.message}`;
+  $("model-line").textContent = `cannot load the model: ${error.message}`;
 });
