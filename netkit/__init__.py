@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from netkit.errors import ConfigError, DatasetError, ModelFileError, NetkitError, PluginError, TrainingDiverged
     from netkit.io.files import load, save
     from netkit.model.evaluation import Evaluation
+    from netkit.model.layer import Layer
     from netkit.model.network import Backprop
     from netkit.model.sequential import Sequential
     from netkit.model.specs import Dense, activation, layer, loss, optimizer
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "Sequential": "model.sequential",
     "Dense": "model.specs",
+    "Layer": "model.layer",
     "layer": "model.specs",
     "activation": "model.specs",
     "loss": "model.specs",
@@ -71,6 +73,7 @@ __all__ = [
     "EpochRecord",
     "Evaluation",
     "LambdaCallback",
+    "Layer",
     "ModelFileError",
     "NetkitError",
     "PluginError",

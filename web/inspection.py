@@ -18,6 +18,7 @@ from netkit.data import Dataset
 from netkit.data.images import SIDE
 from netkit.io import ModelFile
 from netkit.model.evaluation import evaluate
+from netkit.model.layer import Flatten
 from netkit.types import FloatArray
 
 from .errors import ApiError
@@ -111,15 +112,18 @@ class ModelView:
         self.model_file, self.source, self.test_set = model_file, source, test_set
         self.model = model_file.model
         self.lock = threading.Lock()
+        # The layers the page shows: a flatten only reshapes (the page draws the input as an image anyway).
+        self.shown = [index for index, layer in enumerate(self.model.layers) if not isinstance(layer, Flatten)]
 
     def describe(self) -> dict[str, Any]:
         model = self.model
         layers = []
-        for index, layer in enumerate(model.layers):
+        for shown, index in enumerate(self.shown):
+            layer = model.layers[index]
             activation = layer.activation
             layers.append(
                 {
-                    "index": index,
+                    "index": shown,
                     "spec": model.registry.spec_of("layers", layer),
                     "inputs": model.sizes[index],
                     "units": model.sizes[index + 1],
@@ -131,7 +135,7 @@ class ModelView:
             "architecture": repr(model),
             "input_size": model.input_size,
             "image_side": SIDE if model.input_size == SIDE * SIDE else None,
-            "sizes": model.sizes,
+            "sizes": [model.sizes[0], *(model.sizes[index + 1] for index in self.shown)],
             "layers": layers,
             "parameter_count": model.parameter_count,
             "history": self.model_file.history.to_dict(),
@@ -145,8 +149,9 @@ class ModelView:
     def answer(self, row: FloatArray, downsample: FloatArray) -> dict[str, Any]:
         """The reply to a drawing: ``row`` is what the network sees, ``downsample`` the plain resize."""
         with self.lock:
-            outputs = self.model.activations(row.reshape(1, -1))
-        inputs = [row.reshape(1, -1), *outputs[:-1]]
+            every = self.model.activations(row.reshape(1, -1))
+        inputs = [row.reshape(1, -1), *every[:-1]]
+        outputs = [every[index] for index in self.shown]
         probabilities = outputs[-1][0]
         return {
             "digit": int(np.argmax(probabilities)),
@@ -154,7 +159,7 @@ class ModelView:
             "input": _rounded(row.reshape(SIDE, SIDE), 4),
             "downsample": _rounded(downsample.reshape(SIDE, SIDE), 4),
             "activations": [_rounded(output[0]) for output in outputs],
-            "weighted_inputs": [self._weighted_input(index, inputs[index]) for index in range(len(outputs))],
+            "weighted_inputs": [self._weighted_input(index, inputs[index]) for index in self.shown],
         }
 
     def _weighted_input(self, index: int, layer_input: FloatArray) -> list[Any] | None:
@@ -170,10 +175,9 @@ class ModelView:
         )
 
     def weights(self, layer_index: int, unit: int) -> dict[str, Any]:
-        layers = self.model.layers
-        if not 0 <= layer_index < len(layers):
-            raise ApiError(404, f"no layer {layer_index}: the model has layers 0..{len(layers) - 1}")
-        layer = layers[layer_index]
+        if not 0 <= layer_index < len(self.shown):
+            raise ApiError(404, f"no layer {layer_index}: the model has layers 0..{len(self.shown) - 1}")
+        layer = self.model.layers[self.shown[layer_index]]
         if layer.weights != ("weight",) or layer.parameters["weight"].ndim != 2:
             raise ApiError(404, f"layer {layer_index} has no weight matrix")
         weight = layer.parameters["weight"]
