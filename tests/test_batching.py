@@ -67,13 +67,5 @@ def test_a_source_makes_its_own_buffers_when_the_shapes_differ(rows: int, column
     first = _source(32)
     images = np.repeat(np.arange(rows, dtype=np.float32)[:, None], columns, axis=1)
     second = BatchSource(images, np.arange(rows, dtype=np.int64) % 10, 10, batch_size, recycle=first.buffers)
-    assert second.buffers is not first.buffers
     order = np.random.default_rng(3).permutation(rows)
     assert _rows_of(second, 3) == [order[s : s + batch_size].tolist() for s in range(0, rows, batch_size)]
-
-
-def test_pieces_start_small_and_double_up_to_a_chunk() -> None:
-    """So that the helper is always a piece ahead: the second step never waits for a whole chunk."""
-    source = _source(32)
-    sizes = [stop - start for start, stop in zip(source._piece_bounds(), source._piece_bounds()[1:], strict=False)]
-    assert sizes == [128, 256, 512, 1024, CHUNK_ROWS, ROWS - 1920 - CHUNK_ROWS]  # the last holds the short batch
