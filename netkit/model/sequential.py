@@ -38,6 +38,7 @@ from netkit.training.run import (
     choose_recipe,
     format_spec,
     merge_optimizer_options,
+    recorded_options,
     seeded,
     split_for_run,
 )
@@ -197,7 +198,10 @@ class Sequential(core.Network):
             chosen = build_optimizer(spec, self.registry)
             history = self._untrained_history
             self.trainer = Trainer(self, chosen, seeded(self.seed, SHUFFLE_STREAM), History(*_copied(history)))
-            self.training = {**self.training, **self._record(chosen)}
+            self.training = {
+                **self.training,
+                **recorded_options(self, self.seed, self.training.get("validation", 0), chosen),
+            }
             return self.trainer
         if optimizer is not None or learning_rate is not None or batch_size is not None:
             self._check_same_optimizer(optimizer, learning_rate, batch_size)
@@ -227,20 +231,6 @@ class Sequential(core.Network):
                         f"to {asked[key]!r}. Build a new model to train another way"
                     )
         self._recipe_fixed = True
-
-    def _record(self, optimizer: Optimizer) -> dict[str, Any]:
-        """The ``training`` options netkit train would save for this network (its dataset aside)."""
-        activations = [layer.activation for layer in self.layers]
-        spec = self.registry.spec_of
-        return {
-            "seed": self.seed,
-            "validation": self.training.get("validation", 0),
-            "layers": [size for layer, size in zip(self.layers, self.sizes[1:], strict=True) if layer.weights][:-1],
-            "activation": spec("activations", activations[0]) if len(self.layers) > 1 and activations[0] else None,
-            "output_activation": spec("activations", activations[-1]) if activations[-1] is not None else None,
-            "loss": spec("losses", self.loss),
-            "optimizer": spec("optimizers", optimizer),
-        }
 
     def _check_same_optimizer(
         self, optimizer: Optimizer | str | Mapping[str, Any] | None, learning_rate: float | None, batch_size: int | None

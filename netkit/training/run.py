@@ -232,6 +232,24 @@ def split_for_run(
     return split.train_images, split.train_labels, (split.validation_images, split.validation_labels)
 
 
+def recorded_options(network: Network, seed: int, validation: float | int, optimizer: Optimizer) -> dict[str, Any]:
+    """The options a run saves in its file's ``training`` mapping (its dataset and extras aside), the same
+    whether ``netkit train`` or ``model.fit`` started it: ``--resume`` and a later ``fit`` check against them."""
+    spec = network.registry.spec_of
+    weighted = [(layer, size) for layer, size in zip(network.layers, network.sizes[1:], strict=True) if layer.weights]
+    hidden, output = weighted[:-1], network.layers[-1]
+    first_activation = hidden[0][0].activation if hidden else None
+    return {
+        "seed": seed,
+        "validation": validation,
+        "layers": [size for _, size in hidden],
+        "activation": spec("activations", first_activation) if first_activation is not None else None,
+        "output_activation": spec("activations", output.activation) if output.activation is not None else None,
+        "loss": spec("losses", network.loss),
+        "optimizer": spec("optimizers", optimizer),
+    }
+
+
 def new_run(request: RunRequest, dataset: Dataset) -> Run:
     """A fresh model for ``dataset``: hidden layers as asked, one output unit per class."""
     registry = default_registry()
@@ -247,21 +265,7 @@ def new_run(request: RunRequest, dataset: Dataset) -> Run:
     model = Network(input_shape_of(dataset), layers, loss, seeded(request.seed, WEIGHTS_STREAM))
     optimizer = build_optimizer(optimizer_spec(request))
     trainer = Trainer(model, optimizer, seeded(request.seed, SHUFFLE_STREAM))
-    training = {
-        "dataset": request.dataset,
-        "seed": request.seed,
-        "validation": request.validation,
-        "layers": list(request.layers),
-        **(
-            {"layer_specs": [canonical_spec("layers", spec) for spec in request.layer_specs]}
-            if request.layer_specs
-            else {}
-        ),
-        "activation": canonical_spec("activations", request.activation) if request.layers else None,
-        "output_activation": canonical_spec("activations", request.output_activation),
-        "loss": loss,
-        "optimizer": default_registry().spec_of("optimizers", optimizer),
-    }
+    training = {"dataset": request.dataset, **recorded_options(model, request.seed, request.validation, optimizer)}
     extras = {
         "augment": augmentation_specs(request.augment),
         "schedule": schedule_spec(request.schedule, request.epochs),
