@@ -234,10 +234,15 @@ def parse_spec(spec: str | Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
 
 
 def format_spec(name: str, config: Mapping[str, Any]) -> str:
-    """The inverse of :func:`parse_spec` for display: ``leaky-relu:slope=0.1``."""
+    """The inverse of :func:`parse_spec`, as a user would type it: ``leaky-relu:slope=0.1``."""
     if not config:
         return name
-    return name + ":" + ",".join(f"{key}={json.dumps(value)}" for key, value in config.items())
+    return name + ":" + ",".join(f"{key}={_shown(value)}" for key, value in config.items())
+
+
+def _shown(value: Any) -> str:
+    """A spec value as typed: words bare (``padding=same``), everything else as JSON (``true``, ``[1, 2]``)."""
+    return value if isinstance(value, str) and value and "," not in value and ":" not in value else json.dumps(value)
 
 
 @functools.lru_cache(maxsize=1)

@@ -28,6 +28,7 @@ except ImportError as exc:  # an optional extra: say how to get it
 
 from netkit.errors import ConfigError, PluginError
 from netkit.model.sequential import Sequential, whole_number
+from netkit.model.specs import dense_stack
 from netkit.protocols import Optimizer
 
 # scikit-learn's activation names that netkit spells differently.
@@ -127,10 +128,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sc
         if isinstance(activation, str):
             activation = ACTIVATION_ALIASES.get(activation, activation)
         sizes = [self.hidden_layer_sizes] if isinstance(self.hidden_layer_sizes, int) else self.hidden_layer_sizes
-        layers: list[dict[str, Any]] = [
-            {"type": "dense", "units": units, "activation": activation} for units in list(sizes)
-        ]
-        layers.append({"type": "dense", "units": n_classes, "activation": "softmax"})
+        layers = [*dense_stack(list(sizes), activation), *dense_stack([n_classes], "softmax")]
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         return Sequential(layers, "cross-entropy", input_size=n_features, seed=seed)
 

@@ -32,6 +32,7 @@ from netkit.model.network import Network
 from netkit.model.specs import dense_stack, dropout_spec
 from netkit.protocols import Optimizer
 from netkit.registry import Registry, default_registry, parse_spec
+from netkit.registry import format_spec as registry_format_spec
 from netkit.training.keepbest import KeepBest, snapshot
 from netkit.training.pitfalls import problems_of
 from netkit.training.recipe import attach, augmentation_specs, schedule_spec
@@ -205,8 +206,7 @@ def check_setup(request: RunRequest) -> None:
 
 def format_spec(spec: Mapping[str, Any]) -> str:
     """``{"type": "adam", "learning_rate": 0.01}`` as ``adam:learning_rate=0.01``, as a user would type it."""
-    options = ",".join(f"{key}={value}" for key, value in spec.items() if key != "type")
-    return f"{spec.get('type')}:{options}" if options else str(spec.get("type"))
+    return registry_format_spec(str(spec.get("type")), {key: value for key, value in spec.items() if key != "type"})
 
 
 def build_optimizer(spec: str | Mapping[str, Any], registry: Registry | None = None) -> Optimizer:
