@@ -50,7 +50,7 @@ class Dense(textbook.Dense, FastLayer):
     _backward_buffers_for: FloatArray | None = attrs.field(default=None, init=False, repr=False, eq=False)
     _training: bool = attrs.field(default=False, init=False, repr=False, eq=False)
     _weight_transposed: bool = attrs.field(default=False, init=False, repr=False, eq=False)
-    weight: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
+    _weight: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _forward_product: Callable[..., FloatArray] = attrs.field(default=dot, init=False, repr=False, eq=False)
     _weight_product: Callable[..., FloatArray] = attrs.field(default=dot, init=False, repr=False, eq=False)
     _input_product: Callable[..., FloatArray] = attrs.field(default=dot, init=False, repr=False, eq=False)
@@ -72,13 +72,13 @@ class Dense(textbook.Dense, FastLayer):
 
     def bind(self, parameters: dict[str, FloatArray], gradients: dict[str, FloatArray]) -> None:
         super().bind(parameters, gradients)
-        self.weight = parameters["weight"]
+        self._weight = parameters["weight"]
         # Whatever the model did with the request, the products follow the layout it gave.
-        self._weight_transposed = _is_transposed(self.weight)
+        self._weight_transposed = _is_transposed(self._weight)
         self._z = _NO_BUFFER  # new arrays: allocate afresh
 
     def _allocate_forward(self, rows: int, training: bool) -> None:
-        dtype = self.weight.dtype
+        dtype = self._weight.dtype
         multiply_adds = rows * self.inputs * self.units
         # Forward, matmul gains only on large products (bench/README.md).
         self._forward_product = product_for(multiply_adds, matmul_from=8_000_000)
@@ -98,7 +98,7 @@ class Dense(textbook.Dense, FastLayer):
 
     def _allocate_backward(self, rows: int) -> None:
         # Separate from forward's buffers so that inference on a large batch never allocates these.
-        dtype = self.weight.dtype
+        dtype = self._weight.dtype
         # x.T @ grad_z is the largest product of a step: matmul passes the transposed operand to BLAS as is.
         self._weight_product = self._input_product = product_for(self.inputs * self.units)
         if self._weight_transposed:  # BLAS writes row-major arrays: the gradient goes in as grad_z^T x
@@ -116,7 +116,7 @@ class Dense(textbook.Dense, FastLayer):
         if len(x) != len(self._z) or training != self._training:
             self._allocate_forward(len(x), training)
         self._input = x
-        z = self._forward_product(x, self.weight, self._z)
+        z = self._forward_product(x, self._weight, self._z)
         np.add(z, self.parameters["bias"], z)
         return self._activation_forward(z, self._a)
 
@@ -129,7 +129,7 @@ class Dense(textbook.Dense, FastLayer):
         dot(self._ones, grad_z, self.gradients["bias"])  # the column sums, as one BLAS call
         if not input_gradient:
             return None
-        return self._input_product(grad_z, self.weight.T, self._grad_input)
+        return self._input_product(grad_z, self._weight.T, self._grad_input)
 
 
 def _into_transposed(a: FloatArray, b: FloatArray, out: FloatArray) -> FloatArray:

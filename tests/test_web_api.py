@@ -125,7 +125,7 @@ def test_activations_and_weighted_inputs_cover_every_layer(
 def test_weights_of_a_first_layer_unit(address: Address, shipped: ModelFile) -> None:
     status, body = request(address, "GET", "/api/weights?layer=0&unit=3")
     assert status == 200 and body["shape"] == [28, 28]
-    np.testing.assert_array_equal(np.float32(body["weights"]), shipped.model.layers[0].weight[:, 3])  # type: ignore[attr-defined]
+    np.testing.assert_array_equal(np.float32(body["weights"]), shipped.model.layers[0].parameters["weight"][:, 3])
     status, body = request(address, "GET", "/api/weights?layer=1&unit=0")
     assert status == 200 and body["shape"] == [16]
 
