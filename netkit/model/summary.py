@@ -29,7 +29,7 @@ class ModelSummary:
                 str(index + 1),
                 layer.describe(),
                 name,
-                f"{model.sizes[index]} → {model.sizes[index + 1]}",
+                f"{_shape(model.shapes[index])} → {_shape(model.shapes[index + 1])}",
                 " · ".join(f"{key} {'x'.join(map(str, array.shape))}" for key, array in views.items()),
                 f"{sum(array.size for array in views.values()):,}",
             )
@@ -78,3 +78,8 @@ class ModelSummary:
             f"<div><b>{html.escape(self.title)}</b><table><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}{total}</tbody></table><p>{notes}</p></div>"
         )
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    """``784`` for flat samples, ``1x28x28`` for images."""
+    return "x".join(map(str, shape))
