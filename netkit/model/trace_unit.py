@@ -77,8 +77,9 @@ class UnitTrace:
 
     @property
     def chain_terms(self) -> list[tuple[int, float, float]]:
-        """``(k, dL/da_k, ∂a_k/∂z)`` for the outputs k that this unit's z moves, the largest product first."""
-        ks = [k for k in range(len(self.da_dz)) if self.da_dz[k] != 0 or k == self.unit]
+        """``(k, dL/da_k, ∂a_k/∂z)`` for the outputs k through which this unit's z moves the loss (and k = the
+        unit itself), the largest product first."""
+        ks = [k for k in range(len(self.da_dz)) if self.dl_da[k] * self.da_dz[k] != 0 or k == self.unit]
         ks.sort(key=lambda k: -abs(float(self.dl_da[k] * self.da_dz[k])))
         return [(k, float(self.dl_da[k]), float(self.da_dz[k])) for k in ks]
 
