@@ -215,7 +215,9 @@ def test_screen_readers_hear_the_answer_and_every_picture_has_words(page: Any) -
         truth, guess = tile.locator(".caption").text_content().split(" (")[0].split(" → ")
         alt = tile.locator("img").get_attribute("alt")
         assert f"a {truth} the model reads as {guess}" in alt, alt
-    assert "press Enter to see its sum worked out and its weights" in page.get_attribute('.unit[data-layer="0"][data-unit="0"]', "aria-label")
+    assert "press Enter to see its sum worked out and its weights" in page.get_attribute(
+        '.unit[data-layer="0"][data-unit="0"]', "aria-label"
+    )
     assert page.get_attribute('.unit[data-layer="2"][data-unit="7"]', "aria-label").startswith(
         "layer 3, unit 7 (digit 7)"
     )
