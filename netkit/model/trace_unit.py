@@ -96,7 +96,7 @@ class UnitTrace:
         f = self.activation
         lines = [
             f"{self.layer} unit {self.unit}:  z = Σ wᵢ·xᵢ + b over {len(order)} inputs",
-            f"  z = {terms} + {_n(self.bias)}",
+            f"  z = {terms} " + (f"- {_n(-self.bias)}" if self.bias < 0 else f"+ {_n(self.bias)}"),
             f"    = {_signed_sum([*summed, self.bias])} = {_n(self.written_sum)}",
             f"  a = {f}(z) = {f}({_n(self.z)}) = {_n(self.a)}",
         ]
