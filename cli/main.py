@@ -25,6 +25,7 @@ from .plot import plot
 from .plugin_list import plugins
 from .predict import predict
 from .serve import serve
+from .trace import trace
 from .train import train
 
 INTERRUPTED = 130
@@ -93,7 +94,7 @@ def cli() -> None:
     """
 
 
-for command in (train, evaluate, predict, inspect, export, plugins, data, plot, serve):
+for command in (train, evaluate, predict, inspect, trace, export, plugins, data, plot, serve):
     cli.add_command(command)
 
 

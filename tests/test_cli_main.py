@@ -14,7 +14,7 @@ from click.testing import CliRunner
 import netkit
 from netkit.cli.main import cli
 
-COMMANDS = ["train", "evaluate", "predict", "inspect", "export", "plugins", "data"]
+COMMANDS = ["train", "evaluate", "predict", "inspect", "trace", "export", "plugins", "data"]
 
 
 def test_version_matches_the_package_metadata() -> None:

@@ -32,4 +32,6 @@ def test_the_first_network_notebook_runs_and_shows_its_training(data_root: Path,
     ]
     assert any("text/html" in data and "13,002" in data["text/html"] for data in displayed)  # summary()
     assert sum("image/png" in data for data in displayed) == 3  # the loss plot, the weights, the digit
+    assert "finite differences agree: True" in streams and "written-out sum equals z: True" in streams
+    assert any("text/html" in data and "netkit-trace" in data["text/html"] for data in displayed)  # model.trace
     assert (tmp_path / "first-network.h5").is_file()

@@ -209,13 +209,15 @@ def test_screen_readers_hear_the_answer_and_every_picture_has_words(page: Any) -
         "[...document.querySelectorAll('canvas')]"
         ".map((c) => [c.id, c.getAttribute('role'), c.getAttribute('aria-label')])"
     )
-    assert len(labels) == 6 and all(role == "img" and label for _, role, label in labels), labels
+    assert len(labels) == 7 and all(role == "img" and label for _, role, label in labels), labels
     page.wait_for_selector("#mistakes .example")
     for tile in page.locator("#mistakes .example").all()[:10]:
         truth, guess = tile.locator(".caption").text_content().split(" (")[0].split(" → ")
         alt = tile.locator("img").get_attribute("alt")
         assert f"a {truth} the model reads as {guess}" in alt, alt
-    assert "press Enter to see its weights" in page.get_attribute('.unit[data-layer="0"][data-unit="0"]', "aria-label")
+    assert "press Enter to see its sum worked out and its weights" in page.get_attribute(
+        '.unit[data-layer="0"][data-unit="0"]', "aria-label"
+    )
     assert page.get_attribute('.unit[data-layer="2"][data-unit="7"]', "aria-label").startswith(
         "layer 3, unit 7 (digit 7)"
     )

@@ -16,6 +16,7 @@ from PIL import Image
 
 from netkit.data import Dataset
 from netkit.data.images import SIDE
+from netkit.errors import ConfigError
 from netkit.io import ModelFile
 from netkit.model.evaluation import evaluate
 from netkit.model.layer import Flatten
@@ -173,6 +174,22 @@ class ModelView:
         return _rounded(
             (layer_input.reshape(len(layer_input), -1) @ layer.parameters["weight"] + layer.parameters["bias"])[0]
         )
+
+    def trace(self, row: FloatArray, label: int, layer_index: int, unit: int) -> dict[str, Any]:
+        """One learning step on the drawing with ``label`` (on a copy: the model and its file never change),
+        and unit ``unit`` of shown layer ``layer_index`` written out; all of it from ``model.trace``."""
+        if not 0 <= layer_index < len(self.shown):
+            raise ApiError(404, f"no layer {layer_index}: the model has layers 0..{len(self.shown) - 1}")
+        name = self.model.layer_names[self.shown[layer_index]]
+        try:
+            with self.lock:
+                traced = self.model.trace(row.reshape(1, -1), label, unit=(name, unit))
+        except ConfigError as exc:
+            raise ApiError(400, str(exc)) from None
+        whole = traced.to_dict()
+        keys = ["label", "loss", "loss_before", "loss_after", "prediction_before", "prediction_after"]
+        keys += ["probabilities_before", "probabilities_after", "optimizer", "learning_rate", "unit"]
+        return {"layer": layer_index, **{key: whole[key] for key in keys}}
 
     def weights(self, layer_index: int, unit: int) -> dict[str, Any]:
         if not 0 <= layer_index < len(self.shown):

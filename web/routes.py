@@ -45,6 +45,13 @@ def _integer(query: Query, name: str, default: int | None = None, low: int = 0, 
     return value
 
 
+def _field(request: Mapping[str, Any], name: str) -> int:
+    value = request.get(name)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApiError(400, f'"{name}" must be a whole number, not {value!r}')
+    return value
+
+
 def _limit(query: Query) -> int:
     return _integer(query, "limit", DEFAULT_EXAMPLES, 1, MAX_EXAMPLES)
 
@@ -78,15 +85,18 @@ class App:
 
     def check_post(self, path: str) -> None:
         """A 404 or 405 for a path that takes no POST, before its body is looked at."""
-        if path != "/api/predict":
+        if path not in ("/api/predict", "/api/trace"):
             raise ApiError(404 if path not in self._get_routes else 405, f"POST is not accepted at {path}")
 
     def post(self, path: str, body: bytes) -> dict[str, Any]:
         self.check_post(path)
         view = self._drawing()
-        row, downsample = network_input(parse_json(body))
+        request = parse_json(body)
+        row, downsample = network_input(request)
         if view.model.input_size != row.size:
             raise ApiError(409, f"the model {view.model} takes {view.model.input_size} inputs, not a 28x28 image")
+        if path == "/api/trace":
+            return view.trace(row, _field(request, "label"), _field(request, "layer"), _field(request, "unit"))
         return view.answer(row, downsample)
 
     def _drawing(self) -> ModelView:

@@ -24,6 +24,10 @@ What a layer can do is declared, never guessed from its attributes:
 - ``flat_input`` is true for a layer that takes one axis of features (dense): the model puts a
   :class:`Flatten` before it when the layer below gives more axes (an image).
 - ``activation`` is the activation plugin the layer applies last, if any (dense).
+- ``weighted_sums`` is true for a layer with an ``activation`` that also writes ``weighted_sum(x)``: z, the
+  values it computes before applying the activation, so that ``forward(x)`` gives
+  ``activation.forward(weighted_sum(x))``. :meth:`netkit.Sequential.trace` shows z (and, for a layer whose one
+  weight is a matrix, each unit's sum written out) where a layer offers it, and only its output elsewhere.
 - ``conformance_config`` and ``example_input_shape``: the options and input shape :mod:`netkit.testing`
   builds a sample of the layer with, when the defaults (no options, 5 features) do not suit it.
 
@@ -51,6 +55,7 @@ class Layer:
     weights: ClassVar[tuple[str, ...]] = ()
     random: ClassVar[bool] = False
     flat_input: ClassVar[bool] = False
+    weighted_sums: ClassVar[bool] = False
     activation: Any = None
     # The conformance checks (netkit.testing) build the layer from this config on an input of this shape.
     conformance_config: ClassVar[Config] = {}
@@ -79,6 +84,10 @@ class Layer:
 
     def backward(self, dy: FloatArray) -> FloatArray:
         raise NotImplementedError
+
+    def weighted_sum(self, x: FloatArray) -> FloatArray:
+        """z for the input ``x``: what the layer computes before its activation (layers with ``weighted_sums``)."""
+        raise NotImplementedError(f"{self.describe()} does not offer its weighted sums")
 
     def get_config(self) -> Config:
         return {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from netkit.model.layer import Flatten, Layer, Shape, shape_of
 from netkit.protocols import Loss
 from netkit.registry import Registry, default_registry
 from netkit.types import Config, FloatArray, LabelArray
+
+if TYPE_CHECKING:
+    from netkit.model.trace import Trace
 
 # Rows per forward call when predicting, at most: a chunk this size keeps each layer's input and output in
 # the CPU caches, where one product over all rows streams them through memory (bench/README.md, "Inference");
@@ -273,6 +276,19 @@ class Network:
             if views
         }
         return Backprop(loss, gradients)
+
+    def trace(self, x: np.ndarray[Any, Any], label: Any, unit: Any = None, learning_rate: float | None = None) -> Trace:
+        """One learning step on ``x`` (one example, or a few rows) with class ``label``, every number kept.
+
+        Runs the plugins' textbook forms on a copy: per layer the input, z, the activation and the gradients
+        dL/da, dL/dz, dL/dW, dL/db, dL/dx; the loss; one update of the copy (plain gradient descent at
+        ``learning_rate``, or at its default rate) and the loss and probabilities after it. ``unit``
+        (``"dense_2:5"`` or ``("dense_2", 5)``; a layer may be numbered from 1 among the dense layers) adds
+        that unit's sum written out for the first row. This model never changes.
+        """
+        from netkit.model.trace import trace_step  # the trace builds networks: imported when used
+
+        return trace_step(self, x, label, unit, learning_rate)
 
     def get_config(self) -> Config:
         return {

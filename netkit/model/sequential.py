@@ -12,7 +12,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -43,6 +43,9 @@ from netkit.training.run import (
     split_for_run,
 )
 from netkit.training.trainer import Callback, History, Trainer
+
+if TYPE_CHECKING:
+    from netkit.model.trace import Trace
 
 # How fit's own arguments are named in messages (netkit train names its flags instead).
 FIT_ARGUMENTS = {"optimizer": "optimizer", "learning_rate": "learning_rate", "batch_size": "batch_size"}
@@ -290,6 +293,16 @@ class Sequential(core.Network):
     def evaluate(self, images: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> Evaluation:
         """Accuracy, loss, confusion matrix, per-class precision and recall on labelled rows."""
         return evaluate(self, images, labels)
+
+    def trace(self, x: np.ndarray[Any, Any], label: Any, unit: Any = None, learning_rate: float | None = None) -> Trace:
+        """One learning step with every number kept (see :meth:`netkit.model.network.Network.trace`).
+
+        The update uses this model's optimiser (its learning rate and state, as the next step of ``fit``
+        would, on a copy) once it has one, or plain gradient descent at ``learning_rate`` when that is given.
+        """
+        from netkit.model.trace import trace_step
+
+        return trace_step(self, x, label, unit, learning_rate, self.optimizer)
 
     def summary(self) -> ModelSummary:
         """The layer table of ``netkit inspect``: print it, or let a notebook show it as a table."""

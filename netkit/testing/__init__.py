@@ -199,6 +199,15 @@ def check_layer(layer: Layer, rng: np.random.Generator | None = None, input_shap
     for key, array in parameters.items():
         assert_gradients_close(analytic[key], numerical_gradient(loss, array), f"{name} d/d{key}")
     assert_gradients_close(input_gradient, numerical_gradient(loss, x), f"{name} d/dx")
+    if layer.weighted_sums:  # the declared z is what the activation is applied to
+        assert layer.activation is not None, f"{name} declares weighted_sums but has no activation"
+        np.testing.assert_allclose(
+            layer.activation.forward(layer.weighted_sum(x)),
+            layer.forward(x),
+            rtol=1e-6,
+            atol=1e-9,
+            err_msg=f"{name}: forward(x) is not activation.forward(weighted_sum(x))",
+        )
     # float32 in, float32 out: a float64 result would double every later product's cost.
     parameters32, gradients32 = _fresh_arrays(layer.parameter_shapes(), np.float32)
     layer.bind(parameters32, gradients32)

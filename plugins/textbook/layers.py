@@ -72,6 +72,7 @@ class Dense(Layer):
 
     weights: ClassVar[tuple[str, ...]] = ("weight",)
     flat_input: ClassVar[bool] = True
+    weighted_sums: ClassVar[bool] = True
     conformance_config: ClassVar[Config] = {"units": 3, "activation": "tanh"}
 
     units: int = attrs.field(converter=_to_units, validator=_positive_units)
@@ -108,9 +109,13 @@ class Dense(Layer):
 
     def forward(self, x: FloatArray, training: bool = False) -> FloatArray:
         self.x = x
-        self.z = x @ self.parameters["weight"] + self.parameters["bias"]
+        self.z = self.weighted_sum(x)
         self.a = self.activation.forward(self.z)
         return self.a
+
+    def weighted_sum(self, x: FloatArray) -> FloatArray:
+        """z = x W + b: row i, unit j holds sum_k x[i, k] W[k, j] + b[j]."""
+        return x @ self.parameters["weight"] + self.parameters["bias"]
 
     def backward(self, dy: FloatArray) -> FloatArray:
         dz = self.activation.backward(self.z, self.a, dy)

@@ -19,6 +19,7 @@ const PIXEL_NOTE = "pixel value: 0 (black, no ink) to 1 (white, full ink), as MN
 let model = null;
 let lastAnswer = null;
 let selectedUnit = null;
+let tracedUnit = null; // { layer, unit }: the unit whose sum is worked out
 let sequence = 0;
 const weightCache = new Map();
 
@@ -234,6 +235,7 @@ function renderAnswer(answer, caption) {
   $("seen-caption").textContent = lastAnswer.body.preprocess === false ? "the 28x28 input (no preprocessing)" : "the 28x28 input, preprocessed";
   renderLayers(answer);
   if (selectedUnit !== null) showUnit(selectedUnit);
+  if (tracedUnit !== null) traceUnit(false);
 }
 
 // Every layer's units; shaded by `answer`'s activations, or blank (still focusable and clickable) without one.
@@ -297,10 +299,14 @@ function unitCell(answer, layerIndex, unit, colour) {
   }
   cell.title = text;
   const opens = layerIndex === 0 && model.image_side;
-  cell.setAttribute("aria-label", opens ? `${text}; press Enter to see its weights` : text);
+  cell.setAttribute("aria-label", `${text}; press Enter to see its sum worked out${opens ? " and its weights" : ""}`);
   const describe = () => { $("unit-hover").textContent = text; };
   cell.addEventListener("mouseenter", describe);
   cell.addEventListener("focus", describe);
+  cell.addEventListener("click", () => {
+    tracedUnit = { layer: layerIndex, unit };
+    traceUnit(false);
+  });
   if (opens) {
     cell.classList.add("clickable");
     if (unit === selectedUnit) cell.classList.add("selected");
@@ -318,6 +324,64 @@ function unitCell(answer, layerIndex, unit, colour) {
   }
   return cell;
 }
+
+// The clicked unit worked out by the server's model.trace; `learn` also shows the update it made (on a copy).
+async function traceUnit(learn) {
+  const panel = $("unit-trace");
+  panel.hidden = false;
+  if (!tracedUnit) return;
+  const { layer, unit } = tracedUnit;
+  const output = layer === model.layers.length - 1;
+  $("unit-trace-title").textContent = `Layer ${layer + 1}, unit ${unit}${output ? ` (digit ${unit})` : ""}, worked out`;
+  if (!lastAnswer) {
+    $("unit-sum").textContent = "Draw a digit first: the sum is worked out with its numbers.";
+    return;
+  }
+  const picker = $("trace-label");
+  if (!picker.dataset.chosen) picker.value = String(lastAnswer.answer.digit);
+  panel.dataset.state = "pending";
+  let traced;
+  try {
+    const body = { ...lastAnswer.body, label: Number(picker.value), layer, unit };
+    traced = await api("/api/trace", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  } catch (error) {
+    $("unit-sum").textContent = `cannot work this unit out: ${error.message}`;
+    panel.dataset.state = "error";
+    return;
+  }
+  $("unit-sum").textContent = traced.unit.lines.join("\n");
+  $("unit-sum").dataset.z = String(traced.unit.z);
+  $("unit-sum").dataset.writtenSum = String(traced.unit.written_sum);
+  const result = $("learn-result");
+  result.hidden = !learn;
+  if (learn) {
+    $("learn-loss").textContent = `One step (${traced.optimizer}, learning rate ${traced.learning_rate}) towards "${traced.label}": `
+      + `loss ${traced.loss_before.toFixed(4)} → ${traced.loss_after.toFixed(4)}; prediction ${traced.prediction_before} → ${traced.prediction_after}.`;
+    $("learn-probabilities").textContent = "probabilities after: "
+      + traced.probabilities_after.map((p, digit) => `${digit}: ${percent(p)}`).join(", ");
+    result.dataset.probabilities = JSON.stringify(traced.probabilities_after);
+    const change = traced.unit.weight_change;
+    const scale = percentile99(change) || 1;
+    const side = Math.round(Math.sqrt(change.length));
+    const square = side * side === change.length;
+    paintPicture($("unit-change"), change, square ? side : change.length, (v) => diverging(v, scale));
+    legend($("unit-change-legend"), "diverging", scale,
+      `weight change: blue down, orange up, clipped at the 99th percentile (${formatScale(scale)}); bias change ${traced.unit.bias_change.toPrecision(3)}`);
+  }
+  panel.dataset.state = learn ? "learned" : "done";
+}
+
+for (let digit = 0; digit < 10; digit += 1) {
+  const option = document.createElement("option");
+  option.value = String(digit);
+  option.textContent = String(digit);
+  $("trace-label").appendChild(option);
+}
+$("trace-label").addEventListener("change", () => {
+  $("trace-label").dataset.chosen = "yes";
+  traceUnit(false);
+});
+$("learn").addEventListener("click", () => traceUnit(true));
 
 async function showUnit(unit) {
   if (!weightCache.has(unit)) {
