@@ -117,6 +117,8 @@ def test_on_a_phone_the_pad_fills_the_width_and_the_answer_shows_without_scrolli
         assert page.evaluate("window.scrollY") == 0 and page.evaluate(IN_VIEW, "#prediction")
         page.click('.unit[data-layer="0"][data-unit="2"]')
         page.wait_for_selector('#unit-detail[data-unit="2"]', state="visible")
+        # The widest thing a phone shows: the unit's worked sum, once the server's trace has arrived.
+        page.wait_for_function("document.querySelector('#unit-sum').textContent.includes('z =')")
         widest = page.evaluate(
             "Math.max(...[...document.querySelectorAll('body *')].map((e) => e.getBoundingClientRect().right))"
         )
