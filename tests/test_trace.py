@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -11,22 +10,7 @@ import pytest
 import netkit as nk
 from netkit.model.network import Network
 from netkit.model.trace import LayerTrace
-
-STEP = 1e-6
-
-
-def finite_differences(loss: Callable[[], float], array: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """d loss / d array by central differences, entry by entry (``array`` may be any view)."""
-    gradient = np.zeros(array.shape)
-    for index in np.ndindex(array.shape):
-        original = array[index]
-        array[index] = original + STEP
-        above = loss()
-        array[index] = original - STEP
-        below = loss()
-        array[index] = original
-        gradient[index] = (above - below) / (2 * STEP)
-    return gradient
+from netkit.testing import numerical_gradient
 
 
 def loss_from(model: Network, start: int, values: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> float:
@@ -40,16 +24,16 @@ def loss_from(model: Network, start: int, values: np.ndarray[Any, Any], labels: 
 def check_layer_gradients(model: Network, index: int, traced: LayerTrace, x: Any, labels: Any) -> None:
     """dL/dx, dL/da, dL/dz and every dL/dparameter of one traced layer against finite differences."""
     inputs, outputs = traced.x.copy(), traced.a.copy()
-    numeric_dx = finite_differences(lambda: loss_from(model, index, inputs, labels), inputs)
+    numeric_dx = numerical_gradient(lambda: loss_from(model, index, inputs, labels), inputs)
     np.testing.assert_allclose(traced.dl_dx, numeric_dx, atol=1e-7)
-    numeric_da = finite_differences(lambda: loss_from(model, index + 1, outputs, labels), outputs)
+    numeric_da = numerical_gradient(lambda: loss_from(model, index + 1, outputs, labels), outputs)
     np.testing.assert_allclose(traced.dl_da, numeric_da, atol=1e-7)
     if traced.z is not None:
         z, activation = traced.z.copy(), model.layers[index].activation
-        numeric_dz = finite_differences(lambda: loss_from(model, index + 1, activation.forward(z), labels), z)
+        numeric_dz = numerical_gradient(lambda: loss_from(model, index + 1, activation.forward(z), labels), z)
         np.testing.assert_allclose(traced.dl_dz, numeric_dz, atol=1e-7)
     for name, view in model.parameter_views[index].items():
-        numeric = finite_differences(lambda: model.backprop(x, labels).loss, view)
+        numeric = numerical_gradient(lambda: model.backprop(x, labels).loss, view)
         np.testing.assert_allclose(traced.gradients[name], numeric, atol=1e-7)
 
 
@@ -65,7 +49,7 @@ def rows(count: int = 2) -> np.ndarray[Any, Any]:
 @pytest.mark.parametrize(
     ("output", "loss", "hidden"), [("softmax", "cross-entropy", "sigmoid"), ("tanh", "mse", "relu")]
 )
-def test_every_gradient_in_a_trace_matches_finite_differences(output: str, loss: str, hidden: str) -> None:
+def test_every_gradient_in_a_trace_matches_numerical_gradient(output: str, loss: str, hidden: str) -> None:
     model = small_model(output, loss, hidden)
     x, labels = rows(), np.array([2, 0])
     trace = model.trace(x, labels)

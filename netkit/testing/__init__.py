@@ -71,17 +71,16 @@ _STEP = 1e-6
 
 
 def numerical_gradient(function: Callable[[], float], array: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """d function / d array by central differences, perturbing ``array`` in place one entry at a time."""
-    gradient = np.zeros_like(array, dtype=np.float64)
-    flat, flat_gradient = array.reshape(-1), gradient.reshape(-1)
-    for index in range(flat.size):
-        original = flat[index]
-        flat[index] = original + _STEP
+    """d function / d array by central differences, perturbing ``array`` (any view) in place one entry at a time."""
+    gradient = np.zeros(array.shape, dtype=np.float64)
+    for index in np.ndindex(array.shape):
+        original = array[index]
+        array[index] = original + _STEP
         above = function()
-        flat[index] = original - _STEP
+        array[index] = original - _STEP
         below = function()
-        flat[index] = original
-        flat_gradient[index] = (above - below) / (2 * _STEP)
+        array[index] = original
+        gradient[index] = (above - below) / (2 * _STEP)
     return gradient
 
 
