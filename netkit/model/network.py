@@ -225,7 +225,10 @@ class Network:
         rows = x.shape[0]
         result = np.empty((rows, *self.output_shape), dtype=self.dtype)
         size = max(1, -(-rows // max(1, -(-rows // PREDICT_CHUNK))))  # ceil(rows / ceil(rows / max))
-        with blas_threads(size * self.parameter_count):
+        # The thread rule weighs the whole call, not one chunk: the chunks run back to back with no Python
+        # step between them, and their rows-first products split over BLAS threads by rows (unlike a training
+        # step's x^T @ grad). One row or a few stay on one thread (bench/README.md, "Inference").
+        with blas_threads(rows * self.parameter_count):
             for start in range(0, rows, size):
                 result[start : start + size] = self.forward(x[start : start + size])
         return result
