@@ -1,9 +1,10 @@
-"""netkit against PyTorch (CPU), a hand-written NumPy loop and a per-sample loop on MNIST, side by side in one run.
+"""netkit against PyTorch (CPU) and a per-sample loop on MNIST, side by side in one run.
 
 Run from the repository root: ``.venv/bin/python bench/benchmark.py [--quick] [--data-dir PATH] [--json PATH]``.
 netkit is timed through its public API and the training loop ``netkit train`` uses (``Network``, the
 ``mini-batch`` optimiser plugin, ``Trainer.fit``). PyTorch runs in a worker process that takes its turn right
-after netkit on each case; cold loads and the peak-memory run use fresh processes (``harness.py``).
+after netkit, epoch by epoch on each case and call by call on predictions; cold loads and the peak-memory run
+use fresh processes (``harness.py``).
 What is measured and how: ``bench/README.md``.
 """
 
@@ -42,14 +43,14 @@ from harness import (
     torch_worker,
 )
 from machine import OthersBusy, QuietWaiter, machine_facts, matmul_gflops
-from numpy_loop import NumpyLoop
 from report import check_targets, print_report
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from netkit.data.dataset import one_hot
 from netkit.model.evaluation import evaluate
 from netkit.model.network import Network
 from netkit.training.trainer import Callback, Trainer
+
+PREDICT_CALLS = 3  # timed calls a side in each turn of the predict comparison
 
 
 def progress(message: str) -> None:
@@ -84,24 +85,6 @@ def netkit_blas_threads(case: Case, data: Mnist) -> int | None:
     seen, session = BlasThreads(), NetkitSession(case, data)
     session.trainer.fit(session.images[: case.batch_size], session.labels[: case.batch_size], 1, callbacks=[seen])
     return seen.threads
-
-
-class LoopSession:
-    """The hand-written NumPy loop on the same case: same initial weights, rows and shuffling seed."""
-
-    def __init__(self, case: Case, data: Mnist) -> None:
-        self.model = build_model(case)
-        self.loop = NumpyLoop(self.model, case.activation, case.learning_rate, case.batch_size)
-        self.images = data.train_images[: case.rows]
-        self.targets = one_hot(data.train_labels[: case.rows], self.model.output_size)
-        self.rng = np.random.default_rng(SEED)
-
-    def epoch(self) -> float:
-        return self.loop.epoch(self.images, self.targets, self.rng)
-
-    def test_accuracy(self, data: Mnist) -> float:
-        copy_weights_in(self.model, self.loop.weights_in_netkit_layout())
-        return evaluate(self.model, data.test_images, data.test_labels).accuracy
 
 
 def run_per_sample(case: Case, data: Mnist, rows: int, repeats: int) -> dict[str, Any]:
@@ -159,21 +142,19 @@ def measure_loads(data_dir: str, repeats: int) -> dict[str, Any]:
 
 
 def train_case(case: Case, data: Mnist, torch: LineWorker | None, threads: list[int | None], quiet: QuietWaiter) -> Any:
-    """netkit, the NumPy loop and PyTorch (on each of ``threads``) take turns, one epoch each.
+    """netkit and PyTorch (on each of ``threads``) take turns, one epoch each.
 
     Returns the case's figures and netkit's trained model."""
     progress(f"{case.label}: {case.epochs} timed pass(es) over {case.rows:,} rows each")
     busy = OthersBusy(start=False)  # only while epochs are being timed, not while waiting or scoring
-    netkit, loop = NetkitSession(case, data), LoopSession(case, data)
+    netkit = NetkitSession(case, data)
     for index, setting in enumerate(threads):
         torch.request(op="begin", session=str(index), case=case.to_dict(), threads=setting)  # type: ignore[union-attr]
-    seconds: dict[str, list[float]] = {"netkit": [], "loop": [], **{str(index): [] for index in range(len(threads))}}
+    seconds: dict[str, list[float]] = {"netkit": [], **{str(index): [] for index in range(len(threads))}}
     for _ in range(case.epochs):
         quiet.wait()
         busy.start()
         seconds["netkit"].append(netkit.epoch())
-        time.sleep(SETTLE_SECONDS)
-        seconds["loop"].append(loop.epoch())
         if threads:
             time.sleep(SETTLE_SECONDS)
         for index in range(len(threads)):
@@ -186,16 +167,37 @@ def train_case(case: Case, data: Mnist, torch: LineWorker | None, threads: list[
         "history_seconds": [record.seconds for record in netkit.trainer.history.epochs],
         "test_accuracy": evaluate(netkit.model.network, data.test_images, data.test_labels).accuracy,
     }
-    entry["numpy_loop"] = {"epoch_seconds": stats(seconds["loop"]), "test_accuracy": loop.test_accuracy(data)}
     if threads:
         entry["torch"] = [
             {**torch.request(op="end", session=str(index)), "epoch_seconds": stats(seconds[str(index)])}  # type: ignore[union-attr]
             for index in range(len(threads))
         ]
     scale = TRAIN_ROWS / case.rows
-    line = f"  netkit {min(seconds['netkit']) * scale:.3f} s/epoch, NumPy loop {min(seconds['loop']) * scale:.3f}"
+    line = f"  netkit {min(seconds['netkit']) * scale:.3f} s/epoch"
     progress(line + (f", PyTorch {min(seconds['0']) * scale:.3f} s/epoch" if threads else ""))
     return entry, netkit.model.network
+
+
+def measure_predict(
+    model: Network, images: np.ndarray[Any, Any], torch: LineWorker | None, turns: int, quiet: QuietWaiter
+) -> dict[str, Any]:
+    """netkit's ``predict_proba`` and PyTorch's ``softmax(net(x))`` in turns, ``PREDICT_CALLS`` calls a side."""
+    model.predict_proba(images)  # untimed: the layers' inference buffers, BLAS's thread pool
+    request = {"op": "predict", "case": case_named("seed-b32").to_dict(), "repeats": PREDICT_CALLS}
+    ours: list[float] = []
+    theirs: list[float] = []
+    busy = OthersBusy(start=False)
+    for _ in range(turns):
+        quiet.wait()
+        busy.start()
+        ours += repeat(lambda: model.predict_proba(images), PREDICT_CALLS)["samples"]
+        if torch is not None:
+            time.sleep(SETTLE_SECONDS)
+            theirs += torch.request(**request)["samples"]
+        busy.stop()
+        time.sleep(SETTLE_SECONDS)
+    result = {"netkit_seconds": stats(ours), "other_processes_cores": busy.cores()}
+    return result | ({"torch_seconds": stats(theirs)} if theirs else {})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     started, whole_run, quiet = time.perf_counter(), OthersBusy(), QuietWaiter(args.wait_quiet, progress)
     data_dir = resolve_data_dir(args.data_dir)
     cases = [quick_case(case) for case in CASES] if args.quick else list(CASES)
-    repeats, matmul_repeats, predict_repeats = (1, 3, 5) if args.quick else (3, 10, 20)
+    repeats, matmul_repeats, predict_turns = (1, 3, 3) if args.quick else (3, 10, 10)
     results: dict[str, Any] = {
         "mode": "quick" if args.quick else "full",
         "machine": machine_facts(Path(__file__).resolve().parent.parent),
@@ -244,15 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         results["matmul_gflops"] = {
             setting: max(run[setting] or 0.0 for run in matmul_runs) for setting in ("default_threads", "one_thread")
         }
-        progress(f"predict_proba on {data.test_images.shape[0]:,} test images x {predict_repeats}")
-        predict, test_images = seed_model.predict_proba, data.test_images
-        quiet.wait()
-        busy = OthersBusy()
-        results["predict"] = {"netkit_seconds": repeat(lambda: predict(test_images), predict_repeats)}
-        results["predict"]["other_processes_cores"] = busy.stop().cores()
-        if torch is not None:
-            request = {"op": "predict", "case": case_named("seed-b32").to_dict(), "repeats": predict_repeats}
-            results["predict"]["torch_seconds"] = torch.request(**request)
+        progress(f"predict_proba on {data.test_images.shape[0]:,} test images, {predict_turns} turns")
+        results["predict"] = measure_predict(seed_model, data.test_images, torch, predict_turns, quiet)
 
     per_sample: dict[str, dict[str, Any]] = {}
     for case in cases:

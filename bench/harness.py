@@ -36,7 +36,7 @@ SETTLE_SECONDS = 0.2  # after one side's turn, let its idle worker threads stop 
 
 @dataclasses.dataclass(frozen=True)
 class Case:
-    """One training configuration, timed the same way in netkit, the NumPy loop and PyTorch."""
+    """One training configuration, timed the same way in netkit and PyTorch."""
 
     key: str
     hidden: Sequence[int]
