@@ -172,12 +172,8 @@ def _fork_pool(workers: int) -> ProcessPoolExecutor | None:
 
 
 def decode(files: Sequence[str | Path], center: bool, workers: int | None = None) -> FloatArray:
-    """Preprocess every file into a float32 row, in worker processes when there are many.
-
-    Measured on this project's 2-core machine with 20,000 MNIST digits as 28x28 PNGs: 1.6 s in one
-    process and 1.1 s with two in ``resize`` mode (2.3 s and 1.5 s with ``center``); the decoded cache
-    then loads them in 0.15 s. See ``bench/bench_data.py``.
-    """
+    """Preprocess every file into a float32 row, in worker processes when there are many (the measurements:
+    bench/README.md, "Dated results")."""
     workers = min(workers or _workers(), -(-len(files) // _CHUNK))
     pool = _fork_pool(workers) if workers > 1 and len(files) >= PARALLEL_FROM else None
     if pool is None:
