@@ -121,3 +121,14 @@ def test_predict_proba_in_chunks_equals_one_forward_pass(rows: int) -> None:
     x = np.random.default_rng(7).uniform(0, 1, (rows, 784)).astype(np.float32)
     whole = model.forward(x).copy()
     np.testing.assert_allclose(model.predict_proba(x), whole, rtol=1e-5, atol=1e-7)
+
+
+def test_predict_proba_on_many_rows_follows_changed_parameters() -> None:
+    model = Network(784, SEED_ARCHITECTURE)
+    rng = np.random.default_rng(8)
+    x = rng.uniform(0, 1, (5_000, 784)).astype(np.float32)
+    before = model.predict_proba(x)
+    model.parameters[...] = rng.normal(0, 0.1, model.parameters.shape)
+    after = model.predict_proba(x)
+    assert not np.allclose(after, before)
+    np.testing.assert_allclose(after, model.forward(x).copy(), rtol=1e-5, atol=1e-7)

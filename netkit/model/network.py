@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from netkit.backend import blas_threads
+from netkit.backend import blas_threads, single_threaded
 from netkit.data.dataset import one_hot
-from netkit.errors import ConfigError
+from netkit.errors import ConfigError, PluginError
 from netkit.model.fast import FastLayer, FastLoss, loss_gradient_kernel
 from netkit.model.layer import Flatten, Layer, Shape, shape_of
 from netkit.protocols import Loss
@@ -225,13 +226,42 @@ class Network:
         rows = x.shape[0]
         result = np.empty((rows, *self.output_shape), dtype=self.dtype)
         size = max(1, -(-rows // max(1, -(-rows // PREDICT_CHUNK))))  # ceil(rows / ceil(rows / max))
-        # The thread rule weighs the whole call, not one chunk: the chunks run back to back with no Python
-        # step between them, and their rows-first products split over BLAS threads by rows (unlike a training
-        # step's x^T @ grad). One row or a few stay on one thread (bench/README.md, "Inference").
-        with blas_threads(rows * self.parameter_count):
-            for start in range(0, rows, size):
-                result[start : start + size] = self.forward(x[start : start + size])
+        starts = iter(range(0, rows, size))  # shared: each thread below takes the next chunk left
+
+        def run(network: Network) -> None:
+            for start in starts:
+                result[start : start + size] = network.forward(x[start : start + size])
+
+        # Two chunks or more with enough work: a helper thread takes chunks too, through a twin of this network
+        # (its own layers and buffers), and each thread runs BLAS on one thread. NumPy releases the GIL in
+        # products and ufuncs, so the activations run in parallel as well as the products, and a thread that
+        # other processes delay only takes fewer chunks, where a BLAS thread team waits for its slowest member
+        # at every product (bench/README.md, "Inference"). Otherwise the thread rule weighs the whole call.
+        work = rows * self.parameter_count
+        twin = None if rows <= size or single_threaded(work) else self._predict_twin()
+        with blas_threads(0 if twin is not None else work):
+            if twin is None:
+                run(self)
+            else:
+                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="netkit-predict") as helper:
+                    helped = helper.submit(run, twin)
+                    run(self)
+                    helped.result()
         return result
+
+    def _predict_twin(self) -> Network | None:
+        """A network like this one with its own layers, holding this one's current parameters; None when its
+        layers cannot be rebuilt from their config (plugins given as unregistered instances)."""
+        twin: Network | None = getattr(self, "_twin", None)
+        if twin is None:
+            try:
+                layers = [self.registry.spec_of("layers", layer) for layer in self.layers]
+            except PluginError:
+                return None
+            twin = Network(self.input_shape, layers, self.loss, registry=self.registry, dtype=self.dtype.type)
+            self._twin = twin
+        np.copyto(twin.parameters, self.parameters)
+        return twin
 
     def predict(self, x: np.ndarray[Any, Any]) -> LabelArray:
         """The most likely class of each row."""
