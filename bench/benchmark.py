@@ -107,7 +107,7 @@ def run_per_sample(case: Case, data: Mnist, rows: int, repeats: int) -> dict[str
             started = time.perf_counter()
             for image, label in zip(images, labels, strict=True):
                 output = model.forward(image[np.newaxis], True)
-                model.backward(output, targets[label : label + 1], scratch)
+                model._backward_into(output, targets[label : label + 1], scratch)  # as the Trainer steps
                 model.parameters -= case.per_sample_learning_rate * model.gradients
             samples.append(time.perf_counter() - started)
     copy_weights_in(seed, [(views["weight"], views["bias"]) for views in model.parameter_views])
@@ -165,7 +165,7 @@ def train_case(case: Case, data: Mnist, torch: LineWorker | None, threads: list[
         "blas_threads": netkit_blas_threads(case, data),
         "epoch_seconds": stats(seconds["netkit"]),
         "history_seconds": [record.seconds for record in netkit.trainer.history.epochs],
-        "test_accuracy": evaluate(netkit.model.network, data.test_images, data.test_labels).accuracy,
+        "test_accuracy": evaluate(netkit.model, data.test_images, data.test_labels).accuracy,
     }
     if threads:
         entry["torch"] = [
@@ -175,7 +175,7 @@ def train_case(case: Case, data: Mnist, torch: LineWorker | None, threads: list[
     scale = TRAIN_ROWS / case.rows
     line = f"  netkit {min(seconds['netkit']) * scale:.3f} s/epoch"
     progress(line + (f", PyTorch {min(seconds['0']) * scale:.3f} s/epoch" if threads else ""))
-    return entry, netkit.model.network
+    return entry, netkit.model
 
 
 def measure_predict(
