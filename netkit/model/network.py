@@ -74,6 +74,7 @@ class Network:
         self.parameters, self.gradients, self.parameter_views = self._allocate()
         self.initialize(rng if rng is not None else np.random.default_rng(0))
         self._prepare_passes()
+        self._twin: Network | None = None  # predict_proba's second thread's network, made on first need
 
     @property
     def input_size(self) -> int:
@@ -252,7 +253,7 @@ class Network:
     def _predict_twin(self) -> Network | None:
         """A network like this one with its own layers, holding this one's current parameters; None when its
         layers cannot be rebuilt from their config (plugins given as unregistered instances)."""
-        twin: Network | None = getattr(self, "_twin", None)
+        twin = self._twin
         if twin is None:
             try:
                 layers = [self.registry.spec_of("layers", layer) for layer in self.layers]
