@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from netkit.errors import ConfigError
-from netkit.model.network import assemble, config_input_shape
+from netkit.model.assembly import assemble, config_input_shape
 from netkit.protocols import Layer
 from netkit.registry import Registry
 

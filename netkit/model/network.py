@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from netkit.backend import blas_threads, single_threaded
 from netkit.data.dataset import one_hot
 from netkit.errors import ConfigError, PluginError
+from netkit.model.assembly import assemble, config_input_shape, config_layers
 from netkit.model.fast import FastLayer, FastLoss, loss_gradient_kernel
+from netkit.model.inference import predict_in_chunks
 from netkit.model.layer import Flatten, Layer, Shape, shape_of
 from netkit.protocols import Loss
 from netkit.registry import Registry, default_registry
@@ -27,10 +27,6 @@ from netkit.types import Config, FloatArray, LabelArray
 if TYPE_CHECKING:
     from netkit.model.trace import Trace
 
-# Rows per forward call when predicting, at most: a chunk this size keeps each layer's input and output in
-# the CPU caches, where one product over all rows streams them through memory (bench/README.md, "Inference");
-# it bounds memory too. Rows are split into equal chunks, so the layers' buffers are allocated once.
-PREDICT_CHUNK = 1_024
 
 Forward = Callable[[FloatArray, bool], FloatArray]
 Backward = Callable[[FloatArray], "FloatArray | None"]
@@ -223,36 +219,12 @@ class Network:
 
     def predict_proba(self, x: np.ndarray[Any, Any]) -> FloatArray:
         """Outputs for any number of rows, in chunks; a new array."""
-        x = self.check_input(x)
-        rows = x.shape[0]
-        result = np.empty((rows, *self.output_shape), dtype=self.dtype)
-        size = max(1, -(-rows // max(1, -(-rows // PREDICT_CHUNK))))  # ceil(rows / ceil(rows / max))
-        starts = iter(range(0, rows, size))  # shared: each thread below takes the next chunk left
-
-        def run(network: Network) -> None:
-            for start in starts:
-                result[start : start + size] = network.forward(x[start : start + size])
-
-        # Two chunks or more with enough work: a helper thread takes chunks too, through a twin of this network
-        # (its own layers and buffers), and each thread runs BLAS on one thread. NumPy releases the GIL in
-        # products and ufuncs, so the activations run in parallel as well as the products, and a thread that
-        # other processes delay only takes fewer chunks, where a BLAS thread team waits for its slowest member
-        # at every product (bench/README.md, "Inference"). Otherwise the thread rule weighs the whole call.
-        work = rows * self.parameter_count
-        twin = None if rows <= size or single_threaded(work) else self._predict_twin()
-        with blas_threads(0 if twin is not None else work):
-            if twin is None:
-                run(self)
-            else:
-                with ThreadPoolExecutor(max_workers=1, thread_name_prefix="netkit-predict") as helper:
-                    helped = helper.submit(run, twin)
-                    run(self)
-                    helped.result()
-        return result
+        return predict_in_chunks(self, self.check_input(x))
 
     def _predict_twin(self) -> Network | None:
-        """A network like this one with its own layers, holding this one's current parameters; None when its
-        layers cannot be rebuilt from their config (plugins given as unregistered instances)."""
+        """A network like this one with its own layers (for a second predicting thread), holding this one's
+        current parameters; None when its layers cannot be rebuilt from their config (plugins given as
+        unregistered instances)."""
         twin = self._twin
         if twin is None:
             try:
@@ -357,40 +329,6 @@ class Network:
             if name not in names:
                 names.append(name)
         return "-".join(map(str, sizes)) + f" ({', '.join(names + list(dict.fromkeys(extras)))})"
-
-
-def assemble(input_shape: Shape, layers: Sequence[Layer]) -> tuple[list[Layer], list[Shape]]:
-    """Each layer built on the shape the one below gives (a :class:`Flatten` put in where a layer that takes
-    flat input follows one that gives more axes); the layers and the shapes entering the first and leaving each."""
-    assembled: list[Layer] = []
-    shapes = [input_shape]
-    for layer in layers:
-        if layer.flat_input and len(shapes[-1]) > 1:
-            flatten = Flatten()
-            shapes.append(flatten.build(shapes[-1]))
-            assembled.append(flatten)
-        try:
-            shapes.append(shape_of(layer.build(shapes[-1]), "the output shape"))
-        except ConfigError as exc:
-            raise ConfigError(f"layer {len(assembled) + 1} ({layer.describe()}) on input {shapes[-1]}: {exc}") from None
-        assembled.append(layer)
-    return assembled, shapes
-
-
-def config_input_shape(config: Mapping[str, Any]) -> Shape:
-    """A model config's input shape: ``input_shape``, or ``input_size`` in files written by netkit 0.1."""
-    if "input_shape" in config:
-        return shape_of(config["input_shape"], "input_shape")
-    if "input_size" in config:
-        return shape_of(config["input_size"], "input_size")
-    raise ConfigError("model config lacks 'input_shape'")
-
-
-def config_layers(config: Mapping[str, Any]) -> Any:
-    try:
-        return config["layers"]
-    except KeyError:
-        raise ConfigError("model config lacks 'layers'") from None
 
 
 def _fast_backward(layer: FastLayer, input_gradient: bool) -> Callable[[FloatArray, bool], FloatArray | None]:

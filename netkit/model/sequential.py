@@ -19,6 +19,7 @@ import numpy as np
 from netkit.errors import ConfigError
 from netkit.io import model_format
 from netkit.model import network as core
+from netkit.model.assembly import config_input_shape, config_layers
 from netkit.model.evaluation import Evaluation, evaluate
 from netkit.model.summary import ModelSummary
 from netkit.protocols import Layer, Loss, Optimizer
@@ -98,8 +99,8 @@ class Sequential(core.Network):
         registry: Registry | None = None,
         dtype: type[np.floating[Any]] = np.float32,
     ) -> Sequential:
-        input_shape = core.config_input_shape(config)
-        layers, loss = core.config_layers(config), config.get("loss", "cross-entropy")
+        input_shape = config_input_shape(config)
+        layers, loss = config_layers(config), config.get("loss", "cross-entropy")
         model = cls(layers, loss, input_shape=input_shape, registry=registry, dtype=dtype)
         if rng is not None:
             model.initialize(rng)
