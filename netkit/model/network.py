@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 
 Forward = Callable[[FloatArray, bool], FloatArray]
-Backward = Callable[[FloatArray], "FloatArray | None"]
+Backward = Callable[[FloatArray, bool, bool], "FloatArray | None"]  # (grad, dz_given, input_gradient) -> dL/dx
 
 
 class Backprop(NamedTuple):
@@ -116,7 +116,7 @@ class Network:
     def _prepare_passes(self) -> None:
         """The forward and backward calls of every layer, chosen once: a training step makes thousands."""
         self._forwards: list[Forward] = []
-        self._backwards: list[Callable[[FloatArray, bool], FloatArray | None]] = []
+        backwards: list[tuple[Backward, bool]] = []
         parameters_before = False
         for layer in self.layers:
             # dL/dx only matters to a layer with parameters somewhere below: the first dense layer (and one
@@ -125,10 +125,10 @@ class Network:
             parameters_before = parameters_before or bool(layer.parameter_shapes())
             if isinstance(layer, FastLayer):
                 self._forwards.append(layer.fast_forward)
-                self._backwards.append(_fast_backward(layer, input_gradient))
+                backwards.append((layer.fast_backward, input_gradient))
             else:
                 self._forwards.append(layer.forward)
-                self._backwards.append(_textbook_backward(layer))
+                backwards.append((_TextbookBackward(layer), input_gradient))
         self._loss_gradient = loss_gradient_kernel(self.loss)
         # Fused output gradient (softmax + cross-entropy): decided once, not on every step.
         last = self.layers[-1]
@@ -137,10 +137,10 @@ class Network:
         if isinstance(loss, FastLoss) and isinstance(last, FastLayer) and last.activation is not None:
             fuses = loss.fused_activation == self.registry.name_of("activations", last.activation)
             self._fused_gradient = loss.fused_gradient_into if fuses else None
-        self._output_backward = self._backwards[-1]
+        self._output_backward = backwards[-1]
         # Layers below the first one with parameters need no backward pass: nothing there learns.
         first = next((i for i, layer in enumerate(self.layers) if layer.parameter_shapes()), len(self.layers) - 1)
-        self._hidden_backwards = tuple(reversed(self._backwards[min(first, len(self.layers) - 1) : -1]))
+        self._hidden_backwards = tuple(reversed(backwards[min(first, len(self.layers) - 1) : -1]))
 
     @property
     def _stores_transposed(self) -> bool:
@@ -197,12 +197,13 @@ class Network:
         ``target`` is the one-hot (or regression) target; ``scratch`` is an array of ``output``'s shape that the
         pass overwrites (the trainer's, so that a step allocates nothing).
         """
+        backward, input_gradient = self._output_backward
         if self._fused_gradient is not None:
-            grad = self._output_backward(self._fused_gradient(output, target, scratch), True)
+            grad = backward(self._fused_gradient(output, target, scratch), True, input_gradient)
         else:
-            grad = self._output_backward(self._loss_gradient(output, target, scratch), False)
-        for backward in self._hidden_backwards:
-            grad = backward(grad, False)  # type: ignore[arg-type]  # only the first layer returns None
+            grad = backward(self._loss_gradient(output, target, scratch), False, input_gradient)
+        for backward, input_gradient in self._hidden_backwards:
+            grad = backward(grad, False, input_gradient)  # type: ignore[arg-type]  # only the first gives None
 
     def check_input(self, x: np.ndarray[Any, Any]) -> FloatArray:
         """``x`` as a (rows, *input_shape) float array: rows may come flat or shaped, or one sample alone."""
@@ -331,19 +332,11 @@ class Network:
         return "-".join(map(str, sizes)) + f" ({', '.join(names + list(dict.fromkeys(extras)))})"
 
 
-def _fast_backward(layer: FastLayer, input_gradient: bool) -> Callable[[FloatArray, bool], FloatArray | None]:
-    fast_backward = layer.fast_backward
+class _TextbookBackward:
+    """A textbook layer's backward called as the network calls a fast one: (grad, dz_given, input_gradient)."""
 
-    def backward(grad: FloatArray, dz_given: bool) -> FloatArray | None:
-        return fast_backward(grad, dz_given, input_gradient)
+    def __init__(self, layer: Layer) -> None:
+        self.backward = layer.backward
 
-    return backward
-
-
-def _textbook_backward(layer: Layer) -> Callable[[FloatArray, bool], FloatArray | None]:
-    textbook_backward = layer.backward
-
-    def backward(grad: FloatArray, dz_given: bool) -> FloatArray | None:
-        return textbook_backward(grad)
-
-    return backward
+    def __call__(self, grad: FloatArray, dz_given: bool, input_gradient: bool) -> FloatArray | None:
+        return self.backward(grad)
