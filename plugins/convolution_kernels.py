@@ -4,15 +4,17 @@ Read the textbook module first for the maths; this one only changes how it is co
 
 **Convolution as one matrix product (im2col).** A strided window view of the padded input lists, for every
 output position (n, i, j), the kh*kw*C inputs its sum reads. Copied once into a *column matrix* of shape
-(kh*kw*C, n*H'*W') — rows ordered (u, v, c) exactly like the kernel reshaped to (kh*kw*C, F), columns
-ordered (n, i, j) — the forward pass is one product ``K^T @ columns``, and the backward pass is two:
+(kh*kw*C, H'*W'*n) — rows ordered (u, v, c) exactly like the kernel reshaped to (kh*kw*C, F), columns
+ordered (i, j, n) — the forward pass is one product ``K^T @ columns``, and the backward pass is two:
 
     dK      = columns @ dy^T         (kh*kw*C, F): every use of a weight, summed
-    dcolumns = K @ dy                (kh*kw*C, n*H'*W'): each window entry's share of dx
+    dcolumns = K @ dy                (kh*kw*C, H'*W'*n): each window entry's share of dx
 
-The column matrix keeps the batch inside its long axis, so each product is a single BLAS call, and its
-rows are copied from the input in runs along the image rows. dy and y are (n, F, ...) outside and (F, n, ...)
-inside; the transposing copy is small next to the column matrix.
+The column matrix keeps the batch inside its long axis, so each product is a single BLAS call. Inside the
+workspace every array puts the batch last — the padded input is (C, H, W, n), y and dy are (F, H', W', n) —
+so that one window row of all the samples is a single contiguous run, both in the copy that fills the
+column matrix and in col2im's additions; outside, arrays are (n, C, H, W) as everywhere in netkit, and the
+transposing copies at the edges are small next to the column matrix.
 
 **col2im without ``np.add.at``.** dx gathers dcolumns back onto the padded input. Positions read by the same
 kernel offset (u, v) never collide (they are ``stride`` apart), so dx is kh*kw strided additions, one per
@@ -23,8 +25,8 @@ element.
 input holding that offset for every window at once, so the max is size*size ``np.maximum`` calls, the
 average size*size additions, and the max's backward finds each window's first maximum by testing the
 offsets in row-major order. This also serves windows that overlap or do not tile the input. (Reducing a
-``(..., H', size, W', size)`` reshape over its two small axes computes the same thing and is far slower in
-NumPy, see ``bench/conv_kernels.py``.)
+``(..., H', size, W', size)`` reshape over its two small axes computes the same thing, but NumPy reduces
+short strided axes element by element, which is far slower.)
 
 Every function keeps the input's dtype (float32 stays float32). :class:`Conv2dWorkspace` is the same
 convolution for one input shape with its buffers kept from batch to batch, and the column matrix of the
@@ -81,18 +83,20 @@ class Conv2dWorkspace:
         self.dtype = np.dtype(dtype)
         self.row_padding = padding_amounts(height, kh, stride, padding)
         self.column_padding = padding_amounts(width, kw, stride, padding)
-        padded_shape = (n, channels, height + sum(self.row_padding), width + sum(self.column_padding))
+        # Inside, arrays keep the batch as their last axis: (C, H, W, n). Then a window row of every sample is one
+        # contiguous run (W' * n values) in the column copy and in the col2im additions, not W' values.
+        padded_shape = (channels, height + sum(self.row_padding), width + sum(self.column_padding), n)
         self.padded = np.zeros(padded_shape, self.dtype)  # the border stays zero; forward fills the interior
         self.padded_gradient = np.zeros(padded_shape, self.dtype)
-        self.columns = np.empty((kh, kw, channels, n, out_h, out_w), self.dtype)
-        self.product = np.empty((filters, n, out_h, out_w), self.dtype)  # y or dy, filters first
-
-    def _is_padded(self) -> bool:
-        return bool(self.row_padding != (0, 0) or self.column_padding != (0, 0))
+        self.columns = np.empty((kh, kw, channels, out_h, out_w, n), self.dtype)
+        self.product = np.empty((filters, out_h, out_w, n), self.dtype)  # y or dy, filters first
 
     def _interior(self, array: FloatArray) -> FloatArray:
+        """The unpadded part of a (C, H, W, n) buffer, as (n, C, H, W)."""
         (top, _), (left, _) = self.row_padding, self.column_padding
-        return array[:, :, top : top + self.input_shape[2], left : left + self.input_shape[3]]
+        _, _, height, width = self.input_shape
+        interior: FloatArray = array[:, top : top + height, left : left + width, :].transpose(3, 0, 1, 2)
+        return interior
 
     def _column_matrix(self) -> FloatArray:
         kh, kw, channels, _ = self.kernel_shape
@@ -102,18 +106,15 @@ class Conv2dWorkspace:
         """Copy every output position's window of x into the column matrix (im2col)."""
         if x.shape != self.input_shape:
             raise ValueError(f"this convolution was set up for inputs {self.input_shape}, received {x.shape}")
-        source = x
-        if self._is_padded():
-            self._interior(self.padded)[...] = x
-            source = self.padded
+        self._interior(self.padded)[...] = x
         kh, kw, _, _ = self.kernel_shape
         _, _, out_h, out_w = self.output_shape
         last = (out_h - 1) * self.stride + 1, (out_w - 1) * self.stride + 1
-        # (n, C, i, j, u, v) -> strided to the output grid -> (u, v, C, n, i, j), the column matrix's order
-        windows = sliding_window_view(source, (kh, kw), axis=(2, 3))[
-            :, :, : last[0] : self.stride, : last[1] : self.stride
+        # (C, i, j, n, u, v) -> strided to the output grid -> (u, v, C, i, j, n), the column matrix's order
+        windows = sliding_window_view(self.padded, (kh, kw), axis=(1, 2))[
+            :, : last[0] : self.stride, : last[1] : self.stride
         ]
-        np.copyto(self.columns, windows.transpose(4, 5, 1, 0, 2, 3))
+        np.copyto(self.columns, windows.transpose(4, 5, 0, 1, 2, 3))
 
     def forward(self, x: FloatArray, kernel: FloatArray, bias: FloatArray) -> FloatArray:
         """y = conv(x, K) + b as one matrix product over the column matrix; keeps the columns for backward."""
@@ -121,7 +122,7 @@ class Conv2dWorkspace:
         filters = self.kernel_shape[3]
         np.matmul(kernel.reshape(-1, filters).T, self._column_matrix(), out=self.product.reshape(filters, -1))
         y = np.empty(self.output_shape, self.dtype)
-        np.add(self.product.transpose(1, 0, 2, 3), bias[:, None, None], out=y)
+        np.add(self.product.transpose(3, 0, 1, 2), bias[:, None, None], out=y)
         return y
 
     def backward(
@@ -129,22 +130,23 @@ class Conv2dWorkspace:
     ) -> tuple[FloatArray | None, FloatArray, FloatArray]:
         """(dx or None, dK, db) for the x of the last ``forward``; dx is skipped when not asked for."""
         kh, kw, _, filters = self.kernel_shape
-        self.product[...] = dy.transpose(1, 0, 2, 3)
+        self.product[...] = dy.transpose(1, 2, 3, 0)
         dy_matrix = self.product.reshape(filters, -1)
         dbias = dy_matrix.sum(axis=1)
         dkernel = np.matmul(self._column_matrix(), dy_matrix.T).reshape(self.kernel_shape)
         if not input_gradient:
             return None, dkernel, dbias
         dcolumns = np.matmul(kernel.reshape(-1, filters), dy_matrix).reshape(self.columns.shape)
-        gradient = self.padded_gradient if self._is_padded() else np.zeros(self.input_shape, self.dtype)
+        gradient = self.padded_gradient
         gradient[...] = 0
         _, _, out_h, out_w = self.output_shape
         for u in range(kh):
             for v in range(kw):
                 rows = slice(u, u + (out_h - 1) * self.stride + 1, self.stride)
                 columns = slice(v, v + (out_w - 1) * self.stride + 1, self.stride)
-                gradient[:, :, rows, columns] += dcolumns[u, v].transpose(1, 0, 2, 3)
-        dx = self._interior(gradient).copy() if self._is_padded() else gradient
+                gradient[:, rows, columns] += dcolumns[u, v]
+        dx = np.empty(self.input_shape, self.dtype)
+        dx[...] = self._interior(gradient)
         return dx, dkernel, dbias
 
 
