@@ -1,9 +1,12 @@
 """Models out of netkit: an ONNX graph (for onnxruntime and every tool that reads ONNX) and plain ``.npz``.
 
 ONNX (``pip install 'netkit[onnx]'``): opset :data:`ONNX_OPSET`; input ``images`` (float32, batch x
-inputs), output ``probabilities`` (float32, batch x classes). Each dense layer is a ``Gemm`` (x W + b)
-followed by its activation's operator. Only built-in activations have one; a third party's activation is
-refused by name rather than exported wrongly.
+inputs, flat rows as netkit takes them), output ``probabilities`` (float32, batch x classes). Each layer
+is the operator it declares (:meth:`netkit.model.layer.Layer.onnx_operator`: a dense layer a ``Gemm``, x W
++ b; conv2d a ``Conv``; the poolings ``MaxPool``/``AveragePool``; flatten a ``Flatten``; dropout an
+``Identity``) followed by its activation's operator; a model on images reshapes the rows first. Only
+built-in activations have an operator; a third party's activation or a layer without one is refused by
+name rather than exported wrongly.
 
 ``.npz``: one array per parameter, named ``dense_1.weight`` and so on (each (inputs, units) as the layer
 uses it), and ``config``, the model's config as a JSON string: readable with ``numpy.load`` alone, and
@@ -48,27 +51,44 @@ def to_onnx(model: Network) -> Any:
         raise ModelFileError("ONNX export needs the onnx package: pip install 'netkit[onnx]'") from None
     nodes, weights = [], []
     current = INPUT_NAME
+    flat = True  # the graph's input is flat rows; an image-shaped layer gets them reshaped (one Reshape node)
+    last = len(model.layers) - 1
     for index, (name, layer, views) in enumerate(
         zip(model.layer_names, model.layers, model.parameter_views, strict=True)
     ):
-        if isinstance(layer, Flatten):
-            continue  # the graph's input is already flat
-        if tuple(views) != ("weight", "bias") or layer.weights != ("weight",) or layer.activation is None:
-            kind = model.registry.name_of("layers", layer)
-            raise ModelFileError(f"cannot export layer {name} ({kind}) to ONNX: only dense layers have an operator")
-        spec = model.registry.spec_of("activations", layer.activation)
-        if spec["type"] not in _ONNX_ACTIVATIONS:
-            raise ModelFileError(f"cannot export activation {spec['type']!r} of {name} to ONNX: it has no operator")
-        operator, attributes = _ONNX_ACTIVATIONS[spec["type"]]
-        for parameter in ("weight", "bias"):
-            array = np.ascontiguousarray(views[parameter], dtype=np.float32)
+        form = layer.onnx_operator()
+        kind = model.registry.name_of("layers", layer)
+        if form is None:
+            raise ModelFileError(f"cannot export layer {name} ({kind}) to ONNX: it declares no operator")
+        spec = None
+        if layer.activation is not None:
+            spec = model.registry.spec_of("activations", layer.activation)
+            if spec["type"] not in _ONNX_ACTIVATIONS:
+                raise ModelFileError(f"cannot export activation {spec['type']!r} of {name} to ONNX: it has no operator")
+        if isinstance(layer, Flatten) and flat:
+            continue  # rows are already flat, in the same order
+        if flat and len(model.shapes[index]) > 1:
+            shape = np.array([-1, *model.shapes[index]], dtype=np.int64)
+            weights.append(numpy_helper.from_array(shape, "input_shape"))
+            nodes.append(helper.make_node("Reshape", [current, "input_shape"], ["shaped"], name="reshape_input"))
+            current = "shaped"
+        flat = len(model.shapes[index + 1]) == 1
+        inputs = [current]
+        for parameter, axes in form.parameters:
+            array = np.asarray(views[parameter], dtype=np.float32)
+            array = np.ascontiguousarray(array if axes is None else array.transpose(axes))
             weights.append(numpy_helper.from_array(array, f"{name}.{parameter}"))
-        linear = f"{name}.z"
-        nodes.append(
-            helper.make_node("Gemm", [current, f"{name}.weight", f"{name}.bias"], [linear], name=f"{name}_gemm")
-        )
-        current = OUTPUT_NAME if index == len(model.layers) - 1 else f"{name}.a"
-        nodes.append(helper.make_node(operator, [linear], [current], name=f"{name}_{spec['type']}", **attributes(spec)))
+            inputs.append(f"{name}.{parameter}")
+        output = OUTPUT_NAME if index == last and spec is None else f"{name}.z" if spec is not None else f"{name}.a"
+        operator = form.operator.lower()
+        nodes.append(helper.make_node(form.operator, inputs, [output], name=f"{name}_{operator}", **form.attributes))
+        current = output
+        if spec is not None:
+            operator, attributes = _ONNX_ACTIVATIONS[spec["type"]]
+            current = OUTPUT_NAME if index == last else f"{name}.a"
+            nodes.append(
+                helper.make_node(operator, [output], [current], name=f"{name}_{spec['type']}", **attributes(spec))
+            )
     graph = helper.make_graph(
         nodes,
         f"netkit {model!r}",

@@ -28,6 +28,9 @@ What a layer can do is declared, never guessed from its attributes:
   values it computes before applying the activation, so that ``forward(x)`` gives
   ``activation.forward(weighted_sum(x))``. :meth:`netkit.Sequential.trace` shows z (and, for a layer whose one
   weight is a matrix, each unit's sum written out) where a layer offers it, and only its output elsewhere.
+- ``onnx_operator()`` says how the layer runs in ONNX (:class:`OnnxOperator`: one operator, its attributes,
+  its parameters as further inputs), or ``None`` when it has no operator; the exporter adds the layer's
+  ``activation`` after it.
 - ``conformance_config`` and ``example_input_shape``: the options and input shape :mod:`netkit.testing`
   builds a sample of the layer with, when the defaults (no options, 5 features) do not suit it.
 
@@ -41,12 +44,24 @@ from __future__ import annotations
 import math
 from typing import Any, ClassVar
 
+import attrs
 import numpy as np
 
 from netkit.errors import ConfigError
 from netkit.types import Config, FloatArray
 
 Shape = tuple[int, ...]
+
+
+@attrs.frozen
+class OnnxOperator:
+    """A layer as one ONNX operator: ``operator`` (``"Conv"``), its ``attributes``, and the layer's parameters
+    that follow the data as the operator's inputs, in order, each ``(name, axes)``: the parameter's axes
+    transposed to ``axes`` for ONNX (``None``: as the layer holds it)."""
+
+    operator: str
+    attributes: dict[str, Any] = attrs.field(factory=dict)
+    parameters: tuple[tuple[str, tuple[int, ...] | None], ...] = ()
 
 
 class Layer:
@@ -99,6 +114,10 @@ class Layer:
     def describe(self) -> str:
         return type(self).__name__.lower()
 
+    def onnx_operator(self) -> OnnxOperator | None:
+        """How this layer runs in ONNX, or ``None`` if it cannot (then a model holding it is not exported)."""
+        return None
+
 
 def shape_of(value: Any, what: str) -> Shape:
     """``value`` (a whole number or a sequence of them) as a shape tuple, or a clear error."""
@@ -132,3 +151,6 @@ class Flatten(Layer):
 
     def describe(self) -> str:
         return "flatten"
+
+    def onnx_operator(self) -> OnnxOperator:
+        return OnnxOperator("Flatten", {"axis": 1})

@@ -16,7 +16,7 @@ import attrs
 import numpy as np
 
 from netkit.errors import ConfigError
-from netkit.model.layer import Layer, Shape
+from netkit.model.layer import Layer, OnnxOperator, Shape
 from netkit.types import Config, FloatArray
 
 
@@ -45,6 +45,9 @@ class Dropout(Layer):
 
     def describe(self) -> str:
         return f"dropout {self.rate:g}"
+
+    def onnx_operator(self) -> OnnxOperator:
+        return OnnxOperator("Identity")  # inference passes inputs through
 
     def build(self, input_shape: Shape) -> Shape:
         return input_shape

@@ -15,7 +15,7 @@ import attrs
 import numpy as np
 
 from netkit.errors import ConfigError
-from netkit.model.layer import Layer, Shape
+from netkit.model.layer import Layer, OnnxOperator, Shape
 from netkit.protocols import Activation
 from netkit.registry import active_registry
 from netkit.types import Config, FloatArray
@@ -93,6 +93,9 @@ class Dense(Layer):
 
     def describe(self) -> str:
         return f"dense {self.units} ({active_registry().name_of('activations', self.activation)})"
+
+    def onnx_operator(self) -> OnnxOperator:
+        return OnnxOperator("Gemm", parameters=(("weight", None), ("bias", None)))  # x W + b
 
     def build(self, input_shape: Shape) -> Shape:
         if len(input_shape) != 1:
