@@ -14,6 +14,7 @@ from rich.text import Text
 from netkit.errors import ConfigError
 from netkit.io import ModelFile, model_format
 from netkit.model.network import Network
+from netkit.model.summary import shape_text
 from netkit.pictures.grids import square_shape, weight_layers, weight_picture
 from netkit.registry import default_registry
 from netkit.training.trainer import History
@@ -76,7 +77,7 @@ def _write_weights(path: Path, model_file: ModelFile, out: Path) -> None:
     layers = weight_layers(with_parameters)
     if not with_parameters or not with_parameters[0].weights:
         raise ConfigError(f"--weights needs a first layer with a weight matrix; {model.layers[0].describe()} has none")
-    shape = square_shape(layers[0].weight.shape[0])
+    shape = layers[0].tile_shape or square_shape(layers[0].weight.shape[0])
     if shape is None:
         raise ConfigError(
             f"--weights draws each unit's inputs as a square image, but this model takes {model.input_size} values"
@@ -124,7 +125,7 @@ def _layer_table(model: Network) -> Table:
         table.add_row(
             str(index + 1),
             layer.describe(),
-            f"{model.sizes[index]} → {model.sizes[index + 1]}",
+            f"{shape_text(model.shapes[index])} → {shape_text(model.shapes[index + 1])}",
             " · ".join(f"{name} {'x'.join(map(str, array.shape))}" for name, array in views.items()),
             f"{sum(array.size for array in views.values()):,}",
         )

@@ -29,7 +29,7 @@ class ModelSummary:
                 str(index + 1),
                 layer.describe(),
                 name,
-                f"{_shape(model.shapes[index])} → {_shape(model.shapes[index + 1])}",
+                f"{shape_text(model.shapes[index])} → {shape_text(model.shapes[index + 1])}",
                 " · ".join(f"{key} {'x'.join(map(str, array.shape))}" for key, array in views.items()),
                 f"{sum(array.size for array in views.values()):,}",
             )
@@ -80,6 +80,6 @@ class ModelSummary:
         )
 
 
-def _shape(shape: tuple[int, ...]) -> str:
+def shape_text(shape: tuple[int, ...]) -> str:
     """``784`` for flat samples, ``1x28x28`` for images."""
     return "x".join(map(str, shape))

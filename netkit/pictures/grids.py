@@ -77,22 +77,31 @@ def colour_bar(draw: ImageDraw.ImageDraw, x: int, y: int, width: int, limit: flo
 
 @attrs.frozen
 class WeightLayer:
-    """A layer's weight matrix (inputs, units) and what to call it."""
+    """A layer's weight matrix (inputs, units), what to call it, and the shape each unit's inputs form as an
+    image, when the layer says (a convolution's kernel; otherwise the picture assumes the input image)."""
 
     name: str
     weight: np.ndarray[Any, Any]
+    tile_shape: tuple[int, int] | None = None
 
 
 def weight_layers(layers: Sequence[Layer]) -> list[WeightLayer]:
     """Every layer's first declared weight as an (inputs, units) matrix, named for a legend; layers without
-    weights are skipped."""
+    weights are skipped. A convolution's (kh, kw, channels, filters) kernel becomes one kh x (channels*kw)
+    tile per filter: its channels side by side."""
     found = []
     for index, layer in enumerate(layers):
         if layer.weights:
-            weights = layer.parameters[layer.weights[0]]
+            weights = np.asarray(layer.parameters[layer.weights[0]])
+            if weights.ndim == 4:
+                kh, kw, channels, filters = weights.shape
+                weight = weights.transpose(0, 2, 1, 3).reshape(-1, filters)  # rows in (u, c, v) order
+                name = f"layer {index + 1} ({kh}x{kw}x{channels} kernels, {filters} filters)"
+                found.append(WeightLayer(name, weight, (kh, channels * kw)))
+                continue
             weight = weights.reshape(-1, weights.shape[-1])  # fan-in by units, whatever the layer's rank
             inputs, units = weight.shape
-            found.append(WeightLayer(f"layer {index + 1} ({inputs} inputs, {units} units)", np.asarray(weight)))
+            found.append(WeightLayer(f"layer {index + 1} ({inputs} inputs, {units} units)", weight))
     return found
 
 
@@ -112,7 +121,8 @@ def weight_picture(layers: Sequence[WeightLayer], title: str, image_shape: tuple
     inputs, units = first.weight.shape
     if inputs != image_shape[0] * image_shape[1]:
         raise ValueError(f"the first layer takes {inputs} inputs, not a {image_shape[0]}x{image_shape[1]} image")
-    scale = 3 if units <= 32 else 2
+    # Small tiles (a 5x5 kernel) are drawn larger, so that every weight stays visible.
+    scale = max(3 if units <= 32 else 2, 60 // max(image_shape))
     tile_w, tile_h = image_shape[1] * scale, image_shape[0] * scale
     columns = _columns_for(units)
     rows = math.ceil(units / columns)
