@@ -112,3 +112,17 @@ def test_summary_and_inspect_show_shapes_and_draw_kernels(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     with Image.open(picture) as image:
         assert image.width >= 480 and image.height > 200
+
+
+@pytest.mark.parametrize(
+    ("layers", "message"),
+    [
+        (["conv2d:filters=2,kernel=30"], "layer 1 (conv2d 2@30x30 valid (relu)) on input (1, 28, 28): kernel 30x30"),
+        (["conv2d:filters=2,kernel=3,stride=0"], "stride must be at least 1. Received: stride=0"),
+        (["dense:units=5", "conv2d:filters=2,kernel=3"], "layer 3 (conv2d 2@3x3 valid (relu)) on input (5,)"),
+    ],
+)
+def test_netkit_train_refuses_a_bad_conv_spec_in_one_line(layers: list[str], message: str, mnist_dir: Path) -> None:
+    arguments = [part for spec in layers for part in ("--layer", spec)]
+    result = CliRunner().invoke(cli, ["train", *arguments, "--data-dir", str(mnist_dir), "--out", "unused.h5"])
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output, result.output
