@@ -113,6 +113,7 @@ class Conv2D(Layer):
     """
 
     weights: ClassVar[tuple[str, ...]] = ("kernel",)
+    weighted_sums: ClassVar[bool] = True
     conformance_config: ClassVar[Config] = {"filters": 2, "kernel": 3, "padding": "same", "activation": "tanh"}
     example_input_shape: ClassVar[Shape] = (2, 5, 4)
 
@@ -174,9 +175,13 @@ class Conv2D(Layer):
 
     def forward(self, x: FloatArray, training: bool = False) -> FloatArray:
         self.x = x
-        self.z = maths.conv2d_forward(x, self.parameters["kernel"], self.parameters["bias"], self.stride, self.padding)
+        self.z = self.weighted_sum(x)
         self.a = self.activation.forward(self.z)
         return self.a
+
+    def weighted_sum(self, x: FloatArray) -> FloatArray:
+        """z = conv(x, K) + b: filter f at (i, j) holds b[f] + the sum over its window of x times K."""
+        return maths.conv2d_forward(x, self.parameters["kernel"], self.parameters["bias"], self.stride, self.padding)
 
     def backward(self, dy: FloatArray) -> FloatArray:
         dz = self.activation.backward(self.z, self.a, dy)
