@@ -184,3 +184,28 @@ def test_a_trace_renders_as_html_for_notebooks() -> None:
     page = trace._repr_html_()
     assert page.count("<details>") == len(trace.layers)
     assert "dense_2 unit 1" in page and "data:image/png;base64," in page
+
+
+def _conv_model() -> nk.Sequential:
+    layers = [
+        "conv2d:filters=2,kernel=3,padding=same,activation=tanh",
+        "maxpool2d:size=2",
+        "conv2d:filters=3,kernel=2,stride=2,activation=relu",
+        "dense:units=3,activation=softmax",
+    ]
+    return nk.Sequential(layers, input_shape=(1, 6, 6), seed=2, dtype=np.float64)
+
+
+def test_a_conv_nets_trace_has_true_gradients_and_writes_a_window_sum_out() -> None:
+    model = _conv_model()
+    x, labels = np.random.default_rng(4).uniform(0, 1, (2, 1, 6, 6)), np.array([1, 2])
+    trace = model.trace(x, labels, learning_rate=0.1)
+    for index, traced in enumerate(trace.layers):
+        check_layer_gradients(model, index, traced, x, labels)
+    for unit in ("conv2d_1:0", "conv2d_1:41", "conv2d_2:2"):  # a corner (zero padding), the middle, stride 2
+        written = model.trace(x[:1], labels[:1], unit=unit).unit
+        assert written is not None
+        assert written.written_sum == pytest.approx(written.z, abs=1e-12)
+        assert written.dl_dz == pytest.approx(float(written.dl_da[written.unit] * written.da_dz[written.unit]))
+        assert "z = Σ wᵢ·xᵢ + b over" in written.lines()[0]
+    assert model.trace(x[:1], 1, unit="conv2d_1:0").unit.inputs.size == 9  # type: ignore[union-attr]

@@ -26,8 +26,9 @@ What a layer can do is declared, never guessed from its attributes:
 - ``activation`` is the activation plugin the layer applies last, if any (dense).
 - ``weighted_sums`` is true for a layer with an ``activation`` that also writes ``weighted_sum(x)``: z, the
   values it computes before applying the activation, so that ``forward(x)`` gives
-  ``activation.forward(weighted_sum(x))``. :meth:`netkit.Sequential.trace` shows z (and, for a layer whose one
-  weight is a matrix, each unit's sum written out) where a layer offers it, and only its output elsewhere.
+  ``activation.forward(weighted_sum(x))``. :meth:`netkit.Sequential.trace` shows z where a layer offers it,
+  and only its output elsewhere. Such a layer may also say which inputs and weights make one unit's z
+  (``unit_terms``), so that the trace can write that sum out: a dense unit's column, a convolution's window.
 - ``onnx_operator()`` says how the layer runs in ONNX (:class:`OnnxOperator`: one operator, its attributes,
   its parameters as further inputs), or ``None`` when it has no operator; the exporter adds the layer's
   ``activation`` after it.
@@ -103,6 +104,12 @@ class Layer:
     def weighted_sum(self, x: FloatArray) -> FloatArray:
         """z for the input ``x``: what the layer computes before its activation (layers with ``weighted_sums``)."""
         raise NotImplementedError(f"{self.describe()} does not offer its weighted sums")
+
+    def unit_terms(self, x: FloatArray, unit: int) -> tuple[FloatArray, Any, Any]:
+        """What makes the z of output ``unit`` (a flat index over the output shape) for one sample ``x``: the
+        inputs, in order, and the indices that pick the matching weights out of the weight parameter (and of
+        its gradient) and the bias out of the bias, so that z = Σ inputs · weight[index] + bias[bias_index]."""
+        raise NotImplementedError(f"{self.describe()} does not write its units' sums out")
 
     def get_config(self) -> Config:
         return {}

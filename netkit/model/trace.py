@@ -280,7 +280,7 @@ def _layer_trace(
     dl_da, dl_dz, dl_dx, gradients = backward
     weight = layer.weights[0] if len(layer.weights) == 1 else None
     others = [key for key in before if key not in layer.weights]
-    bias = others[0] if len(others) == 1 and before[others[0]].shape == shapes[1] else None
+    bias = others[0] if len(others) == 1 else None  # dense: one value per unit; conv2d: one per filter
     activation = layer.activation
     return LayerTrace(
         name=name,

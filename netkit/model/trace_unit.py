@@ -27,11 +27,11 @@ SHOWN_TERMS = 3
 
 
 def unit_layers(model: Network) -> list[str]:
-    """The names of the layers whose units have weighted sums to write out (dense layers)."""
+    """The names of the layers whose units have weighted sums to write out (dense and conv2d layers)."""
     return [
         name
-        for name, layer, views in zip(model.layer_names, model.layers, model.parameter_views, strict=True)
-        if layer.weighted_sums and len(layer.weights) == 1 and views[layer.weights[0]].ndim == 2
+        for name, layer in zip(model.layer_names, model.layers, strict=True)
+        if layer.weighted_sums and len(layer.weights) == 1
     ]
 
 
@@ -187,35 +187,44 @@ def resolve_unit(model: Network, unit: Any) -> tuple[str, int]:
 
 
 def trace_unit(traced: LayerTrace, unit: int, layer: Layer) -> UnitTrace:
-    """Unit ``unit`` of a traced layer written out; ``layer`` is the textbook layer the trace ran."""
+    """Unit ``unit`` (a flat index over the layer's output) of a traced layer written out; ``layer`` is the
+    textbook layer the trace ran, which says which inputs and weights make the unit's sum (``unit_terms``)."""
     assert traced.z is not None and traced.dl_dz is not None and traced.weight is not None
     z_row, a_row = traced.z[:1], traced.a[:1]
-    units = z_row.shape[1]
-    # Column k of the activation's Jacobian, row `unit`: ∂a_k/∂z_unit, from its own backward with dL/da = e_k.
-    da_dz = np.array(
-        [
-            float(layer.activation.backward(z_row, a_row, np.eye(units, dtype=z_row.dtype)[k : k + 1])[0, unit])
-            for k in range(units)
-        ]
-    )
-    bias = 0.0 if traced.bias is None else float(traced.parameters_before[traced.bias][unit])
-    bias_change = 0.0 if traced.bias is None else float(traced.changes[traced.bias][unit])
+    units = math.prod(z_row.shape[1:])
+    if z_row.ndim == 2:
+        # Column k of the activation's Jacobian, row `unit`: ∂a_k/∂z_unit, from its own backward with dL/da = e_k.
+        da_dz = np.array(
+            [
+                float(layer.activation.backward(z_row, a_row, np.eye(units, dtype=z_row.dtype)[k : k + 1])[0, unit])
+                for k in range(units)
+            ]
+        )
+    else:  # an activation over an image is elementwise: its Jacobian is diagonal, one backward gives the row
+        basis = np.zeros_like(z_row)
+        basis.reshape(-1)[unit] = 1
+        da_dz = layer.activation.backward(z_row, a_row, basis).reshape(-1).astype(np.float64)
+    inputs, weight_index, bias_index = layer.unit_terms(traced.x[0], unit)
     weight = traced.weight
+
+    def of(arrays: dict[str, FloatArray], name: str | None, index: Any) -> Any:
+        return arrays[name][index] if name is not None else 0.0
+
     return UnitTrace(
         layer=traced.name,
         unit=unit,
         activation=traced.activation or "f",
-        inputs=traced.x[0].copy(),
-        weights=traced.parameters_before[weight][:, unit].copy(),
-        bias=bias,
-        z=float(traced.z[0, unit]),
-        a=float(traced.a[0, unit]),
-        dl_da=traced.dl_da[0].copy(),
+        inputs=np.array(inputs, copy=True).reshape(-1),
+        weights=np.array(traced.parameters_before[weight][weight_index]).reshape(-1),
+        bias=float(of(traced.parameters_before, traced.bias, bias_index)),
+        z=float(traced.z[0].reshape(-1)[unit]),
+        a=float(traced.a[0].reshape(-1)[unit]),
+        dl_da=traced.dl_da[0].reshape(-1).copy(),
         da_dz=da_dz,
-        dl_dz=float(traced.dl_dz[0, unit]),
-        weight_gradient=traced.gradients[weight][:, unit].copy(),
-        weight_change=traced.changes[weight][:, unit].copy(),
-        bias_change=bias_change,
+        dl_dz=float(traced.dl_dz[0].reshape(-1)[unit]),
+        weight_gradient=np.array(traced.gradients[weight][weight_index]).reshape(-1),
+        weight_change=np.array(traced.changes[weight][weight_index]).reshape(-1),
+        bias_change=float(of(traced.changes, traced.bias, bias_index)),
     )
 
 

@@ -116,6 +116,10 @@ class Dense(Layer):
         self.a = self.activation.forward(self.z)
         return self.a
 
+    def unit_terms(self, x: FloatArray, unit: int) -> tuple[FloatArray, Any, Any]:
+        """Unit j sums every input: z_j = Σ_i x_i W[i, j] + b[j]."""
+        return x.reshape(-1), (slice(None), unit), unit
+
     def weighted_sum(self, x: FloatArray) -> FloatArray:
         """z = x W + b: row i, unit j holds sum_k x[i, k] W[k, j] + b[j]."""
         return x @ self.parameters["weight"] + self.parameters["bias"]

@@ -179,6 +179,18 @@ class Conv2D(Layer):
         self.a = self.activation.forward(self.z)
         return self.a
 
+    def unit_terms(self, x: FloatArray, unit: int) -> tuple[FloatArray, Any, Any]:
+        """Filter f at row i, column j sums its window: z = Σ_{u,v,c} x[c, i·s + u - top, j·s + v - left] ·
+        K[u, v, c, f] + b[f], the zeros of the padding included; inputs in K's (u, v, c) order."""
+        out = maths.conv2d_output_shape(
+            (self.channels, *self.image_size), self.kernel, self.filters, self.stride, self.padding
+        )
+        f, i, j = (int(n) for n in np.unravel_index(unit, out))
+        (kh, kw), s = self.kernel, self.stride
+        padded = maths.pad_input(x[np.newaxis], self.kernel, self.stride, self.padding)[0]
+        window = padded[:, i * s : i * s + kh, j * s : j * s + kw]  # (c, u, v)
+        return window.transpose(1, 2, 0).reshape(-1), (slice(None), slice(None), slice(None), f), f
+
     def weighted_sum(self, x: FloatArray) -> FloatArray:
         """z = conv(x, K) + b: filter f at (i, j) holds b[f] + the sum over its window of x times K."""
         return maths.conv2d_forward(x, self.parameters["kernel"], self.parameters["bias"], self.stride, self.padding)
