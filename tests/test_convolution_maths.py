@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 
 import numpy as np
 import pytest
 
 from netkit.plugins import convolution_kernels as fast
 from netkit.plugins.textbook import convolution as textbook
+from netkit.testing import numerical_gradient
 from netkit.types import FloatArray
 
 TOLERANCE = {np.float32: 1e-5, np.float64: 1e-10}
@@ -129,19 +129,6 @@ def test_shapes_that_do_not_fit_are_rejected_with_both_sizes(call, message):
 
 
 # Finite differences: each gradient against (L(w + h) - L(w - h)) / 2h, L = sum(projection * y), in float64.
-
-
-def numerical_gradient(loss: Callable[[], float], array: FloatArray, step: float = 1e-6) -> FloatArray:
-    gradient = np.zeros_like(array)
-    for index in np.ndindex(array.shape):
-        original = array[index]
-        array[index] = original + step
-        above = loss()
-        array[index] = original - step
-        below = loss()
-        array[index] = original
-        gradient[index] = (above - below) / (2 * step)
-    return gradient
 
 
 def relative_error(analytic: FloatArray, numerical: FloatArray) -> float:
