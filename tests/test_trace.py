@@ -37,6 +37,20 @@ def check_layer_gradients(model: Network, index: int, traced: LayerTrace, x: Any
         np.testing.assert_allclose(traced.gradients[name], numeric, atol=1e-7)
 
 
+# The keys `netkit trace --json` and `Trace.to_dict()` promise (README); the CLI test checks them too.
+PROMISED_KEYS = (
+    "layers",
+    "loss_before",
+    "loss_after",
+    "prediction_before",
+    "prediction_after",
+    "probabilities_before",
+    "probabilities_after",
+    "learning_rate",
+    "unit",
+)
+
+
 def small_model(output: str = "softmax", loss: str = "cross-entropy", hidden: str = "sigmoid") -> nk.Sequential:
     layers = [f"dense:units=5,activation={hidden}", "dropout:rate=0.2", f"dense:units=3,activation={output}"]
     return nk.Sequential(layers, loss, input_shape=(1, 2, 3), seed=1, dtype=np.float64)
@@ -160,18 +174,7 @@ def test_units_are_named_or_numbered_and_bad_ones_say_what_exists() -> None:
 def test_the_json_form_has_every_key_the_cli_promises() -> None:
     trace = small_model().trace(rows(1), 1, unit="1:0")
     data = trace.to_dict()
-    for key in (
-        "layers",
-        "loss_before",
-        "loss_after",
-        "prediction_before",
-        "prediction_after",
-        "probabilities_before",
-        "probabilities_after",
-        "learning_rate",
-        "unit",
-    ):
-        assert key in data
+    assert set(PROMISED_KEYS) <= set(data)
     layer = data["layers"][1]
     for key in ("name", "input_shape", "output_shape", "z", "a", "dL_da", "dL_dz", "dL_dW", "dL_db"):
         assert key in layer
