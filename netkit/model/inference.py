@@ -7,6 +7,7 @@ are split into equal chunks, so the layers' buffers are allocated once.
 
 from __future__ import annotations
 
+import functools
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,12 @@ if TYPE_CHECKING:
     from netkit.model.network import Network
 
 PREDICT_CHUNK = 1_024
+
+
+@functools.cache
+def _helper() -> ThreadPoolExecutor:
+    """The second predicting thread, started once rather than on every call (its start-up is not free)."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="netkit-predict")
 
 
 def predict_in_chunks(network: Network, x: FloatArray) -> FloatArray:
@@ -43,8 +50,7 @@ def predict_in_chunks(network: Network, x: FloatArray) -> FloatArray:
         if twin is None:
             run(network)
         else:
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="netkit-predict") as helper:
-                helped = helper.submit(run, twin)
-                run(network)
-                helped.result()
+            helped = _helper().submit(run, twin)
+            run(network)
+            helped.result()
     return result
