@@ -18,8 +18,9 @@ from netkit.data import Dataset
 from netkit.data.images import SIDE
 from netkit.errors import ConfigError
 from netkit.io import ModelFile
+from netkit.model.diagram import Column, LinkMeasure, diagram
 from netkit.model.evaluation import evaluate
-from netkit.model.layer import Flatten
+from netkit.model.layer import Flatten, Layer
 from netkit.types import FloatArray
 
 from .errors import ApiError
@@ -178,8 +179,7 @@ class ModelView:
     def trace(self, row: FloatArray, label: int, layer_index: int, unit: int) -> dict[str, Any]:
         """One learning step on the drawing with ``label`` (on a copy: the model and its file never change),
         and unit ``unit`` of shown layer ``layer_index`` written out; all of it from ``model.trace``."""
-        if not 0 <= layer_index < len(self.shown):
-            raise ApiError(404, f"no layer {layer_index}: the model has layers 0..{len(self.shown) - 1}")
+        self._shown_layer(layer_index)
         name = self.model.layer_names[self.shown[layer_index]]
         try:
             with self.lock:
@@ -191,25 +191,87 @@ class ModelView:
         keys += ["probabilities_before", "probabilities_after", "optimizer", "learning_rate", "unit"]
         return {"layer": layer_index, **{key: whole[key] for key in keys}}
 
-    def weights(self, layer_index: int, unit: int) -> dict[str, Any]:
+    def _shown_layer(self, layer_index: int) -> Layer:
         if not 0 <= layer_index < len(self.shown):
             raise ApiError(404, f"no layer {layer_index}: the model has layers 0..{len(self.shown) - 1}")
-        layer = self.model.layers[self.shown[layer_index]]
-        if layer.weights != ("weight",) or layer.parameters["weight"].ndim != 2:
-            raise ApiError(404, f"layer {layer_index} has no weight matrix")
-        weight = layer.parameters["weight"]
-        units = weight.shape[1]
+        return self.model.layers[self.shown[layer_index]]
+
+    def weights(self, layer_index: int, unit: int) -> dict[str, Any]:
+        layer = self._shown_layer(layer_index)
+        if not layer.weights or layer.parameters[layer.weights[0]].ndim not in (2, 4):
+            raise ApiError(404, f"layer {layer_index} ({layer.describe()}) has no weight matrix or kernel")
+        units = layer.parameters[layer.weights[0]].shape[-1]
         if not 0 <= unit < units:
             raise ApiError(404, f"no unit {unit} in layer {layer_index}: it has units 0..{units - 1}")
-        column = np.array(weight[:, unit], dtype=np.float64)
-        side = SIDE if column.size == SIDE * SIDE else None
+        incoming = self._incoming(self.shown[layer_index], unit)
+        shape = list(incoming.shape)
+        if incoming.ndim == 1 and incoming.size == SIDE * SIDE:
+            shape = [SIDE, SIDE]
         return {
             "layer": layer_index,
             "unit": unit,
-            "inputs": int(column.size),
-            "shape": [side, side] if side else [int(column.size)],
-            "weights": column.tolist(),
-            "bias": float(layer.parameters["bias"][unit]),
+            "inputs": int(incoming.size),
+            "shape": shape,
+            "weights": incoming.astype(np.float64).reshape(-1).tolist(),
+            "bias": float(layer.parameters["bias"][unit]) if "bias" in layer.parameters else 0.0,
+        }
+
+    def _incoming(self, index: int, unit: int) -> FloatArray:
+        """A unit's incoming weights shaped as what feeds it: a kernel as (channels, kh, kw); a dense unit's
+        weights as the maps below (channels, height, width) when a flatten feeds it, else one row."""
+        layer = self.model.layers[index]
+        weight = layer.parameters[layer.weights[0]]
+        if weight.ndim == 4:  # a convolution's (kh, kw, channels, filters)
+            kernel: FloatArray = weight[..., unit].transpose(2, 0, 1)
+            return kernel
+        below = self.model.shapes[index - 1] if index > 0 and isinstance(self.model.layers[index - 1], Flatten) else ()
+        column: FloatArray = weight[:, unit]
+        return column.reshape(below) if len(below) == 3 else column
+
+    def network(
+        self, row: FloatArray | None, nodes: int, links: int, measure: LinkMeasure = "contribution"
+    ) -> dict[str, Any]:
+        """The network as the page draws it (see :mod:`netkit.model.diagram`), for a drawing or for none."""
+        with self.lock:
+            drawn = diagram(self.model, None if row is None else row.reshape(1, -1), nodes, links, measure)
+        return {
+            "measure": drawn.measure,
+            "nodes_per_layer": nodes,
+            "links_per_layer": links,
+            "columns": [self._column(column) for column in drawn.columns],
+        }
+
+    def _column(self, column: Column) -> dict[str, Any]:
+        model = self.model
+        layer = model.layers[column.layer] if column.layer >= 0 else None
+        activation = layer.activation if layer is not None else None
+        links = column.links
+        kernels = None
+        if layer is not None and layer.weights and layer.parameters[layer.weights[0]].ndim == 4:
+            kernels = [_rounded(self._incoming(column.layer, int(node)), 4) for node in column.drawn]
+        return {
+            "layer": self.shown.index(column.layer) if layer is not None else -1,
+            "name": model.layer_names[column.layer] if layer is not None else "input",
+            "description": layer.describe() if layer is not None else "input",
+            "activation": model.registry.name_of("activations", activation) if activation is not None else None,
+            "kind": "maps" if column.node_shape else "units",
+            "nodes": column.nodes,
+            "node_shape": list(column.node_shape),
+            "drawn": column.drawn.tolist(),
+            "chosen_by": column.chosen_by,
+            "values": _rounded(column.values, 4) if column.values is not None else None,
+            "weighted_sums": _rounded(column.weighted_sums, 4) if column.weighted_sums is not None else None,
+            "peaks": column.peaks.tolist() if column.peaks is not None else None,
+            "kernels": kernels,
+            "links": None
+            if links is None
+            else {
+                "kind": links.kind,
+                "sources": links.sources.tolist(),
+                "targets": links.targets.tolist(),
+                "values": _rounded(links.values, 5),
+                "total": links.total,
+            },
         }
 
     def require_test_set(self) -> ScoredTestSet:

@@ -11,6 +11,7 @@ from typing import Any
 
 from netkit.pictures.colours import ACTIVATION_HIGH, NEGATIVE, POSITIVE, SCALE_PERCENTILE, ZERO, hex_colour
 
+from .diagram_options import diagram_options
 from .errors import ApiError
 from .inputs import network_input, parse_json
 from .inspection import DEFAULT_EXAMPLES, MAX_EXAMPLES, ModelView
@@ -71,6 +72,7 @@ class App:
             "/api/test-digit": lambda query: self._drawing().require_test_set().test_digit(_integer(query, "index")),
             "/api/progress": self._progress,
             "/api/live-weights": lambda query: self._training().weights(),
+            "/api/network": lambda query: self._drawing().network(None, *diagram_options(query)),
         }
 
     @property
@@ -85,7 +87,7 @@ class App:
 
     def check_post(self, path: str) -> None:
         """A 404 or 405 for a path that takes no POST, before its body is looked at."""
-        if path not in ("/api/predict", "/api/trace"):
+        if path not in ("/api/predict", "/api/trace", "/api/network"):
             raise ApiError(404 if path not in self._get_routes else 405, f"POST is not accepted at {path}")
 
     def post(self, path: str, body: bytes) -> dict[str, Any]:
@@ -97,6 +99,8 @@ class App:
             raise ApiError(409, f"the model {view.model} takes {view.model.input_size} inputs, not a 28x28 image")
         if path == "/api/trace":
             return view.trace(row, _field(request, "label"), _field(request, "layer"), _field(request, "unit"))
+        if path == "/api/network":
+            return view.network(row, *diagram_options(request))
         return view.answer(row, downsample)
 
     def _drawing(self) -> ModelView:
