@@ -117,8 +117,9 @@ def test_every_colour_on_the_page_has_a_legend(page: Any) -> None:
     # The shipped (slim) file keeps no per-iteration losses: no line is drawn, and the chart says why.
     assert page.text_content("#iteration-legend").strip() == ""
     assert "no per-iteration losses" in page.text_content("#iteration-chart")
-    layers = page.locator("#layers .layer").count()
-    assert layers == 3 and page.locator("#layers .layer .legend").count() == layers
+    page.wait_for_selector('#network-drawing[data-state="done"]', state="attached")
+    assert page.locator("#network-legends .legend").count() == 1  # sigmoid and softmax: one 0..1 shade
+    assert "blue negative, orange positive" in page.text_content("#network-notes")  # the lines' colours
 
 
 def test_train_web_shows_the_loss_chart_grow_and_the_weight_grid(browser: Any, data_root: Path, tmp_path: Path) -> None:
@@ -163,7 +164,7 @@ def test_train_web_shows_the_loss_chart_grow_and_the_weight_grid(browser: Any, d
     assert process.returncode == 0
 
 
-def test_a_wide_relu_layer_shows_its_strongest_units_and_a_signed_scale(browser: Any) -> None:
+def test_a_wide_relu_layer_draws_its_most_active_units_and_a_signed_scale(browser: Any) -> None:
     from netkit.io import ModelFile
     from netkit.model.network import Network
 
@@ -174,10 +175,12 @@ def test_a_wide_relu_layer_shows_its_strongest_units_and_a_signed_scale(browser:
     ):
         page.wait_for_selector("#pad", state="visible")
         draw(page, [(60, 60), (200, 200)])
-        first = page.locator("#layers .layer").first
-        assert first.locator(".unit").count() == 64
-        assert "36 more units not shown" in first.locator(".more").text_content()
-        assert "99th percentile of |activation|" in first.locator(".legend").text_content()
+        page.wait_for_selector('#network-drawing[data-state="done"]', state="attached")
+        assert page.locator('#network-drawing .unit[data-layer="0"]').count() == 16
+        assert "the 16 most active for this drawing are drawn (sampled: 84 not shown)" in page.text_content(
+            "#network-notes"
+        )
+        assert "99th percentile of |activation|" in page.text_content("#network-legends")
 
 
 def test_the_page_paints_with_the_cores_colour_scale(page: Any) -> None:

@@ -123,11 +123,10 @@ def test_on_a_phone_the_pad_fills_the_width_and_the_answer_shows_without_scrolli
             "Math.max(...[...document.querySelectorAll('body *')].map((e) => e.getBoundingClientRect().right))"
         )
         assert page.evaluate("document.documentElement.scrollWidth") <= 390 and widest <= 390.5, widest
-        rows = page.evaluate(
-            "[...document.querySelectorAll('#layers .units')].map((units) =>"
-            " new Set([...units.querySelectorAll('.unit')].map((unit) => unit.getBoundingClientRect().top)).size)"
+        nodes = page.evaluate(
+            "[...document.querySelectorAll('#network-drawing .unit')].map((unit) => unit.getBoundingClientRect().right)"
         )
-        assert rows == [1, 1, 1]  # every layer's units on one line
+        assert len(nodes) == 16 + 16 + 10 and max(nodes) <= 390  # the whole network drawn within the screen
         screenshot = os.environ.get("NETKIT_SCREENSHOT_PHONE")
         if screenshot:
             page.evaluate("window.scrollTo(0, 0)")
@@ -211,7 +210,7 @@ def test_screen_readers_hear_the_answer_and_every_picture_has_words(page: Any) -
         "[...document.querySelectorAll('canvas')]"
         ".map((c) => [c.id, c.getAttribute('role'), c.getAttribute('aria-label')])"
     )
-    assert len(labels) == 7 and all(role == "img" and label for _, role, label in labels), labels
+    assert len(labels) == 8 and all(role == "img" and label for _, role, label in labels), labels
     page.wait_for_selector("#mistakes .example")
     for tile in page.locator("#mistakes .example").all()[:10]:
         truth, guess = tile.locator(".caption").text_content().split(" (")[0].split(" → ")

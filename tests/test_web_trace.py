@@ -75,7 +75,7 @@ def test_clicking_units_works_their_sums_out_and_learning_leaves_the_model_file_
         draw(page, [(140, 40), (140, 240)])
         for layer, unit, name in ((1, 5, "dense_2"), (2, 7, "dense_3")):
             page.evaluate("document.getElementById('unit-trace').dataset.state = 'waiting'")
-            page.click(f'#layers .unit[data-layer="{layer}"][data-unit="{unit}"]')
+            page.click(f'#network-drawing .unit[data-layer="{layer}"][data-unit="{unit}"]')
             page.wait_for_selector('#unit-trace[data-state="done"]', timeout=15_000)
             row, _ = network_input(bodies[-1])
             inputs = view.model.activations(row)[layer - 1]

@@ -10,16 +10,16 @@ const TRAIN = { name: "training loss", colour: "#2166AC" };
 const VALIDATION = { name: "validation loss", colour: "#E66101", dashed: true };
 const ACCURACY = { name: "validation accuracy", colour: "#E66101", dashed: true };
 const ITERATION = { name: "training loss per batch (neighbours averaged beyond 600 points)", colour: "#2166AC" };
-const MAX_UNITS_SHOWN = 64;
-const UNIT_RANGE_ACTIVATIONS = new Set(["sigmoid", "softmax"]); // outputs always within [0, 1]
 const CHART_POINTS = 600;
 const GRAY = (v) => { const g = Math.round(255 * Math.max(0, Math.min(1, v))); return [g, g, g]; };
 const PIXEL_NOTE = "pixel value: 0 (black, no ink) to 1 (white, full ink), as MNIST stores its digits";
 
 let model = null;
 let lastAnswer = null;
-let selectedUnit = null;
-let tracedUnit = null; // { layer, unit }: the unit whose sum is worked out
+let selected = null; // { layer, node }: the opened node of the drawn network
+let tracedUnit = null; // { layer, unit, node, maps }: the unit whose sum is worked out
+let diagram = null; // the last /api/network reply
+let networkSequence = 0;
 let sequence = 0;
 const weightCache = new Map();
 
@@ -150,7 +150,8 @@ $("clear").addEventListener("click", () => {
   for (const id of ["seen", "downsample", "unit-product"]) blank($(id));
   $("seen-caption").textContent = "the 28x28 input";
   $("unit-product-legend").replaceChildren(document.createTextNode("weight × input: draw a digit to see it"));
-  renderLayers(null);
+  for (const id of ["unit-map"]) blank($(id));
+  refreshNetwork(false);
 });
 
 $("preprocess").addEventListener("change", () => {
@@ -233,96 +234,137 @@ function renderAnswer(answer, caption) {
   paintPicture($("seen"), answer.input.flat(), answer.input.length, GRAY);
   paintPicture($("downsample"), answer.downsample.flat(), answer.downsample.length, GRAY);
   $("seen-caption").textContent = lastAnswer.body.preprocess === false ? "the 28x28 input (no preprocessing)" : "the 28x28 input, preprocessed";
-  renderLayers(answer);
-  if (selectedUnit !== null) showUnit(selectedUnit);
-  if (tracedUnit !== null) traceUnit(false);
+  refreshNetwork(true);
 }
 
-// Every layer's units; shaded by `answer`'s activations, or blank (still focusable and clickable) without one.
-function renderLayers(answer) {
-  const container = $("layers");
-  container.replaceChildren();
-  model.layers.forEach((layer, layerIndex) => {
-    const values = answer ? answer.activations[layerIndex] : new Array(layer.units).fill(null);
-    const block = document.createElement("div");
-    block.className = "layer";
-    // Chosen by the activation, not by this drawing's values, so a layer keeps one scale between drawings.
-    const inUnit = UNIT_RANGE_ACTIVATIONS.has(layer.activation);
-    const scale = inUnit ? 1 : percentile99(values) || 1;
-    const colour = inUnit ? ramp : (v) => diverging(v, scale);
-    const output = layerIndex === model.layers.length - 1;
-    const name = document.createElement("div");
-    name.className = "layer-name";
-    name.textContent = `layer ${layerIndex + 1}${output ? " (output)" : ""}: ${layer.units} units, ${layer.activation}`;
-    const units = document.createElement("div");
-    units.className = "units";
-    units.setAttribute("role", "group");
-    units.setAttribute("aria-label", name.textContent);
-    let order = values.map((_, unit) => unit);
-    if (values.length > MAX_UNITS_SHOWN) {
-      order = answer ? order.sort((a, b) => Math.abs(values[b]) - Math.abs(values[a])) : order;
-      order = order.slice(0, MAX_UNITS_SHOWN);
+// ---- the network drawn ----------------------------------------------------------------------------------
+function networkOptions() {
+  return { nodes: Number($("units-shown").value), links: Number($("links-shown").value), measure: $("link-measure").value };
+}
+
+// The diagram for the current drawing (or, with none, for the weights alone) from /api/network.
+async function refreshNetwork(animate) {
+  networkSequence += 1;
+  const mine = networkSequence;
+  const options = networkOptions();
+  $("network-drawing").dataset.state = "loading";
+  let reply;
+  try {
+    reply = lastAnswer
+      ? await api("/api/network", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ ...lastAnswer.body, ...options }) })
+      : await api(`/api/network?nodes=${options.nodes}&links=${options.links}`);
+  } catch (error) {
+    $("network-notes").textContent = `cannot draw the network: ${error.message}`;
+    return;
+  }
+  if (mine !== networkSequence) return;
+  diagram = reply;
+  drawNetwork(animate);
+  const column = selected && diagram.columns.find((each) => each.layer === selected.layer);
+  const position = column ? column.drawn.indexOf(selected.node) : -1;
+  if (position >= 0 && lastAnswer) openNode(column, position, false);
+}
+
+function drawNetwork(animate) {
+  if (!diagram) return;
+  const svg = $("network-drawing");
+  window.netkitNetwork.render(svg, diagram, lastAnswer ? lastAnswer.answer : null, {
+    model: { classes: model.test ? model.test.classes : null, imageSide: model.image_side },
+    selected,
+    animate,
+    onOpen: (column, position) => openNode(column, position, true),
+    onDescribe: (text) => { $("unit-hover").textContent = text; },
+  });
+  for (const group of svg.querySelectorAll(".nodes .column[role='group']")) makeCurrent(group, group.querySelector(".unit.selected"));
+  describeNetwork();
+}
+
+const LINK_WORDS = {
+  contribution: "weight × activation: what each node sends along the line (w·x; for a feature map, its average share of the map's z)",
+  weight: "weight (for feature maps, the sum of the kernel weights joining them)",
+};
+
+// The sentences under the drawing: what is drawn, what is left out, and what the colours mean.
+function describeNetwork() {
+  const notes = [];
+  const columns = diagram.columns;
+  const input = columns[0];
+  notes.push(input.kind === "units"
+    ? `Input: the ${model.image_side ? `${model.image_side}×${model.image_side} picture` : `${input.nodes} values`} the network sees, drawn as a picture; each line into layer 1 starts at its pixel.`
+    : `Input: the picture as ${input.nodes} map${input.nodes > 1 ? "s" : ""} of ${input.node_shape.join("×")}.`);
+  for (const column of columns.slice(1)) {
+    const what = column.kind === "maps" ? `feature maps of ${column.node_shape.join("×")}` : "units";
+    let sampled = "";
+    if (column.chosen_by !== "all") {
+      sampled = column.chosen_by === "most active"
+        ? ` — the ${column.drawn.length} most active for this drawing are drawn (sampled: ${column.nodes - column.drawn.length} not shown)`
+        : ` — ${column.drawn.length} evenly spaced ones are drawn until you draw a digit (sampled: ${column.nodes - column.drawn.length} not shown)`;
     }
-    for (const unit of order) units.appendChild(unitCell(answer, layerIndex, unit, colour));
-    if (values.length > MAX_UNITS_SHOWN) {
-      const more = document.createElement("span");
-      more.className = "more";
-      more.textContent = `the ${MAX_UNITS_SHOWN} ${answer ? "strongest" : "first"} shown; ${values.length - MAX_UNITS_SHOWN} more units not shown`;
-      units.appendChild(more);
-    }
-    roving(units);
-    makeCurrent(units, units.querySelector(".unit.selected"));
+    notes.push(`Layer ${column.layer + 1}: ${column.description}, ${column.nodes} ${what}${sampled}.`);
+  }
+  const first = columns.find((column) => column.links && column.links.kind === "weights");
+  notes.push(`Lines: the strongest ${diagram.links_per_layer} links into each layer between drawn nodes${first ? ` (layer ${first.layer + 1} has ${first.links.total.toLocaleString()})` : ""}, `
+    + `coloured by ${LINK_WORDS[diagram.measure]}: blue negative, orange positive, thicker and darker is stronger, each layer scaled to its strongest line.`
+    + (columns.some((column) => column.links && column.links.kind === "one-to-one") ? " Grey lines join each map to the map a pooling layer shrinks it to." : "")
+    + (diagram.measure === "weight" && !lastAnswer ? " Draw a digit to colour them by weight × activation." : ""));
+  const list = $("network-notes");
+  list.replaceChildren(...notes.map((text) => { const item = document.createElement("li"); item.textContent = text; return item; }));
+  const legends = $("network-legends");
+  legends.replaceChildren();
+  const kinds = new Map(columns.slice(1).map((column) => [window.netkitNetwork.columnColour(column).kind, column]));
+  if (kinds.has("ramp")) {
     const key = document.createElement("div");
-    legend(key, inUnit ? "ramp" : "diverging", scale,
-      inUnit ? "cell shade: the unit's activation, 0 to 1" : `cell shade: the unit's activation, clipped at the 99th percentile of |activation| (${formatScale(scale)})`);
-    block.append(name, units, key);
-    container.appendChild(block);
-  });
+    legend(key, "ramp", 1, "node shade (sigmoid, softmax): the unit's activation, 0 to 1");
+    legends.appendChild(key);
+  }
+  if (kinds.has("diverging")) {
+    const key = document.createElement("div");
+    const scale = window.netkitNetwork.columnColour(kinds.get("diverging")).scale;
+    legend(key, "diverging", scale, `node shade (other activations, feature maps): blue negative, orange positive, clipped at each layer's 99th percentile of |activation| (layer ${kinds.get("diverging").layer + 1}: ${formatScale(scale)})`);
+    legends.appendChild(key);
+  }
+  renderKernels(columns.find((column) => column.kernels));
 }
 
-function unitCell(answer, layerIndex, unit, colour) {
-  const cell = document.createElement("button");
-  cell.type = "button";
-  cell.className = "unit";
-  cell.dataset.layer = String(layerIndex);
-  cell.dataset.unit = String(unit);
-  cell.dataset.roving = "";
-  const name = `layer ${layerIndex + 1}, unit ${unit}${layerIndex === model.layers.length - 1 ? ` (digit ${unit})` : ""}`;
-  let text = `${name}: draw a digit to see its activation`;
-  if (answer) {
-    const activation = answer.activations[layerIndex][unit];
-    const weighted = answer.weighted_inputs[layerIndex];
-    cell.style.background = css(colour(activation));
-    text = `${name}: weighted input z = ${weighted ? weighted[unit].toFixed(3) : "n/a"}, activation = ${activation.toFixed(3)}`;
-  } else {
-    cell.classList.add("blank");
-  }
-  cell.title = text;
-  const opens = layerIndex === 0 && model.image_side;
-  cell.setAttribute("aria-label", `${text}; press Enter to see its sum worked out${opens ? " and its weights" : ""}`);
-  const describe = () => { $("unit-hover").textContent = text; };
-  cell.addEventListener("mouseenter", describe);
-  cell.addEventListener("focus", describe);
-  cell.addEventListener("click", () => {
-    tracedUnit = { layer: layerIndex, unit };
-    traceUnit(false);
+// The first convolution's kernels, one tile per filter (issue: what each feature map looks for).
+function renderKernels(column) {
+  const section = $("kernels");
+  section.hidden = !column;
+  if (!column) return;
+  const all = column.kernels.flat(3);
+  const scale = percentile99(all) || 1;
+  const tiles = column.kernels.map((kernel, position) => {
+    const figure = document.createElement("figure");
+    figure.className = "kernel";
+    const canvas = document.createElement("canvas");
+    canvas.setAttribute("role", "img");
+    canvas.setAttribute("aria-label", `layer ${column.layer + 1}, map ${column.drawn[position]}: its ${kernel.length} kernel${kernel.length > 1 ? "s" : ""} of ${kernel[0].length}×${kernel[0][0].length}`);
+    window.netkitNetwork.paintTiles(canvas, kernel, (v) => diverging(v, scale), 8);
+    const caption = document.createElement("figcaption");
+    caption.textContent = `map ${column.drawn[position]}`;
+    figure.append(canvas, caption);
+    return figure;
   });
-  if (opens) {
-    cell.classList.add("clickable");
-    if (unit === selectedUnit) cell.classList.add("selected");
-    cell.setAttribute("aria-pressed", String(unit === selectedUnit));
-    cell.addEventListener("click", () => {
-      selectedUnit = unit;
-      for (const other of document.querySelectorAll(".unit.selected")) {
-        other.classList.remove("selected");
-        other.setAttribute("aria-pressed", "false");
-      }
-      cell.classList.add("selected");
-      cell.setAttribute("aria-pressed", "true");
-      showUnit(unit);
-    });
+  $("kernel-tiles").replaceChildren(...tiles);
+  $("kernels-title").textContent = `Layer ${column.layer + 1}'s kernels (${column.description})`;
+  legend($("kernels-legend"), "diverging", scale, `kernel weights: blue negative, orange positive, clipped at the 99th percentile (${formatScale(scale)}); each slides over the picture to make its feature map`);
+}
+
+// A node opened by click or Enter: its weights, its map, its incoming lines, and its sum worked out.
+function openNode(column, position, fresh) {
+  const index = column.drawn[position];
+  selected = { layer: column.layer, node: index };
+  window.netkitNetwork.highlight($("network-drawing"), selected);
+  showUnit(column, position);
+  const weighted = column.links && column.links.kind === "weights";
+  if (!weighted) {
+    tracedUnit = null;
+    $("unit-trace").hidden = true;
+    return;
   }
-  return cell;
+  const unit = column.kind === "maps" ? (column.peaks ? column.peaks[position] : null) : index;
+  tracedUnit = { layer: column.layer, unit, node: index, maps: column.kind === "maps" };
+  if (fresh || lastAnswer) traceUnit(false);
 }
 
 // The clicked unit worked out by the server's model.trace; `learn` also shows the update it made (on a copy).
@@ -330,10 +372,12 @@ async function traceUnit(learn) {
   const panel = $("unit-trace");
   panel.hidden = false;
   if (!tracedUnit) return;
-  const { layer, unit } = tracedUnit;
+  const { layer, unit, node, maps } = tracedUnit;
   const output = layer === model.layers.length - 1;
-  $("unit-trace-title").textContent = `Layer ${layer + 1}, unit ${unit}${output ? ` (digit ${unit})` : ""}, worked out`;
-  if (!lastAnswer) {
+  $("unit-trace-title").textContent = maps
+    ? `Layer ${layer + 1}, feature map ${node} at its strongest position, worked out`
+    : `Layer ${layer + 1}, unit ${unit}${output ? ` (digit ${unit})` : ""}, worked out`;
+  if (!lastAnswer || unit === null) {
     $("unit-sum").textContent = "Draw a digit first: the sum is worked out with its numbers.";
     return;
   }
@@ -383,38 +427,84 @@ $("trace-label").addEventListener("change", () => {
 });
 $("learn").addEventListener("click", () => traceUnit(true));
 
-async function showUnit(unit) {
-  if (!weightCache.has(unit)) {
+async function showUnit(column, position) {
+  const index = column.drawn[position];
+  const layer = column.layer;
+  const detail = $("unit-detail");
+  const name = column.kind === "maps" ? `Layer ${layer + 1}, feature map ${index}` : `Layer ${layer + 1}, unit ${index}`;
+  detail.dataset.unit = String(index);
+  detail.dataset.layer = String(layer);
+  detail.hidden = false;
+  const mapFigure = $("unit-map").closest("figure");
+  mapFigure.hidden = !(column.kind === "maps" && column.values);
+  if (!mapFigure.hidden) {
+    const paint = window.netkitNetwork.columnColour(column);
+    paintPicture($("unit-map"), column.values[position].flat(), column.node_shape[1], paint.colour);
+    $("unit-map").setAttribute("aria-label", `${name} for this drawing, ${column.node_shape.join("×")}`);
+  }
+  const weighted = column.links && column.links.kind === "weights";
+  $("unit-weights").closest("figure").hidden = !weighted;
+  $("unit-product").closest("figure").hidden = true;
+  if (!weighted) {
+    $("unit-title").textContent = `${name} · ${column.description}`;
+    $("unit-weights-legend").textContent = `${column.description} has no weights: each value of this map comes from a window of the map below it.`;
+    $("unit-product-legend").replaceChildren();
+    return;
+  }
+  const key = `${layer}:${index}`;
+  if (!weightCache.has(key)) {
     try {
-      weightCache.set(unit, await api(`/api/weights?layer=0&unit=${unit}`));
+      weightCache.set(key, await api(`/api/weights?layer=${layer}&unit=${index}`));
     } catch (error) {
-      $("unit-hover").textContent = `cannot show unit ${unit}'s weights: ${error.message}`;
+      $("unit-hover").textContent = `cannot show the weights of ${name.toLowerCase()}: ${error.message}`;
       return;
     }
   }
-  const found = weightCache.get(unit);
-  const side = found.shape[0];
+  if (detail.dataset.unit !== String(index) || detail.dataset.layer !== String(layer)) return; // another was opened
+  const found = weightCache.get(key);
   const weightScale = percentile99(found.weights) || 1;
-  paintPicture($("unit-weights"), found.weights, side, (v) => diverging(v, weightScale));
+  const colour = (v) => diverging(v, weightScale);
+  const shape = found.shape;
+  const square = shape.length === 2;
+  let arrangement;
+  if (square) {
+    $("unit-weights").width = $("unit-weights").height = 168;
+    paintPicture($("unit-weights"), found.weights, shape[1], colour);
+    arrangement = `its ${found.weights.length} weights as a ${shape.join("×")} picture`;
+  } else if (shape.length === 3) {
+    const per = shape[1] * shape[2];
+    const tiles = Array.from({ length: shape[0] }, (_, c) => {
+      const flat = found.weights.slice(c * per, (c + 1) * per);
+      return Array.from({ length: shape[1] }, (_, r) => flat.slice(r * shape[2], (r + 1) * shape[2]));
+    });
+    window.netkitNetwork.paintTiles($("unit-weights"), tiles, colour, Math.max(2, Math.floor(48 / shape[1])));
+    arrangement = `its ${found.weights.length} weights: ${shape[0]} tile${shape[0] > 1 ? "s" : ""} of ${shape[1]}×${shape[2]}, one per map below`;
+  } else {
+    const side = Math.ceil(Math.sqrt(found.weights.length));
+    const padded = [...found.weights, ...new Array(side * side - found.weights.length).fill(0)];
+    $("unit-weights").width = $("unit-weights").height = 168;
+    paintPicture($("unit-weights"), padded, side, colour);
+    arrangement = `its ${found.weights.length} weights, one cell per unit below, in order, row by row`;
+  }
+  $("unit-weights-caption").textContent = arrangement;
   legend($("unit-weights-legend"), "diverging", weightScale,
     `weights: blue negative, orange positive, clipped at the 99th percentile of |weight| (${formatScale(weightScale)})`);
-  $("unit-weights").setAttribute("aria-label", `layer 1, unit ${unit}: its ${found.weights.length} weights as a picture`);
-  if (lastAnswer) {
+  $("unit-weights").setAttribute("aria-label", `${name}: ${arrangement}`);
+  const picture = square && shape[0] * shape[1] === (lastAnswer ? lastAnswer.answer.input.flat().length : -1);
+  $("unit-product").closest("figure").hidden = !(square && layer === 0);
+  if (picture && layer === 0) {
     const input = lastAnswer.answer.input.flat();
     const product = found.weights.map((w, i) => w * input[i]);
     const productScale = percentile99(product) || Math.max(...product.map(Math.abs)) || 1;
-    paintPicture($("unit-product"), product, side, (v) => diverging(v, productScale));
+    paintPicture($("unit-product"), product, shape[1], (v) => diverging(v, productScale));
     legend($("unit-product-legend"), "diverging", productScale,
       `weight × input: blue pushes the unit down, orange up; clipped at the 99th percentile (${formatScale(productScale)})`);
   } else {
     blank($("unit-product"));
-    $("unit-product-legend").replaceChildren(document.createTextNode("weight × input: draw a digit to see it"));
+    $("unit-product-legend").replaceChildren(document.createTextNode(layer === 0 && square ? "weight × input: draw a digit to see it" : ""));
   }
-  $("unit-product").setAttribute("aria-label", `layer 1, unit ${unit}: each weight times the input pixel under it`);
-  $("unit-title").textContent = `Layer 1, unit ${unit} · bias ${found.bias.toFixed(3)}`;
-  const detail = $("unit-detail");
-  detail.dataset.unit = String(unit);
-  detail.hidden = false;
+  $("unit-product").setAttribute("aria-label", `${name}: each weight times the input pixel under it`);
+  $("unit-title").textContent = `${name} · bias ${found.bias.toFixed(3)}`;
 }
 
 // ---- the model's record: history, mistakes, confusion ------------------------------------------------------
@@ -527,7 +617,7 @@ async function startDrawing(afterTraining = false) {
   const test = model.test ? ` · ${percent(model.test.accuracy)} on the ${model.test.dataset} test set` : "";
   $("model-line").textContent = `${model.architecture} · ${model.parameter_count.toLocaleString()} parameters · ${model.source}${test}`;
   legend($("pixel-legend"), "gray", 1, PIXEL_NOTE);
-  renderLayers(null);
+  refreshNetwork(false);
   renderHistory(model.history, $("epoch-chart"), $("epoch-legend"), $("iteration-chart"), $("iteration-legend"));
   try {
     await renderTestSet();
@@ -637,6 +727,12 @@ function paintWeightGrid(snapshot) {
     `weights: blue negative, orange positive, one scale for the grid, clipped at the 99th percentile of |weight| (${formatScale(scale)})`);
 }
 
+window.netkitRoving = roving;
+for (const id of ["units-shown", "links-shown", "link-measure"]) $(id).addEventListener("change", () => refreshNetwork(false));
+window.addEventListener("resize", () => {
+  clearTimeout(window.netkitResize);
+  window.netkitResize = setTimeout(() => drawNetwork(false), 150);
+});
 roving($("mistakes"));
 roving($("cell-examples"));
 roving($("confusion"), 10);
