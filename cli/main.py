@@ -20,6 +20,7 @@ from netkit.errors import NetkitError
 from .data import data
 from .evaluate import evaluate
 from .export import export
+from .finetune import finetune
 from .inspect_model import inspect
 from .plot import plot
 from .plugin_list import plugins
@@ -94,7 +95,7 @@ def cli() -> None:
     """
 
 
-for command in (train, evaluate, predict, inspect, trace, export, plugins, data, plot, serve):
+for command in (train, evaluate, predict, inspect, trace, finetune, export, plugins, data, plot, serve):
     cli.add_command(command)
 
 
