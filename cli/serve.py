@@ -12,6 +12,7 @@ from netkit.data import Dataset
 from netkit.errors import NetkitError
 from netkit.io import ModelFile
 from netkit.web.inspection import ModelView, ScoredTestSet
+from netkit.web.playground import Playground
 from netkit.web.routes import App
 from netkit.web.server import NetkitServer, bind
 
@@ -62,6 +63,14 @@ def serve_until_interrupted(server: NetkitServer, in_background: bool = False) -
     default=None,
     help="Test set for the mistakes and the confusion matrix.  [default: the model's own, else mnist]",
 )
+@click.option(
+    "--train",
+    "train_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Also serve the playground (/playground.html): train networks and teach the model your handwriting, "
+    "saving only under DIR (created if missing).",
+)
 @data_dir_option
 @no_download_option
 def serve(
@@ -70,6 +79,7 @@ def serve(
     port: int,
     open_browser: bool,
     dataset: str | None,
+    train_dir: Path | None,
     data_dir: Path | None,
     no_download: bool,
 ) -> None:
@@ -83,8 +93,11 @@ def serve(
     Examples:
       netkit serve                          # the shipped model at http://127.0.0.1:8000/
       netkit serve model.h5 --port 8080 --open
+      netkit serve --train runs/               # and the playground at http://127.0.0.1:8000/playground.html
     """
     path, model_file = open_model(model)
+    if train_dir is not None:
+        _make_folder(train_dir)
     # Bound before the test set loads, so a busy port is reported at once; the URL is printed once it is ready.
     app = App(view=ModelView(model_file, str(path)))
     server = bind(app, host, port)
@@ -96,7 +109,25 @@ def serve(
         click.echo(f"netkit: warning: no test set ({exc}); the page shows no mistakes or confusion matrix", err=True)
         data = None
     app.view = model_view(model_file, str(path), data, dataset_name)
+    playground = None
+    if train_dir is not None:
+        playground = Playground(train_dir, data if app.view.test_set is not None else None)
+        app.playground = playground
+        playground.bind(app)
     click.echo(f"netkit serve: {server.url} · {model_file.model} · Ctrl-C to stop")
+    if playground is not None:
+        click.echo(f"netkit serve: playground at {server.url}playground.html · saving under {train_dir}")
     if open_browser:
-        webbrowser.open(server.url)
-    serve_until_interrupted(server)
+        webbrowser.open(server.url + ("playground.html" if playground is not None else ""))
+    try:
+        serve_until_interrupted(server)
+    finally:
+        if playground is not None:
+            playground.close()  # a run in progress stops after its batch and saves
+
+
+def _make_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NetkitError(f"cannot use {folder} for the playground: {exc.strerror or exc}") from None

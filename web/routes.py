@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netkit.pictures.colours import ACTIVATION_HIGH, NEGATIVE, POSITIVE, SCALE_PERCENTILE, ZERO, hex_colour
 
@@ -17,7 +17,11 @@ from .inputs import network_input, parse_json
 from .inspection import DEFAULT_EXAMPLES, MAX_EXAMPLES, ModelView
 from .live import TrainingProgress
 
+if TYPE_CHECKING:
+    from .playground import Playground
+
 Query = Mapping[str, list[str]]
+PLAYGROUND = "/api/playground/"
 
 # The shared colour scale, sent to the page so that it paints with the very stops the CLI's pictures use.
 COLOUR_SCALE = {
@@ -60,10 +64,14 @@ def _limit(query: Query) -> int:
 class App:
     """The server's state; ``view`` is replaced (never mutated) when a training run hands over its model."""
 
-    def __init__(self, view: ModelView | None = None, live: TrainingProgress | None = None) -> None:
+    def __init__(
+        self, view: ModelView | None = None, live: TrainingProgress | None = None, playground: Playground | None = None
+    ) -> None:
         if view is None and live is None:
             raise ValueError("an App serves a model, a training run, or both")
-        self.view, self.live = view, live
+        self.view, self.live, self.playground = view, live, playground
+        if playground is not None:
+            playground.bind(self)
         self._get_routes: dict[str, Callable[[Query], dict[str, Any]]] = {
             "/api/model": self._model,
             "/api/weights": self._weights,
@@ -80,6 +88,8 @@ class App:
         return "draw" if self.view is not None else "training"
 
     def get(self, path: str, query: Query) -> dict[str, Any]:
+        if path.startswith(PLAYGROUND):
+            return self._playground().get(path, query)
         route = self._get_routes.get(path)
         if route is None:
             raise ApiError(404, f"no such API path: {path}")
@@ -87,11 +97,15 @@ class App:
 
     def check_post(self, path: str) -> None:
         """A 404 or 405 for a path that takes no POST, before its body is looked at."""
+        if path.startswith(PLAYGROUND) and self._playground().accepts_post(path):
+            return
         if path not in ("/api/predict", "/api/trace", "/api/network"):
             raise ApiError(404 if path not in self._get_routes else 405, f"POST is not accepted at {path}")
 
     def post(self, path: str, body: bytes) -> dict[str, Any]:
         self.check_post(path)
+        if path.startswith(PLAYGROUND):
+            return self._playground().post(path, parse_json(body))
         view = self._drawing()
         request = parse_json(body)
         row, downsample = network_input(request)
@@ -108,6 +122,11 @@ class App:
         if view is None:
             raise ApiError(409, "the model is still training; drawing opens when the run ends")
         return view
+
+    def _playground(self) -> Playground:
+        if self.playground is None:
+            raise ApiError(404, "no playground here: start the server with netkit serve --train DIR")
+        return self.playground
 
     def _training(self) -> TrainingProgress:
         if self.live is None:

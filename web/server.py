@@ -41,6 +41,9 @@ STATIC_FILES = {
     "/colors.js": ("colors.js", "text/javascript; charset=utf-8"),
     "/network.js": ("network.js", "text/javascript; charset=utf-8"),
     "/style.css": ("style.css", "text/css; charset=utf-8"),
+    "/playground.html": ("playground.html", "text/html; charset=utf-8"),
+    "/playground.js": ("playground.js", "text/javascript; charset=utf-8"),
+    "/playground.css": ("playground.css", "text/css; charset=utf-8"),
 }
 ALLOWED_METHODS = "GET, HEAD, POST"
 # No other site may frame the page (to trick a click onto it).
