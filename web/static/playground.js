@@ -339,6 +339,10 @@ $("finetune").addEventListener("click", async () => {
     $("personal-after").textContent = percent(result.after.personal);
     $("test-before").textContent = percent(result.before.test);
     $("test-after").textContent = percent(result.after.test);
+    Object.assign($("finetune-result").dataset, {
+      personalBefore: result.before.personal, personalAfter: result.after.personal,
+      testBefore: result.before.test, testAfter: result.after.test,
+    });
     $("finetune-result").hidden = false;
     status.textContent = `Fine-tuned on your ${result.personal} digits (each shown ${result.repeat} times per epoch with `
       + `${result.mixed.toLocaleString()} ${result.dataset} rows); saved ${result.file}. The page now draws with it.`;
