@@ -4,7 +4,7 @@ Lines go above the live region, so the scrollback (and the final screen) keeps e
 long the run. Each line is a one-row ``rich.Table`` with the header's column widths: widths are fixed at
 the start from the widest value a column can hold, so the lines stay aligned and no number is cut.
 When the terminal is narrow the headers shorten first, then whole columns drop in ``drop_rank`` order
-(samples/s, then time, then val acc); epoch and both losses always stay.
+(samples/s, then time, then train acc, then val acc); epoch and both losses always stay.
 
 To add a column (a learning rate, say), add a :class:`Column` to :func:`epoch_columns`.
 """
@@ -40,8 +40,9 @@ def epoch_columns(total_epochs: int, is_new_best: Callable[[EpochRecord], bool])
     return [
         Column("epoch", "ep", epoch_width, lambda r: f"{r.epoch}/{total_epochs}"),
         Column("train loss", "train", 7, lambda r: fmt.loss(r.train_loss)),
+        Column("train acc", "t.acc", 7, lambda r: fmt.percent(r.train_accuracy), drop_rank=3),
         Column("val loss", "val", 7, lambda r: fmt.loss(r.val_loss)),
-        Column("val acc", "acc", 7, lambda r: fmt.percent(r.val_accuracy), drop_rank=3),
+        Column("val acc", "acc", 7, lambda r: fmt.percent(r.val_accuracy), drop_rank=4),
         Column("time", "time", 6, lambda r: fmt.seconds(r.seconds), drop_rank=2),
         Column("samples/s", "/s", 5, lambda r: fmt.rate(r.samples_per_second), drop_rank=1),
         Column("best", "", 1, lambda r: BEST_MARK if is_new_best(r) else ""),

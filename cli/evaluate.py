@@ -9,17 +9,18 @@ import numpy as np
 from rich.console import Console
 
 from netkit.data import Dataset
+from netkit.errors import NetkitError
 from netkit.model.evaluation import evaluate as score
 from netkit.model.network import Network
 from netkit.pictures.canvas import save_png
 from netkit.pictures.mistakes import find_mistakes, mistakes_picture
-from netkit.registry import parse_spec
+from netkit.registry import default_registry, parse_spec
 from netkit.types import FloatArray, LabelArray
 
 from . import formatting as fmt
 from . import json_output
 from .downloads import load_dataset
-from .models import open_model
+from .models import open_model, shipped_model_note
 from .options import data_dir_option, no_download_option, plugin_option
 from .pictures import check_picture_path, picture_option, write_png
 from .render import confusion_table
@@ -74,8 +75,14 @@ def evaluate(
     """
     if mistakes_picture is not None:
         check_picture_path(mistakes_picture, "--mistakes")
+    if model is None and not as_json:  # JSON names the file in "model"
+        click.echo(shipped_model_note("evaluate model.h5"), err=True)
     path, model_file = open_model(model)
-    dataset_spec = dataset or str(model_file.training.get("dataset", "mnist"))
+    trained_on = model_file.training.get("dataset")
+    dataset_spec = dataset or str(trained_on or "mnist")
+    mismatch = _other_dataset(path, trained_on, dataset_spec)
+    if mismatch is not None:
+        click.echo(f"netkit: warning: {mismatch}", err=True)
     data = load_dataset(dataset_spec, data_dir, not no_download)
     images, labels, scored = _scored_images(data, dataset_spec, model_file.training.get("dataset"), all_images)
     scores = score(model_file.model, images, labels)
@@ -113,6 +120,33 @@ def evaluate(
     console.print(confusion_table(scores.confusion, list(scores.precision), list(scores.recall), names))
     if mistakes_picture is not None:
         _write_mistakes(mistakes_picture, path, model_file.model, data, (images, labels), mistakes_shown, quiet=False)
+
+
+def _other_dataset(path: Path, trained_on: object, scored: str) -> str | None:
+    """A warning when a model trained on one named dataset (mnist) is scored on another (fashion-mnist).
+
+    Datasets that read the user's own files (their spec takes a ``path``: a folder of digits, a CSV file)
+    are not judged: scoring the MNIST model on one's own digits is what they are for.
+    """
+    if trained_on is None:
+        return None
+    registry = default_registry()
+    names = []
+    for spec in (str(trained_on), scored):
+        name = parse_spec(spec)[0]
+        try:
+            if "path" in registry.create("datasets", spec).get_config():
+                return None
+        except NetkitError:  # a plugin no longer installed: nothing to judge by
+            return None
+        names.append(name)
+    if names[0] == names[1]:
+        return None
+    trained, other = names
+    return (
+        f"{path.name} was trained on {trained}, not {other}: it answers with {trained} classes, "
+        "so this score means little"
+    )
 
 
 def _write_mistakes(

@@ -42,6 +42,7 @@ def epoch_line(record: EpochRecord, total_epochs: int) -> str:
     """The plain one-line form of an epoch, for logs and pipes."""
     return (
         f"epoch {record.epoch:>{len(str(total_epochs))}}/{total_epochs}  train_loss {loss(record.train_loss)}  "
+        f"train_acc {percent(record.train_accuracy)}  "
         f"val_loss {loss(record.val_loss)}  val_acc {percent(record.val_accuracy)}  "
         f"{seconds(record.seconds)}  {rate(record.samples_per_second)} samples/s"
     )

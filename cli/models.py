@@ -9,7 +9,7 @@ from netkit.errors import ModelFileError
 from netkit.io import MODEL_EXTENSIONS, ModelFile, load_model
 from netkit.pretrained import pretrained_model_path
 
-__all__ = ["is_model_path", "open_model", "pretrained_model_path", "split_model_and_images"]
+__all__ = ["is_model_path", "open_model", "pretrained_model_path", "shipped_model_note", "split_model_and_images"]
 
 
 def is_model_path(argument: str) -> bool:
@@ -32,3 +32,11 @@ def open_model(path: Path | str | None) -> tuple[Path, ModelFile]:
     """Load ``path`` (or the shipped model when ``None``) with an error that names the file."""
     resolved = pretrained_model_path() if path is None else Path(path)
     return resolved, load_model(resolved)
+
+
+def shipped_model_note(command: str) -> str:
+    """The first line of ``evaluate``/``predict`` run without a model: whose model they score."""
+    return (
+        "netkit: using the shipped pre-trained model (784-16-16-10 sigmoid, trained on MNIST), not one of "
+        f"yours; name your own first: netkit {command}"
+    )

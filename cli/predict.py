@@ -16,7 +16,7 @@ from netkit.data.images import SIDE, has_ink, load_image
 from netkit.errors import ConfigError
 
 from . import json_output
-from .models import open_model, split_model_and_images
+from .models import is_model_path, open_model, shipped_model_note, split_model_and_images
 from .render import digit_image, probability_table, uses_colour
 
 
@@ -52,6 +52,8 @@ def predict(arguments: tuple[str, ...], model_option: str | None, preprocess: bo
     model_path, images = split_model_and_images(arguments, model_option)
     if not images:
         raise click.UsageError("no IMAGE given; pass one or more image files")
+    if model_option is None and not as_json and not any(is_model_path(argument) for argument in arguments):
+        click.echo(shipped_model_note("predict model.h5 IMAGE..."), err=True)
     path, model_file = open_model(model_path)
     model = model_file.model
     if model.input_size != SIDE * SIDE:

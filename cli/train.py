@@ -13,11 +13,10 @@ from click.core import ParameterSource
 from rich.console import Console
 from rich.text import Text
 
-from netkit.errors import ConfigError, NetkitError
+from netkit.errors import ConfigError, NetkitError, NetkitWarning
 from netkit.io.limits import training_size_problem
 from netkit.model.evaluation import evaluate
 from netkit.training.keepbest import KeepBest
-from netkit.training.pitfalls import LearningWarning
 from netkit.training.recipe import augmentation_specs
 from netkit.training.resume import contradictions, keeper_for, open_resumed, resumed_run
 from netkit.training.run import (
@@ -31,6 +30,7 @@ from netkit.training.run import (
     new_run,
     optimizer_spec,
     output_format,
+    requested_activations,
 )
 from netkit.training.textbook_mode import textbook_trainer
 from netkit.training.trainer import Callback
@@ -84,7 +84,10 @@ def train(**options: Any) -> None:
         layer_specs=tuple(options["layer_specs"]),
     )
     if not options["resume"]:
-        optimizer, learning_rate, schedule = choose_recipe(request.optimizer, request.learning_rate, request.schedule)
+        activations = requested_activations(request)
+        optimizer, learning_rate, schedule = choose_recipe(
+            request.optimizer, request.learning_rate, request.schedule, activations
+        )
         request = attrs.evolve(request, optimizer=optimizer, learning_rate=learning_rate, schedule=schedule)
     elif request.optimizer is None:
         request = attrs.evolve(request, optimizer=PLAIN_OPTIMIZER)  # not typed: the file's optimiser goes on
@@ -111,13 +114,14 @@ def train(**options: Any) -> None:
     if web is not None:
         web.describe(_describe(run))
     with warnings.catch_warnings():
-        warnings.simplefilter("always", LearningWarning)
+        warnings.simplefilter("always", NetkitWarning)  # set-ups that cannot learn, inputs outside [0, 1]
         warnings.showwarning = _print_warning
         _train(run, request, file_format, options["epochs"], options["as_json"], options["quiet"], started, keeper, web)
 
 
 def _print_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
-    """Warnings for set-ups that cannot learn, as one line on stderr (the live view keeps them above it)."""
+    """netkit's warnings (set-ups that cannot learn, inputs outside [0, 1]) as one line on stderr (the live
+    view keeps them above it)."""
     click.echo(f"netkit: warning: {message}", err=True)
 
 
@@ -205,7 +209,7 @@ def _train(
     if keeper is not None:  # the model the file holds, the one the test accuracy is about
         keeper.restore(trainer.model)
     held = checkpoint.held_epoch or trainer.epochs_done
-    scores = evaluate(trainer.model, run.dataset.test_images, run.dataset.test_labels)
+    scores = evaluate(trainer.model, run.dataset.test_images, run.dataset.test_labels, warn_range=False)  # said once
     if as_json:
         click.echo(json_output.dumps(result_record(run, request, file_format, scores)))
     elif live is None:

@@ -14,6 +14,8 @@ from netkit.training.run import (
     RECIPE_LEARNING_RATE,
     RECIPE_OPTIMIZER,
     RECIPE_SCHEDULE,
+    SATURATING_LEARNING_RATE,
+    SATURATING_OPTIMIZER,
 )
 
 from .options import (
@@ -85,8 +87,8 @@ TRAIN_OPTIONS: list[Callable[[Any], Any]] = [
         "--optimizer",
         group="optimizers",
         default=None,
-        help=f"How batches are drawn and weights move [default: {RECIPE_OPTIMIZER} (the default recipe, see "
-        f"--lr); {PLAIN_OPTIMIZER} when --lr or --schedule is given].",
+        help=f"How batches are drawn and weights move [default: the default recipe's (see --lr); "
+        f"{PLAIN_OPTIMIZER} when --lr or --schedule is given].",
     ),
     click.option(
         "--batch-size",
@@ -104,7 +106,9 @@ TRAIN_OPTIONS: list[Callable[[Any], Any]] = [
         cls=DynamicHelpOption,
         more=optimizer_defaults("learning_rate"),
         help=f"Learning rate. With none of --optimizer, --lr and --schedule given, the default recipe: "
-        f"{RECIPE_OPTIMIZER} at {RECIPE_LEARNING_RATE} with a {RECIPE_SCHEDULE} schedule; otherwise",
+        f"{RECIPE_OPTIMIZER} at {RECIPE_LEARNING_RATE} (with sigmoid or tanh hidden units: "
+        f"{SATURATING_OPTIMIZER} at {SATURATING_LEARNING_RATE}), batches of 32 and the {RECIPE_SCHEDULE} "
+        "schedule; otherwise",
     ),
     click.option(
         "--epochs",

@@ -25,3 +25,15 @@ class ModelFileError(NetkitError):
 
 class TrainingDiverged(NetkitError):
     """The loss became NaN or infinite."""
+
+
+class NetkitWarning(UserWarning):
+    """Base class of netkit's warnings: something that runs but is probably not what the user meant."""
+
+
+class InputRangeWarning(NetkitWarning):
+    """Inputs outside [0, 1], the range netkit's datasets give and its models are trained on."""
+
+
+class DatasetMismatchWarning(NetkitWarning):
+    """A model scored on a dataset other than the one it was trained on."""

@@ -99,7 +99,9 @@ def test_at_60_columns_nothing_is_cut_mid_number() -> None:
 def test_narrow_terminals_drop_columns_in_the_stated_order() -> None:
     columns = epoch_columns(100, lambda record: False)
     assert [c.header for c in fit_columns(columns, 80)[0]] == [c.header for c in columns]
-    assert fit_columns(columns, 60)[1][:3] == ["ep", "train", "val"]  # shortened, all kept
+    assert fit_columns(columns, 66)[1][:4] == ["ep", "train", "t.acc", "val"]  # shortened, all kept
+    assert len(fit_columns(columns, 66)[0]) == len(columns)
+    assert "train acc" in [c.header for c in fit_columns(columns, 50)[0]]  # samples/s and time went first
     assert [c.header for c in fit_columns(columns, 40)[0]] == ["epoch", "train loss", "val loss", "val acc", "best"]
     assert [c.header for c in fit_columns(columns, 30)[0]] == ["epoch", "train loss", "val loss", "best"]
 

@@ -22,7 +22,8 @@ from netkit.io import load_model
 from netkit.training.trainer import Trainer
 
 EPOCH_LINE = re.compile(
-    r"^epoch +(\d+)/(\d+)  train_loss \d+\.\d{4}  val_loss (\d+\.\d{4}|—)  val_acc (\d+\.\d\d%|—)  "
+    r"^epoch +(\d+)/(\d+)  train_loss \d+\.\d{4}  train_acc \d+\.\d\d%  "
+    r"val_loss (\d+\.\d{4}|—)  val_acc (\d+\.\d\d%|—)  "
     r"\d+\.\d\ds  [\d.]+[kM]? samples/s(  lr [\d.e-]+)?$"
 )
 

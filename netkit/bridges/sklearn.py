@@ -7,12 +7,15 @@ seed scheme of ``netkit train`` seeded from ``random_state``.
 
 Defaults differ from scikit-learn's ``MLPClassifier`` in two places, both for speed on small machines:
 ``epochs=20`` where scikit-learn runs up to 200 iterations with early stopping, and batches of 32 where it
-uses up to 200. ``activation="logistic"`` is accepted as scikit-learn's name for ``sigmoid``.
+uses up to 200. ``activation="logistic"`` is accepted as scikit-learn's name for ``sigmoid``. Inputs are not
+held to [0, 1] (no :class:`~netkit.errors.InputRangeWarning`): pipelines scale features their own way, and a
+``StandardScaler`` gives negative values on purpose.
 """
 
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -26,7 +29,7 @@ try:
 except ImportError as exc:  # an optional extra: say how to get it
     raise ImportError("netkit.bridges.sklearn needs scikit-learn 1.6 or later: pip install 'netkit[sklearn]'") from exc
 
-from netkit.errors import ConfigError, PluginError
+from netkit.errors import ConfigError, InputRangeWarning, PluginError
 from netkit.model.sequential import Sequential, whole_number
 from netkit.model.specs import dense_stack
 from netkit.protocols import Optimizer
@@ -102,7 +105,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sc
         """Class probabilities, one row per sample and one column per entry of ``classes_``."""
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        probabilities: np.ndarray[Any, Any] = self.network_.predict_proba(X).astype(np.float64)
+        probabilities: np.ndarray[Any, Any] = self.network_.predict_proba(X, warn_range=False).astype(np.float64)
         # float32 softmax rows sum to 1 within 1e-7; scikit-learn holds them to float64's 1.
         normalised: np.ndarray[Any, Any] = probabilities / probabilities.sum(axis=1, keepdims=True)
         return normalised
@@ -133,6 +136,11 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sc
         return Sequential(layers, "cross-entropy", input_size=n_features, seed=seed)
 
     def _train(self, X: np.ndarray[Any, Any], labels: np.ndarray[Any, Any], epochs: int) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InputRangeWarning)  # scaled by the pipeline, see the module's notes
+            self._fit_network(X, labels, epochs)
+
+    def _fit_network(self, X: np.ndarray[Any, Any], labels: np.ndarray[Any, Any], epochs: int) -> None:
         self.network_.fit(
             X,
             labels.astype(np.int64),

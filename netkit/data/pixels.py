@@ -1,10 +1,15 @@
-"""The one conversion from 8-bit pixels to the float32 rows every loader returns."""
+"""The one conversion from 8-bit pixels to the float32 rows every loader returns, and the check that rows
+handed to a model are on that scale."""
 
 from __future__ import annotations
+
+import warnings
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from netkit.errors import InputRangeWarning
 from netkit.types import FloatArray
 
 _WHITE = np.float32(255)
@@ -17,3 +22,30 @@ def to_unit_interval(pixels: npt.NDArray[np.uint8], out: FloatArray | None = Non
     # Division (not a multiply by 1/255) is correctly rounded, so 255 maps to exactly 1.0.
     np.divide(pixels, _WHITE, out=out, dtype=np.float32)
     return out
+
+
+# Rows looked at to judge the range: a wrong scale (raw 0..255 pixels) shows in every row with ink, and a
+# bounded sample keeps the check a small part of a prediction however many rows there are.
+RANGE_SAMPLE_ROWS = 256
+
+
+def unit_range_problem(rows: npt.NDArray[np.floating[Any]]) -> str | None:
+    """A one-line warning when ``rows`` (samples first) hold values outside [0, 1], else ``None``."""
+    if rows.size == 0:
+        return None
+    sample = rows[:: max(1, len(rows) // RANGE_SAMPLE_ROWS)]
+    lowest, highest = float(sample.min()), float(sample.max())
+    if lowest >= 0.0 and highest <= 1.0:
+        return None
+    advice = "divide 8-bit pixels by 255" if lowest >= 0.0 and highest > 1.0 else "scale them into [0, 1]"
+    return (
+        f"inputs range over {lowest:.3g}..{highest:.3g}, outside [0, 1]: netkit's datasets give pixels in "
+        f"[0, 1] and models learn and answer on that scale; {advice}"
+    )
+
+
+def warn_outside_unit_range(rows: npt.NDArray[np.floating[Any]], stacklevel: int = 3) -> None:
+    """Raise an :class:`~netkit.errors.InputRangeWarning` when ``rows`` hold values outside [0, 1]."""
+    problem = unit_range_problem(rows)
+    if problem is not None:
+        warnings.warn(problem, InputRangeWarning, stacklevel=stacklevel)

@@ -44,7 +44,7 @@ def _annotation(field: attrs.Attribute[Any]) -> str:
 # Field name -> annotation ("int", "float", "float | None"): how each history column is typed.
 EPOCH_FIELDS: dict[str, str] = {field.name: _annotation(field) for field in attrs.fields(EpochRecord)}
 # Columns added after format version 1 was first written: files without them still load (as None).
-OPTIONAL_EPOCH_FIELDS = frozenset({"learning_rate"})
+OPTIONAL_EPOCH_FIELDS = frozenset({"learning_rate", "train_accuracy"})
 # The optimizer entry's array that holds the last epoch's parameters when the model holds the best epoch.
 RESUME_PARAMETERS = "resume_parameters"
 # Array dtypes a record may hold: booleans, integers and floats (never objects, strings or records).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import attrs
@@ -15,7 +16,10 @@ from netkit.types import LabelArray
 
 @attrs.frozen(eq=False)
 class Evaluation:
-    """``confusion[true, predicted]`` counts samples; precision and recall are per class (NaN when undefined)."""
+    """``confusion[true, predicted]`` counts samples; precision and recall are per class (NaN when undefined).
+
+    It unpacks as Keras' ``loss, accuracy = model.evaluate(x, y)`` (and ``scores[1]`` is the accuracy).
+    """
 
     accuracy: float
     loss: float
@@ -36,6 +40,15 @@ class Evaluation:
             result: np.ndarray[Any, np.dtype[np.float64]] = np.diag(self.confusion) / actual
         return result
 
+    def __iter__(self) -> Iterator[float]:
+        return iter((self.loss, self.accuracy))
+
+    def __len__(self) -> int:
+        return 2
+
+    def __getitem__(self, index: int) -> float:
+        return (self.loss, self.accuracy)[index]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "accuracy": self.accuracy,
@@ -47,10 +60,12 @@ class Evaluation:
         }
 
 
-def evaluate(model: Network, images: np.ndarray[Any, Any], labels: LabelArray) -> Evaluation:
-    """Score ``model`` on ``images`` whose true classes are ``labels``."""
+def evaluate(
+    model: Network, images: np.ndarray[Any, Any], labels: LabelArray, *, warn_range: bool = True
+) -> Evaluation:
+    """Score ``model`` on ``images`` whose true classes are ``labels`` (``warn_range``: see ``predict_proba``)."""
     labels = np.asarray(labels, dtype=np.int64)
-    outputs = model.predict_proba(images)
+    outputs = model.predict_proba(images, warn_range=warn_range)
     if labels.shape != (outputs.shape[0],):
         raise ConfigError(f"{outputs.shape[0]} images but {labels.shape[0]} labels")
     if outputs.shape[0] == 0:

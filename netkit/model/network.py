@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from netkit.data.dataset import one_hot
+from netkit.data.pixels import warn_outside_unit_range
 from netkit.errors import ConfigError, PluginError
 from netkit.model.assembly import assemble, config_input_shape, config_layers
 from netkit.model.fast import FastLayer, FastLoss, loss_gradient_kernel
@@ -218,9 +219,13 @@ class Network:
         shape = f" (each sample {self.input_shape})" if len(self.input_shape) > 1 else ""
         raise ConfigError(f"model {self} expects rows of {self.input_size} inputs{shape}, got shape {x.shape}")
 
-    def predict_proba(self, x: np.ndarray[Any, Any]) -> FloatArray:
-        """Outputs for any number of rows, in chunks; a new array."""
-        return predict_in_chunks(self, self.check_input(x))
+    def predict_proba(self, x: np.ndarray[Any, Any], *, warn_range: bool = True) -> FloatArray:
+        """Outputs for any number of rows, in chunks; a new array. Rows outside [0, 1] (raw 0..255 pixels)
+        raise an :class:`~netkit.errors.InputRangeWarning` unless ``warn_range`` is false."""
+        rows = self.check_input(x)
+        if warn_range:
+            warn_outside_unit_range(rows)
+        return predict_in_chunks(self, rows)
 
     def _predict_twin(self) -> Network | None:
         """A network like this one with its own layers (for a second predicting thread), holding this one's

@@ -21,6 +21,7 @@ from netkit.io import model_format
 from netkit.model import network as core
 from netkit.model.assembly import config_input_shape, config_layers
 from netkit.model.evaluation import Evaluation, evaluate
+from netkit.model.sequential_state import restore, state_of
 from netkit.model.summary import ModelSummary
 from netkit.protocols import Layer, Loss, Optimizer
 from netkit.registry import Registry
@@ -38,6 +39,7 @@ from netkit.training.run import (
     build_optimizer,
     choose_recipe,
     format_spec,
+    hidden_activations,
     merge_optimizer_options,
     recorded_options,
     seeded,
@@ -52,6 +54,14 @@ if TYPE_CHECKING:
 FIT_ARGUMENTS = {"optimizer": "optimizer", "learning_rate": "learning_rate", "batch_size": "batch_size"}
 
 
+def sample_shape(rows: Any) -> tuple[int, ...]:
+    """One sample's shape in ``rows``: flat features, a one-channel image, or channels and an image."""
+    shape = np.shape(rows)
+    if len(shape) < 2 or 0 in shape[1:]:
+        raise ConfigError(f"expected rows of samples (n, features) or images (n, height, width), got shape {shape}")
+    return (1, *shape[1:]) if len(shape) == 3 else tuple(int(size) for size in shape[1:])
+
+
 def whole_number(value: Any, name: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
         raise ConfigError(f"{name} must be a whole number of at least {minimum}. Received: {name}={value!r}")
@@ -62,10 +72,13 @@ class Sequential(core.Network):
     """``Sequential([Dense(16, "sigmoid"), Dense(10, "softmax")], loss="cross-entropy", input_shape=(1, 28, 28))``.
 
     ``input_shape`` is one sample's shape (``input_size=784`` says the same for flat rows); a dense layer on an
-    image gets a ``flatten`` before it. Layers, the loss and (in :meth:`fit`) the optimiser are plugin
-    instances or specs such as ``"dense:units=16,activation=relu"``. ``seed`` drives every random choice, as
-    ``netkit train --seed``: weights from ``[seed, 0]``, validation rows from ``[seed, 1]``, batch order from
-    ``[seed, 2]``.
+    image gets a ``flatten`` before it. Without either, as in Keras, the model is built by the first
+    :meth:`fit` (or :meth:`build`) from the rows it is given: ``(n, features)`` rows make flat inputs,
+    ``(n, height, width)`` images one channel, ``(n, channels, height, width)`` as they are.
+
+    Layers, the loss and (in :meth:`fit`) the optimiser are plugin instances or specs such as
+    ``"dense:units=16,activation=relu"``. ``seed`` drives every random choice, as ``netkit train --seed``:
+    weights from ``[seed, 0]``, validation rows from ``[seed, 1]``, batch order from ``[seed, 2]``.
     """
 
     def __init__(
@@ -80,16 +93,47 @@ class Sequential(core.Network):
         dtype: type[np.floating[Any]] = np.float32,
     ) -> None:
         self.seed = whole_number(seed, "seed", 0)
-        if (input_shape is None) == (input_size is None):
-            raise ConfigError("give the model's input_shape (or input_size for flat rows): one of them")
+        if input_shape is not None and input_size is not None:
+            raise ConfigError("give the model's input_shape or its input_size (for flat rows), not both")
         shape = input_shape if input_shape is not None else input_size
-        super().__init__(shape, layers, loss, seeded(self.seed, WEIGHTS_STREAM), registry, dtype)  # type: ignore[arg-type]
+        # Until built: what the network is made of, kept for build() (None once built).
+        self._unbuilt: tuple[Any, ...] | None = (list(layers), loss, registry, dtype)
+        if shape is not None:
+            self.build(shape)
         self.trainer: Trainer | None = None  # made by the first fit, or by netkit.load
         # Set by netkit.load for a file that holds its best epoch: the last epoch's, which a fit goes on from.
         self._resume_parameters: np.ndarray[Any, Any] | None = None
         self._recipe_fixed = False  # the schedule and augmentation are chosen (first fit, or a load)
         self.training: dict[str, Any] = {}  # the run's options, as netkit train saves them
         self._untrained_history = History()  # the history of a loaded file that holds no optimiser
+
+    def build(self, input_shape: int | Sequence[int]) -> None:
+        """Assemble the layers for samples of ``input_shape`` and draw the weights (from ``[seed, 0]``).
+
+        Only a model made without an input size needs this, and :meth:`fit` calls it with its data's shape.
+        """
+        if self._unbuilt is None:
+            raise ConfigError(f"model {self} is built already (input shape {self.input_shape})")
+        layers, loss, registry, dtype = self._unbuilt
+        super().__init__(input_shape, layers, loss, seeded(self.seed, WEIGHTS_STREAM), registry, dtype)
+        self._unbuilt = None
+
+    @property
+    def built(self) -> bool:
+        """Whether the model knows its input shape (and so has weights)."""
+        return self._unbuilt is None
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for what __init__ has not set: the network's parts, before the first fit builds them.
+        if name.startswith("__") or self.__dict__.get("_unbuilt") is None:
+            raise AttributeError(name)
+        raise ConfigError(
+            "this model has no input size yet, so no layers or weights: the first fit takes it from its data. "
+            "Give input_shape= (or input_size=) to build it at once, or call model.build(shape)"
+        )
+
+    def __repr__(self) -> str:
+        return super().__repr__() if self.built else "Sequential (not built yet: the first fit gives its input size)"
 
     @classmethod
     def from_config(
@@ -130,6 +174,7 @@ class Sequential(core.Network):
         batch_size: int | None = None,
         learning_rate: float | None = None,
         validation: float | int | None = None,
+        validation_split: float | None = None,
         callbacks: Sequence[Callback] = (),
         progress: bool | None = None,
         checkpoint: str | Path | None = None,
@@ -141,8 +186,10 @@ class Sequential(core.Network):
     ) -> TrainingHistory:
         """Train ``epochs`` more epochs on ``images`` ((n, *input_shape), or flat rows) and their class ``labels``.
 
-        The first fit chooses the optimiser (default mini-batch) and the ``validation`` rows held out (a
-        fraction below 1, or a count); later fits continue the same run and refuse settings that differ.
+        The first fit chooses the optimiser (default: the recipe :func:`~netkit.training.run.choose_recipe`
+        picks) and the ``validation`` rows held out (a fraction below 1, or a count; ``validation_split`` is
+        Keras' name for the fraction, though netkit holds out seeded random rows where Keras takes the last
+        ones); later fits continue the same run and refuse settings that differ.
         ``progress`` draws a bar (default: only in a terminal or a notebook); ``checkpoint`` saves the run to
         that file after every epoch. ``schedule`` (``"cosine"``, ``"exponential:decay=0.7"``, ...) and
         ``augment`` (``"shift:pixels=2,rotate:degrees=10"``) are chosen by the first fit too, as ``netkit train
@@ -152,6 +199,12 @@ class Sequential(core.Network):
         keeps the last epoch. Returns this fit's epochs; :attr:`history` holds them all.
         """
         epochs = whole_number(epochs, "epochs", 1)
+        if validation_split is not None:
+            if validation is not None:
+                raise ConfigError("validation and validation_split say the same thing: give one of them")
+            validation = validation_split
+        if not self.built:
+            self.build(sample_shape(images))
         images = self.check_input(images)
         labels = np.asarray(labels)
         if labels.shape != (images.shape[0],) or not np.issubdtype(labels.dtype, np.integer):
@@ -159,7 +212,9 @@ class Sequential(core.Network):
                 f"expected one whole-number label per image ({images.shape[0]}), got {labels.dtype} {labels.shape}"
             )
         if self.trainer is None and not self._recipe_fixed:  # the first fit: netkit train's defaults
-            optimizer, learning_rate, schedule = choose_recipe(optimizer, learning_rate, schedule)
+            optimizer, learning_rate, schedule = choose_recipe(
+                optimizer, learning_rate, schedule, hidden_activations(self)
+            )
         held_out = self._validation_for(validation)
         trainer = self._trainer_for(optimizer, learning_rate, batch_size)
         self._set_recipe(trainer, schedule, augment, epochs)
@@ -273,27 +328,18 @@ class Sequential(core.Network):
 
     def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
         """Pickled (or deep-copied) as its config, arrays and run, so the layers' views are rebuilt on load."""
-        state: dict[str, Any] = {
-            "config": self.get_config(),
-            "dtype": self.dtype.name,
-            "parameters": self.parameters.copy(),
-            "seed": self.seed,
-            "training": dict(self.training),
-            "history": self._history.to_dict(),
-            "trainer": None,
-        }
-        if self.trainer is not None:
-            state["trainer"] = {
-                "optimizer": self.registry.spec_of("optimizers", self.trainer.optimizer),
-                "optimizer_state": self.trainer.optimizer.state(),
-                "rng_state": self.trainer.rng.bit_generator.state,
-            }
-            state["resume_parameters"] = None if self._resume_parameters is None else self._resume_parameters.copy()
-        return _restore, (state,)
+        return _restore, (state_of(self),)
 
     def evaluate(self, images: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> Evaluation:
-        """Accuracy, loss, confusion matrix, per-class precision and recall on labelled rows."""
+        """Accuracy, loss, confusion matrix, per-class precision and recall on labelled rows; unpacks as Keras'
+        ``loss, accuracy = model.evaluate(x, y)``."""
         return evaluate(self, images, labels)
+
+    def save(self, path: str | Path, *, format: str | None = None) -> Path:
+        """Write the model and its training run to ``path``, as :func:`netkit.save` does (``.h5`` or ``.pkl``)."""
+        from netkit.io.files import save
+
+        return save(self, path, format=format)
 
     def trace(self, x: np.ndarray[Any, Any], label: Any, unit: Any = None, learning_rate: float | None = None) -> Trace:
         """One learning step with every number kept (see :meth:`netkit.model.network.Network.trace`).
@@ -313,24 +359,8 @@ class Sequential(core.Network):
 
 
 def _restore(state: dict[str, Any]) -> Sequential:
-    model = Sequential.from_config(state["config"], dtype=np.dtype(state["dtype"]).type)
-    np.copyto(model.parameters, state["parameters"])
-    model.seed, model.training = state["seed"], state["training"]
-    history = History.from_dict(state["history"])
-    run = state["trainer"]
-    if run is None:
-        model._untrained_history = history
-        return model
-    optimizer = build_optimizer(run["optimizer"])
-    rng = np.random.Generator(getattr(np.random, run["rng_state"]["bit_generator"])())
-    rng.bit_generator.state = run["rng_state"]
-    model.trainer = Trainer(model, optimizer, rng, history)
-    optimizer.load_state(run["optimizer_state"])
-    attach(model.trainer, model.training, model.registry)
-    model._recipe_fixed = True
-    if state.get("resume_parameters") is not None:
-        model._resume_parameters = np.array(state["resume_parameters"])
-    return model
+    """The model a pickle holds (the name pickles written by earlier versions refer to)."""
+    return restore(state)
 
 
 def _copied(history: History) -> tuple[list[Any], list[float]]:

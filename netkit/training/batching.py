@@ -73,6 +73,7 @@ class BatchSource:
         n = images.shape[0]
         self._class_numbers = np.arange(classes, dtype=labels.dtype)
         self._all_targets: FloatArray | None = None
+        self._order: np.ndarray[Any, np.dtype[np.intp]] | None = None  # the last epoch's rows; None: as given
         self._chunk_rows = min(n, max(1, CHUNK_ROWS // batch_size) * batch_size)
         self._first_rows = min(self._chunk_rows, FIRST_PIECE_BATCHES * batch_size)
         layout = (n, images.shape[1:], images.dtype, labels.dtype, classes, batch_size, self._chunk_rows)
@@ -126,9 +127,10 @@ class BatchSource:
                 rows = self.images.reshape(n, -1)
                 changed = self.augment(rows, _augmentation_generator(rng), np.empty_like(rows))
                 images = changed.reshape(self.images.shape)
+            self._order = None
             yield images, self._all_targets, self.buffers.gradients[n]
             return
-        order = rng.permutation(n)
+        order = self._order = rng.permutation(n)
         augment_rng = _augmentation_generator(rng) if self.augment is not None else rng
         pieces = [order[start:stop] for start, stop in itertools.pairwise(self._piece_bounds())]
         gathered = self._gathered_ahead(pieces, helper) if helper is not None else self._gathered(pieces)
@@ -144,6 +146,10 @@ class BatchSource:
                 images, _, targets = self.buffers.slots[slot]
                 start = full * size
                 yield images[start:count], targets[start:count], self.buffers.gradients[count - start]
+
+    def labels_served(self) -> LabelArray:
+        """The labels of the last epoch's rows in the order its batches served them."""
+        return self.labels if self._order is None else self.labels.take(self._order)
 
     def _piece_bounds(self) -> list[int]:
         """Where the epoch's pieces start and end: a few batches first, then each piece twice the last, up to

@@ -19,18 +19,30 @@ FloatColumn = np.ndarray[Any, np.dtype[np.float64]]
 IntColumn = np.ndarray[Any, np.dtype[np.int64]]
 
 
+COLUMNS = ("epoch", "loss", "accuracy", "val_loss", "val_accuracy", "seconds")
+
+
+def _percent(value: float) -> str:
+    return "—" if math.isnan(value) else f"{value:.2%}"
+
+
 def _column(values: list[float | None]) -> FloatColumn:
     return np.array([math.nan if value is None else value for value in values], dtype=np.float64)
 
 
 @attrs.frozen(eq=False)
 class TrainingHistory:
-    """``epoch``, ``loss``, ``val_loss``, ``val_accuracy``, ``seconds``, ``samples_per_second`` and
-    ``learning_rate`` (the rate each epoch stepped with, NaN where a file did not record it) per epoch, and
-    ``iteration_loss`` per training batch (Keras calls the per-epoch training loss ``loss`` too)."""
+    """``epoch``, ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, ``seconds``, ``samples_per_second``
+    and ``learning_rate`` (the rate each epoch stepped with) per epoch, and ``iteration_loss`` per training
+    batch. As in Keras, ``loss`` and ``accuracy`` are the training set's: the running mean over each epoch's
+    batches, in training mode. NaN marks what was not measured (no validation set, an older file).
+
+    :attr:`history` gives the same as Keras' ``History.history``: a dict of lists keyed ``loss``,
+    ``accuracy``, ``val_loss`` and ``val_accuracy``."""
 
     epoch: IntColumn
     loss: FloatColumn
+    accuracy: FloatColumn
     val_loss: FloatColumn
     val_accuracy: FloatColumn
     seconds: FloatColumn
@@ -45,6 +57,7 @@ class TrainingHistory:
         return cls(
             epoch=np.array([record.epoch for record in records], dtype=np.int64),
             loss=_column([record.train_loss for record in records]),
+            accuracy=_column([record.train_accuracy for record in records]),
             val_loss=_column([record.val_loss for record in records]),
             val_accuracy=_column([record.val_accuracy for record in records]),
             seconds=_column([record.seconds for record in records]),
@@ -53,26 +66,39 @@ class TrainingHistory:
             learning_rate=_column([record.learning_rate for record in records]),
         )
 
+    @property
+    def history(self) -> dict[str, list[float]]:
+        """Keras' ``History.history``: ``{"loss": [...], "accuracy": [...], "val_loss": [...], ...}``, a new dict
+        of plain lists, one value per epoch; the ``val_`` keys only when there was a validation set."""
+        columns = {"loss": self.loss, "accuracy": self.accuracy, "val_loss": self.val_loss}
+        columns["val_accuracy"] = self.val_accuracy
+        return {
+            name: [float(value) for value in column]
+            for name, column in columns.items()
+            if not (name.startswith("val_") and bool(np.isnan(column).all()))
+        }
+
     def __len__(self) -> int:
         return int(self.epoch.size)
 
-    def rows(self) -> list[tuple[str, str, str, str, str]]:
-        """The table as text cells: epoch, loss, val_loss, val_accuracy, seconds."""
+    def rows(self) -> list[tuple[str, ...]]:
+        """The table as text cells: epoch, loss, accuracy, val_loss, val_accuracy, seconds."""
         return [
             (
                 str(epoch),
                 f"{loss:.4f}",
+                _percent(accuracy),
                 "—" if math.isnan(val_loss) else f"{val_loss:.4f}",
-                "—" if math.isnan(val_accuracy) else f"{val_accuracy:.2%}",
+                _percent(val_accuracy),
                 f"{seconds:.2f}",
             )
-            for epoch, loss, val_loss, val_accuracy, seconds in zip(
-                self.epoch, self.loss, self.val_loss, self.val_accuracy, self.seconds, strict=True
+            for epoch, loss, accuracy, val_loss, val_accuracy, seconds in zip(
+                self.epoch, self.loss, self.accuracy, self.val_loss, self.val_accuracy, self.seconds, strict=True
             )
         ]
 
     def __str__(self) -> str:
-        header = ("epoch", "loss", "val_loss", "val_accuracy", "seconds")
+        header = COLUMNS
         rows = [header, *self.rows()]
         widths = [max(len(row[column]) for row in rows) for column in range(len(header))]
         lines = ["  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
@@ -83,7 +109,7 @@ class TrainingHistory:
 
     def _repr_html_(self) -> str:
         """The table in a notebook."""
-        header = "".join(f"<th>{name}</th>" for name in ("epoch", "loss", "val_loss", "val_accuracy", "seconds"))
+        header = "".join(f"<th>{name}</th>" for name in COLUMNS)
         body = "".join(
             "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>" for row in self.rows()
         )

@@ -1,12 +1,15 @@
 """Set-ups that cannot learn, spotted early and explained: what is wrong and what to do instead.
 
-Two kinds, both raised as :class:`LearningWarning` (a ``UserWarning``) by :class:`~netkit.training.trainer.Trainer`:
+Two kinds, both raised as :class:`LearningWarning` (a :class:`~netkit.errors.NetkitWarning`) by
+:class:`~netkit.training.trainer.Trainer`:
 
 - before training, from the model alone (:func:`setup_problems`): an output activation that does not fit the
   loss (cross-entropy expects probabilities that sum to 1, which sigmoid, ReLU, tanh and identity outputs are
   not: the loss can then fall towards 0 while the network learns nothing) and softmax in a hidden layer;
-- after each epoch, from the history (:func:`history_problems`): validation accuracy at chance level after
-  the first epoch, and a training loss that grew three epochs running.
+- after each epoch, from the history (:func:`history_problems`): a run that diverges (its training loss
+  above its starting value, or validation accuracy falling back to chance) at whatever epoch; validation
+  accuracy still at chance while the loss has not grown (too slow: a larger rate or more epochs); and a
+  training loss that grew three epochs running.
 
 ``netkit train`` refuses the first (a usage error: the combination is simply wrong) and prints the others.
 The original program's set-up (sigmoid output, mse, stochastic gradient descent) raises none of them.
@@ -20,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from netkit.errors import NetkitWarning
 from netkit.model.network import Network
 
 # Activations that are known not to give a probability distribution over the classes.
@@ -29,7 +33,7 @@ CHANCE_MARGIN = 1.5
 GROWING_EPOCHS = 3
 
 
-class LearningWarning(UserWarning):
+class LearningWarning(NetkitWarning):
     """A training set-up or run that is unlikely to learn; the message says what to change."""
 
 
@@ -83,19 +87,25 @@ def problems_of(hidden: Sequence[str | None], output: str | None, loss: str | No
     return problems
 
 
-def history_problems(epochs: Sequence[Any], classes: int) -> list[str]:
-    """Warnings due after the last epoch of ``epochs`` (history records): each fires once, when it arises."""
+def history_problems(epochs: Sequence[Any], classes: int, starting_loss: float | None = None) -> list[str]:
+    """Warnings due after the last epoch of ``epochs`` (history records), each once, at the epoch it arises.
+
+    ``starting_loss`` is the run's first training loss, before any step: a loss above it means the steps are
+    too large (the run diverges), whenever it happens. So does validation accuracy falling back to chance.
+    Accuracy at chance with a loss still below its start means the network has barely begun to learn
+    (full-batch takes one step an epoch): the advice is then the opposite, a larger rate or more epochs.
+    """
     if not epochs:
         return []
-    last = epochs[-1]
     found = []
-    chance = 1.0 / max(classes, 1)
-    if last.epoch == 1 and last.val_accuracy is not None and classes > 1 and last.val_accuracy < CHANCE_MARGIN * chance:
-        found.append(
-            f"validation accuracy is {100 * last.val_accuracy:.2f}% after epoch {last.epoch}, about chance "
-            f"({100 * chance:.0f}% for {classes} classes): the network is not learning. Try a smaller learning "
-            "rate (--lr), or check that the output activation fits the loss"
-        )
+    diverging = _divergence(epochs, classes, starting_loss)
+    if diverging is not None:
+        if _divergence(epochs[:-1], classes, starting_loss) is None:
+            found.append(diverging)
+        return found  # one warning about the steps at a time: the growing loss below says the same
+    slow = _slow_start(epochs, classes, starting_loss)
+    if slow is not None and (len(epochs) == 1 or _slow_start(epochs[:-1], classes, starting_loss) is None):
+        found.append(slow)
     recent = [record.train_loss for record in epochs[-(GROWING_EPOCHS + 1) :]]
     rising = len(recent) == GROWING_EPOCHS + 1 and all(b > a for a, b in itertools.pairwise(recent))
     previously = epochs[:-1][-(GROWING_EPOCHS + 1) :]
@@ -105,7 +115,60 @@ def history_problems(epochs: Sequence[Any], classes: int) -> list[str]:
     if rising and not was_rising:
         found.append(
             f"the training loss grew for {GROWING_EPOCHS} epochs in a row (to {recent[-1]:.4g} at epoch "
-            f"{last.epoch}): the steps are too large. Try a smaller learning rate (--lr) or a schedule that "
+            f"{epochs[-1].epoch}): the steps are too large. Try a smaller learning rate (--lr) or a schedule that "
             "lowers it (--schedule)"
         )
     return found
+
+
+def _at_chance(record: Any, classes: int) -> bool:
+    accuracy = record.val_accuracy
+    return accuracy is not None and classes > 1 and accuracy < CHANCE_MARGIN / classes
+
+
+def _chance_text(record: Any, classes: int) -> str:
+    return (
+        f"validation accuracy is {100 * record.val_accuracy:.2f}% after epoch {record.epoch}, about chance "
+        f"({100 / classes:.0f}% for {classes} classes)"
+    )
+
+
+def _divergence(epochs: Sequence[Any], classes: int, starting_loss: float | None) -> str | None:
+    """Why the last epoch shows the run diverging (its loss above the start, accuracy fallen to chance), or None."""
+    if not epochs:
+        return None
+    last = epochs[-1]
+    reasons = []
+    if starting_loss is not None and last.train_loss > starting_loss:
+        reasons.append(
+            f"the training loss rose to {last.train_loss:.4g} at epoch {last.epoch}, "
+            f"above its starting {starting_loss:.4g}"
+        )
+    if _at_chance(last, classes) and any(
+        not _at_chance(record, classes) for record in epochs[:-1] if record.val_accuracy is not None
+    ):
+        reasons.append(
+            f"validation accuracy fell to {100 * last.val_accuracy:.2f}% at epoch {last.epoch}, "
+            f"about chance ({100 / classes:.0f}% for {classes} classes)"
+        )
+    if not reasons:
+        return None
+    return f"training diverges: {' and '.join(reasons)}. The steps are too large: try a smaller learning rate (--lr)"
+
+
+def _slow_start(epochs: Sequence[Any], classes: int, starting_loss: float | None) -> str | None:
+    """Advice for validation accuracy still at chance while the loss is not above its start, or None."""
+    last = epochs[-1]
+    if not _at_chance(last, classes):
+        return None
+    if starting_loss is None:  # no start to judge by: both directions
+        return (
+            f"{_chance_text(last, classes)}: the network is not learning. If the loss is falling slowly, try a "
+            "larger learning rate (--lr) or more epochs; if it grew, a smaller one; check too that the output "
+            "activation fits the loss"
+        )
+    return (
+        f"{_chance_text(last, classes)}: the network has barely started to learn (training loss "
+        f"{starting_loss:.4g} at the start, {last.train_loss:.4g} now). Try a larger learning rate (--lr) or more "
+        "epochs (--epochs); full-batch gradient descent takes only one step an epoch"
+    )

@@ -20,6 +20,7 @@ import numpy as np
 
 from netkit.backend import blas_threads, single_threaded
 from netkit.data.dataset import check_labels
+from netkit.data.pixels import warn_outside_unit_range
 from netkit.errors import ConfigError, TrainingDiverged
 from netkit.model.evaluation import evaluate
 from netkit.model.network import Network
@@ -42,6 +43,9 @@ class EpochRecord:
     samples_per_second: float
     # The rate the optimiser stepped with in this epoch (a schedule changes it); None in older files.
     learning_rate: float | None = None
+    # The running accuracy over the epoch's training batches, each scored by the weights of its own step in
+    # training mode (dropout on), as Keras reports it; None in older files.
+    train_accuracy: float | None = None
 
 
 @attrs.define
@@ -121,6 +125,7 @@ class Trainer:
         images = self.model.check_input(images)
         labels = np.asarray(labels, dtype=np.int64)
         check_labels(labels, self.model.output_size)
+        warn_outside_unit_range(images, stacklevel=4)
         if labels.shape != (images.shape[0],):
             raise ConfigError(f"expected one label per image ({images.shape[0]}), got shape {labels.shape}")
         batch_size = self.optimizer.samples_per_step(images.shape[0])
@@ -168,11 +173,14 @@ class Trainer:
         if weight_decay or max_norm is not None:  # only then: the plain step stays one bound method
             step = regularised(step, weight_pairs(self.model.layers), weight_decay, max_norm)
         losses = self.history.iteration_loss
-        record_loss, isfinite = losses.append, math.isfinite
+        record_loss, isfinite, argmax = losses.append, math.isfinite, np.argmax
         first_iteration = len(losses)
+        # Each batch's guesses land in one buffer, compared with the labels once the epoch is over.
+        guesses, served = np.empty(batches.images.shape[0], dtype=np.intp), 0
         started = time.perf_counter()
         for image_batch, target_batch, gradient in batches.epoch(self.rng, helper):
             output = forward(image_batch, True)
+            argmax(output, 1, guesses[served : (served := served + output.shape[0])])
             loss = loss_value(output, target_batch)
             if not isfinite(loss):
                 raise TrainingDiverged(
@@ -184,11 +192,12 @@ class Trainer:
             for callback in callbacks:
                 callback.on_batch_end(self, len(losses), loss)
         train_seconds = time.perf_counter() - started
+        train_accuracy = float(np.count_nonzero(guesses == batches.labels_served())) / max(served, 1)
         self.optimizer.learning_rate = base_rate  # what the optimiser's config (and a saved file) keeps
         epoch_losses = losses[first_iteration:]
         val_loss = val_accuracy = None
         if validation is not None and len(validation[1]):
-            scores = evaluate(self.model, validation[0], validation[1])
+            scores = evaluate(self.model, validation[0], validation[1], warn_range=False)  # rows of the same data
             val_loss, val_accuracy = scores.loss, scores.accuracy
         record = EpochRecord(
             epoch=epoch,
@@ -198,9 +207,11 @@ class Trainer:
             seconds=time.perf_counter() - started,
             samples_per_second=batches.images.shape[0] / max(train_seconds, 1e-9),
             learning_rate=rate,
+            train_accuracy=train_accuracy,
         )
         self.history.epochs.append(record)
-        for message in history_problems(self.history.epochs, self.model.output_size):
+        starting_loss = self.history.iteration_loss[0] if self.history.iteration_loss else None
+        for message in history_problems(self.history.epochs, self.model.output_size, starting_loss):
             warnings.warn(message, LearningWarning, stacklevel=4)
         for callback in callbacks:
             callback.on_epoch_end(self, record)
