@@ -2,8 +2,8 @@
 
 import warnings
 
-from netkit.bridges.sklearn import MLPClassifier
+from netkit.bridges.sklearn import MLPClassifier, MLPRegressor
 
-__all__ = ["MLPClassifier"]
+__all__ = ["MLPClassifier", "MLPRegressor"]
 
 warnings.warn("netkit.sklearn moved to netkit.bridges.sklearn; import it from there", DeprecationWarning, stacklevel=2)

@@ -1,4 +1,4 @@
-"""``netkit.bridges.sklearn.MLPClassifier``: a netkit network as a scikit-learn estimator.
+"""``netkit.bridges.sklearn.MLPClassifier`` and ``MLPRegressor``: netkit networks as scikit-learn estimators.
 
 It follows scikit-learn's conventions (``hidden_layer_sizes``, ``random_state``, fitted attributes ending in
 an underscore, ``partial_fit``), so it drops into a ``Pipeline``, ``GridSearchCV`` or ``cross_val_score``
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 try:
-    from sklearn.base import BaseEstimator, ClassifierMixin
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.utils import check_random_state
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_is_fitted, validate_data
@@ -38,16 +38,15 @@ from netkit.protocols import Optimizer
 ACTIVATION_ALIASES = {"logistic": "sigmoid"}
 
 
-class MLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # scikit-learn ships no type hints
-    """A feed-forward classifier: ``MLPClassifier((16, 16), activation="logistic").fit(X, y)``.
+class _NetworkEstimator(BaseEstimator):  # type: ignore[misc]  # scikit-learn ships no type hints
+    """What the classifier and the regressor share: their parameters, and building and training the network.
 
     Parameters are those of :meth:`netkit.Sequential.fit` under scikit-learn's names: ``optimizer`` is a
     netkit optimiser spec or instance (``"adam"``, ``"momentum:beta=0.8"``), ``epochs`` the passes over the
     data per ``fit`` (``partial_fit`` makes one), ``validation`` the rows held out to report validation loss.
-
-    Fitted attributes: ``classes_``, ``n_features_in_``, ``network_`` (the :class:`netkit.Sequential`),
-    ``loss_curve_`` (training loss per epoch) and ``validation_scores_`` (validation accuracy per epoch).
     """
+
+    network_: Sequential
 
     def __init__(
         self,
@@ -71,14 +70,53 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sc
         self.random_state = random_state
         self.verbose = verbose
 
+    @property
+    def loss_curve_(self) -> list[float]:
+        check_is_fitted(self)
+        return [float(value) for value in self.network_.history.loss]
+
+    def _new_network(
+        self, n_features: int, n_outputs: int, output: str, loss: str, dtype: type[np.floating[Any]] = np.float32
+    ) -> Sequential:
+        activation = self.activation
+        if isinstance(activation, str):
+            activation = ACTIVATION_ALIASES.get(activation, activation)
+        sizes = [self.hidden_layer_sizes] if isinstance(self.hidden_layer_sizes, int) else self.hidden_layer_sizes
+        layers = [*dense_stack(list(sizes), activation), *dense_stack([n_outputs], output)]
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        return Sequential(layers, loss, input_size=n_features, seed=seed, dtype=dtype)
+
+    def _train(self, X: np.ndarray[Any, Any], targets: np.ndarray[Any, Any], epochs: int) -> None:
+        """``epochs`` epochs on class numbers (int64) or rows of values (float)."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InputRangeWarning)  # scaled by the pipeline, see the module's notes
+            self.network_.fit(
+                X,
+                targets,
+                epochs,
+                optimizer=self.optimizer,
+                batch_size=self.batch_size,
+                learning_rate=self.learning_rate,
+                validation=self.validation or None,
+                progress=bool(self.verbose),
+            )
+
+
+class MLPClassifier(ClassifierMixin, _NetworkEstimator):  # type: ignore[misc]
+    """A feed-forward classifier: ``MLPClassifier((16, 16), activation="logistic").fit(X, y)``.
+
+    Fitted attributes: ``classes_``, ``n_features_in_``, ``network_`` (the :class:`netkit.Sequential`),
+    ``loss_curve_`` (training loss per epoch) and ``validation_scores_`` (validation accuracy per epoch).
+    """
+
     def fit(self, X: Any, y: Any) -> MLPClassifier:
         """Train a new network for ``epochs`` epochs on rows ``X`` and labels ``y``."""
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
         check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
         with _as_value_errors():
-            self.network_ = self._new_network(X.shape[1], len(self.classes_))
-            self._train(X, encoded, whole_number(self.epochs, "epochs", 1))
+            self.network_ = self._new_network(X.shape[1], len(self.classes_), "softmax", "cross-entropy")
+            self._train(X, encoded.astype(np.int64), whole_number(self.epochs, "epochs", 1))
         return self
 
     def partial_fit(self, X: Any, y: Any, classes: Any = None) -> MLPClassifier:
@@ -91,14 +129,14 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sc
                 raise ValueError("the first call to partial_fit needs classes=, every label that may occur")
             self.classes_ = np.unique(classes)
             with _as_value_errors():
-                self.network_ = self._new_network(X.shape[1], len(self.classes_))
+                self.network_ = self._new_network(X.shape[1], len(self.classes_), "softmax", "cross-entropy")
         elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
             raise ValueError(f"classes={classes!r} differ from the classes of the first call, {self.classes_!r}")
         unknown = np.setdiff1d(y, self.classes_)
         if unknown.size:
             raise ValueError(f"labels {unknown!r} are not among classes_ {self.classes_!r}")
         with _as_value_errors():
-            self._train(X, np.searchsorted(self.classes_, y), 1)
+            self._train(X, np.searchsorted(self.classes_, y).astype(np.int64), 1)
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray[Any, Any]:
@@ -117,40 +155,62 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]  # sc
         return result
 
     @property
-    def loss_curve_(self) -> list[float]:
-        check_is_fitted(self)
-        return [float(value) for value in self.network_.history.loss]
-
-    @property
     def validation_scores_(self) -> list[float]:
         check_is_fitted(self)
         return [float(value) for value in self.network_.history.val_accuracy]
 
-    def _new_network(self, n_features: int, n_classes: int) -> Sequential:
-        activation = self.activation
-        if isinstance(activation, str):
-            activation = ACTIVATION_ALIASES.get(activation, activation)
-        sizes = [self.hidden_layer_sizes] if isinstance(self.hidden_layer_sizes, int) else self.hidden_layer_sizes
-        layers = [*dense_stack(list(sizes), activation), *dense_stack([n_classes], "softmax")]
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        return Sequential(layers, "cross-entropy", input_size=n_features, seed=seed)
 
-    def _train(self, X: np.ndarray[Any, Any], labels: np.ndarray[Any, Any], epochs: int) -> None:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", InputRangeWarning)  # scaled by the pipeline, see the module's notes
-            self._fit_network(X, labels, epochs)
+class MLPRegressor(RegressorMixin, _NetworkEstimator):  # type: ignore[misc]
+    """A feed-forward regressor: ``MLPRegressor((64,), activation="relu").fit(X, y)``, for one target
+    (``y`` of shape ``(n,)``) or several (``(n, targets)``).
 
-    def _fit_network(self, X: np.ndarray[Any, Any], labels: np.ndarray[Any, Any], epochs: int) -> None:
-        self.network_.fit(
-            X,
-            labels.astype(np.int64),
-            epochs,
-            optimizer=self.optimizer,
-            batch_size=self.batch_size,
-            learning_rate=self.learning_rate,
-            validation=self.validation or None,
-            progress=bool(self.verbose),
-        )
+    The network ends in one ``identity`` unit per target and learns with the ``mse`` loss; ``score`` is R².
+    Fitted attributes: ``n_features_in_``, ``n_outputs_``, ``network_`` and ``loss_curve_``. Targets far
+    from 1 in size learn best scaled (``TransformedTargetRegressor`` with a ``StandardScaler``).
+    """
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # several targets: one identity unit each
+        return tags
+
+    def fit(self, X: Any, y: Any) -> MLPRegressor:
+        """Train a new network for ``epochs`` epochs on rows ``X`` and target values ``y``."""
+        return self._fit(X, y, whole_number(self.epochs, "epochs", 1))
+
+    def partial_fit(self, X: Any, y: Any) -> MLPRegressor:
+        """One more epoch on ``X``, ``y`` (the first call builds the network)."""
+        if not hasattr(self, "network_"):
+            return self._fit(X, y, 1)
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], multi_output=True, reset=False)
+        with _as_value_errors():
+            self._train(X, self._rows(y), 1)
+        return self
+
+    def predict(self, X: Any) -> np.ndarray[Any, Any]:
+        """The predicted values: shape ``(n,)`` for one target, ``(n, targets)`` for several."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        values: np.ndarray[Any, Any] = self.network_.predict_proba(X, warn_range=False).astype(np.float64)
+        return values.ravel() if self.one_target_ else values
+
+    def _fit(self, X: Any, y: Any, epochs: int) -> MLPRegressor:
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], multi_output=True, y_numeric=True)
+        self.one_target_ = np.ndim(y) == 1
+        self.n_outputs_ = 1 if self.one_target_ else int(np.shape(y)[1])
+        with _as_value_errors():
+            # float64, as scikit-learn's own MLPRegressor: values (unlike class choices) show float32's
+            # rounding, which differs with the number of rows multiplied at once.
+            self.network_ = self._new_network(X.shape[1], self.n_outputs_, "identity", "mse", np.float64)
+            self._train(X, self._rows(y), epochs)
+        return self
+
+    def _rows(self, y: Any) -> np.ndarray[Any, Any]:
+        """``y`` as float rows, one value per output: what the network regresses onto."""
+        values = np.asarray(y, dtype=np.float64)
+        if values.ndim != (1 if self.one_target_ else 2) or values.size != len(values) * self.n_outputs_:
+            raise ValueError(f"y has shape {values.shape}; this regressor was fitted on {self.n_outputs_} target(s)")
+        return values.reshape(len(values), self.n_outputs_)
 
 
 @contextlib.contextmanager

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 import numpy as np
 
-from netkit.errors import DatasetError
+from netkit.errors import ConfigError, DatasetError
 from netkit.types import FloatArray, LabelArray
 
 
@@ -88,3 +90,34 @@ def one_hot(labels: LabelArray, n_classes: int) -> FloatArray:
     encoded = np.zeros((labels.shape[0], n_classes), dtype=np.float32)
     encoded[np.arange(labels.shape[0]), labels] = 1.0
     return encoded
+
+
+def checked_targets(targets: Any, rows: int, outputs: int, dtype: Any = np.float32) -> LabelArray | FloatArray:
+    """What a model learns from: whole-number class labels, shape ``(rows,)``, as int64; or float values
+    (regression), shape ``(rows, outputs)`` (``(rows,)`` for one output), as ``dtype`` rows. Anything else
+    is a clear :class:`~netkit.errors.ConfigError`; a label outside ``[0, outputs)`` a ``DatasetError``."""
+    array = np.asarray(targets)
+    if array.dtype.kind == "f":
+        if array.shape == (rows,) and outputs == 1:
+            array = array.reshape(rows, 1)
+        if array.shape != (rows, outputs):
+            raise ConfigError(
+                f"float targets are values to regress onto: expected shape ({rows}, {outputs}) for {rows} rows "
+                f"and {outputs} output{'s' if outputs > 1 else ''}, got {array.shape}"
+            )
+        if not np.isfinite(array).all():
+            raise ConfigError("float targets hold NaN or infinite values")
+        return np.ascontiguousarray(array, dtype=dtype)
+    if array.shape != (rows,) or array.dtype.kind not in "iu":
+        raise ConfigError(
+            f"expected one whole-number label per image ({rows}), or float values to regress onto; "
+            f"got {array.dtype} {array.shape}"
+        )
+    labels = array.astype(np.int64)
+    check_labels(labels, outputs)
+    return labels
+
+
+def are_values(targets: np.ndarray[Any, Any]) -> bool:
+    """Whether ``targets`` (from :func:`checked_targets`) are values to regress onto rather than class labels."""
+    return bool(targets.dtype.kind == "f")

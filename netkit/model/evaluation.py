@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, overload
 
 import attrs
 import numpy as np
 
-from netkit.data.dataset import one_hot
+from netkit.data.dataset import checked_targets, one_hot
 from netkit.errors import ConfigError
 from netkit.model.network import Network
-from netkit.types import LabelArray
+from netkit.types import FloatArray, LabelArray, TargetArray
 
 
 @attrs.frozen(eq=False)
@@ -60,19 +60,66 @@ class Evaluation:
         }
 
 
+@attrs.frozen(eq=False)
+class RegressionEvaluation:
+    """The loss (the model's own, e.g. mse), the mean absolute error and R² (1 is perfect, 0 no better than
+    predicting the mean) of a model on rows of values. It unpacks as ``loss, mean_absolute_error``, as Keras'
+    ``model.evaluate`` does with ``metrics=["mae"]``; ``accuracy`` is ``None``: there are no classes."""
+
+    loss: float
+    mean_absolute_error: float
+    r2: float
+    n: int
+    accuracy: None = None
+
+    def __iter__(self) -> Iterator[float]:
+        return iter((self.loss, self.mean_absolute_error))
+
+    def __len__(self) -> int:
+        return 2
+
+    def __getitem__(self, index: int) -> float:
+        return (self.loss, self.mean_absolute_error)[index]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"loss": self.loss, "mean_absolute_error": self.mean_absolute_error, "r2": self.r2, "n": self.n}
+
+
+@overload
+def evaluate(model: Network, images: Any, labels: LabelArray, *, warn_range: bool = True) -> Evaluation: ...
+
+
+@overload
 def evaluate(
-    model: Network, images: np.ndarray[Any, Any], labels: LabelArray, *, warn_range: bool = True
-) -> Evaluation:
-    """Score ``model`` on ``images`` whose true classes are ``labels`` (``warn_range``: see ``predict_proba``)."""
-    labels = np.asarray(labels, dtype=np.int64)
+    model: Network, images: Any, labels: TargetArray, *, warn_range: bool = True
+) -> Evaluation | RegressionEvaluation: ...
+
+
+def evaluate(
+    model: Network, images: Any, labels: TargetArray, *, warn_range: bool = True
+) -> Evaluation | RegressionEvaluation:
+    """Score ``model`` on ``images`` whose true classes are ``labels``, or, for float ``labels``, whose true
+    values they are (``warn_range``: see ``predict_proba``)."""
     outputs = model.predict_proba(images, warn_range=warn_range)
-    if labels.shape != (outputs.shape[0],):
-        raise ConfigError(f"{outputs.shape[0]} images but {labels.shape[0]} labels")
     if outputs.shape[0] == 0:
         raise ConfigError("nothing to evaluate: no images")
+    if np.asarray(labels).dtype.kind == "f":
+        return _regression_scores(model, outputs, checked_targets(labels, outputs.shape[0], model.output_size))
+    labels = np.asarray(labels, dtype=np.int64)
+    if labels.shape != (outputs.shape[0],):
+        raise ConfigError(f"{outputs.shape[0]} images but {labels.shape[0]} labels")
     classes = model.output_size
     predicted = np.argmax(outputs, axis=1)
     confusion = np.zeros((classes, classes), dtype=np.int64)
     np.add.at(confusion, (labels, predicted), 1)
     loss = model.loss.value(outputs, one_hot(labels, classes))
     return Evaluation(float(np.mean(predicted == labels)), float(loss), int(labels.shape[0]), confusion)
+
+
+def _regression_scores(model: Network, outputs: FloatArray, values: TargetArray) -> RegressionEvaluation:
+    truth = values.astype(np.float64)
+    residual = outputs.astype(np.float64) - truth
+    spread = float(np.sum((truth - truth.mean(axis=0)) ** 2))
+    r2 = 1.0 - float(np.sum(residual**2)) / spread if spread > 0 else float("nan")
+    loss = float(model.loss.value(outputs, values.astype(outputs.dtype)))
+    return RegressionEvaluation(loss, float(np.mean(np.abs(residual))), r2, int(outputs.shape[0]))

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from netkit.data.dataset import are_values, checked_targets
 from netkit.errors import ConfigError
 from netkit.io import model_format
 from netkit.model import network as core
 from netkit.model.assembly import config_input_shape, config_layers
-from netkit.model.evaluation import Evaluation, evaluate
+from netkit.model.evaluation import evaluate
 from netkit.model.sequential_state import restore, state_of
 from netkit.model.summary import ModelSummary
 from netkit.protocols import Layer, Loss, Optimizer
@@ -206,11 +207,8 @@ class Sequential(core.Network):
         if not self.built:
             self.build(sample_shape(images))
         images = self.check_input(images)
-        labels = np.asarray(labels)
-        if labels.shape != (images.shape[0],) or not np.issubdtype(labels.dtype, np.integer):
-            raise ConfigError(
-                f"expected one whole-number label per image ({images.shape[0]}), got {labels.dtype} {labels.shape}"
-            )
+        self._check_target_kind(are_values(np.asarray(labels)))
+        targets = checked_targets(labels, images.shape[0], self.output_size, self.dtype)
         if self.trainer is None and not self._recipe_fixed:  # the first fit: netkit train's defaults
             optimizer, learning_rate, schedule = choose_recipe(
                 optimizer, learning_rate, schedule, hidden_activations(self)
@@ -224,7 +222,7 @@ class Sequential(core.Network):
         if self._resume_parameters is not None:  # the model holds its best epoch: go on from its last
             np.copyto(self.parameters, self._resume_parameters)
             self._resume_parameters = None
-        train_images, train_labels, pair = split_for_run(images, labels.astype(np.int64), held_out, self.seed)
+        train_images, train_labels, pair = split_for_run(images, targets, held_out, self.seed)
         attached = [keeper, *callbacks] if keeper is not None else list(callbacks)
         if checkpoint is not None:
             path = Path(checkpoint)
@@ -239,6 +237,22 @@ class Sequential(core.Network):
             keeper.restore(self)
             self.training["held_epoch"] = keeper.best_epoch
         return TrainingHistory.of(trainer.history, epochs_before, iterations_before)
+
+    def _check_target_kind(self, values: bool) -> None:
+        """The first fit records whether the model regresses onto values; later fits must agree."""
+        if self.trainer is None and not self._recipe_fixed:
+            self.training.pop("targets", None)
+            if values:
+                self.training["targets"] = "values"
+        elif values != (self.training.get("targets") == "values"):
+            kind = "float values" if self.training.get("targets") == "values" else "class labels"
+            raise ConfigError(f"this model was fitted on {kind}; fit continues that run, so it needs {kind} again")
+
+    def predict(self, x: np.ndarray[Any, Any]) -> Any:
+        """The most likely class of each row; for a model fitted on float values, its outputs (rows of values)."""
+        if self.training.get("targets") == "values":
+            return self.predict_proba(x)
+        return super().predict(x)
 
     def _trainer_for(
         self,
@@ -330,9 +344,10 @@ class Sequential(core.Network):
         """Pickled (or deep-copied) as its config, arrays and run, so the layers' views are rebuilt on load."""
         return _restore, (state_of(self),)
 
-    def evaluate(self, images: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> Evaluation:
-        """Accuracy, loss, confusion matrix, per-class precision and recall on labelled rows; unpacks as Keras'
-        ``loss, accuracy = model.evaluate(x, y)``."""
+    def evaluate(self, images: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> Any:
+        """Accuracy, loss, confusion matrix, per-class precision and recall on labelled rows (an
+        :class:`~netkit.Evaluation`, which unpacks as Keras' ``loss, accuracy = model.evaluate(x, y)``); for
+        float values, the loss, mean absolute error and R² (a :class:`RegressionEvaluation`)."""
         return evaluate(self, images, labels)
 
     def save(self, path: str | Path, *, format: str | None = None) -> Path:

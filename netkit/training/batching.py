@@ -20,13 +20,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import numpy as np
 
 from netkit.data.dataset import one_hot
-from netkit.types import FloatArray, LabelArray
+from netkit.types import FloatArray, LabelArray, TargetArray
 
 # Rows gathered per hand-off to the helper thread: large enough that the hand-off cost vanishes, small enough
 # that two buffers stay in the CPU's cache (2,048 MNIST rows are 6.4 MB).
@@ -54,13 +54,14 @@ class BatchBuffers:
 class BatchSource:
     """Yields (images, one-hot targets, a gradient buffer) per step of an epoch; arrays are reused.
 
-    ``labels`` must be integers in [0, classes) (``Trainer.fit`` checks them).
+    ``labels`` must be integers in [0, classes) (``Trainer.fit`` checks them), or float rows of ``classes``
+    values each, for regression.
     """
 
     def __init__(
         self,
         images: FloatArray,
-        labels: LabelArray,
+        labels: TargetArray,
         classes: int,
         batch_size: int,
         recycle: BatchBuffers | None = None,
@@ -71,6 +72,8 @@ class BatchSource:
         self.images, self.labels, self.classes, self.batch_size = images, labels, classes, batch_size
         self.augment = augment
         n = images.shape[0]
+        # Float labels are rows of values to regress onto (one per output), used as the targets unchanged.
+        self._values = labels.dtype.kind == "f"
         self._class_numbers = np.arange(classes, dtype=labels.dtype)
         self._all_targets: FloatArray | None = None
         self._order: np.ndarray[Any, np.dtype[np.intp]] | None = None  # the last epoch's rows; None: as given
@@ -82,13 +85,13 @@ class BatchSource:
         self.buffers = recycle if recycle is not None and recycle.layout == layout else self._new_buffers(layout)
 
     def _new_buffers(self, layout: tuple[Any, ...]) -> BatchBuffers:
-        images, labels, size, rows = self.images, self.labels, self.batch_size, self._chunk_rows
+        images, size, rows = self.images, self.batch_size, self._chunk_rows
         n = images.shape[0]
         gradients = {count: np.empty((count, self.classes), images.dtype) for count in {size, n % size or size}}
         slots = [
             (
                 np.empty((rows, *images.shape[1:]), dtype=images.dtype),
-                np.empty((rows, 1), dtype=labels.dtype),
+                np.empty((rows, 1), dtype=np.int64),
                 np.empty((rows, self.classes), dtype=images.dtype),
             )
             for _ in range(2 if size < n else 0)
@@ -112,6 +115,9 @@ class BatchSource:
         labels = label_buffer[:count]
         # mode="clip" skips a bounds check per call; the rows come from a permutation, so all are valid.
         self.images.take(rows, 0, image_buffer[:count], "clip")
+        if self._values:  # regression: the targets are the rows of values themselves
+            self.labels.take(rows, 0, target_buffer[:count], "clip")
+            return slot, count
         self.labels.take(rows, None, labels.reshape(-1), "clip")
         np.equal(labels, self._class_numbers, target_buffer[:count])  # one-hot: 1.0 in the label's column
         return slot, count
@@ -120,15 +126,19 @@ class BatchSource:
         """The batches of one epoch in the order ``rng`` shuffles; ``helper``, if given, gathers ahead."""
         n, size = self.images.shape[0], self.batch_size
         if size >= n:  # full batch: the order does not change the gradient, so skip the gather
-            if self._all_targets is None:
-                self._all_targets = one_hot(self.labels, self.classes)
+            targets = self._all_targets
+            if targets is None:
+                labels = self.labels
+                targets = self._all_targets = (
+                    cast(FloatArray, labels) if self._values else one_hot(cast(LabelArray, labels), self.classes)
+                )
             images = self.images
             if self.augment is not None:  # transforms take rows of pixels, whatever the samples' shape
                 rows = self.images.reshape(n, -1)
                 changed = self.augment(rows, _augmentation_generator(rng), np.empty_like(rows))
                 images = changed.reshape(self.images.shape)
             self._order = None
-            yield images, self._all_targets, self.buffers.gradients[n]
+            yield images, targets, self.buffers.gradients[n]
             return
         order = self._order = rng.permutation(n)
         augment_rng = _augmentation_generator(rng) if self.augment is not None else rng
@@ -147,7 +157,7 @@ class BatchSource:
                 start = full * size
                 yield images[start:count], targets[start:count], self.buffers.gradients[count - start]
 
-    def labels_served(self) -> LabelArray:
+    def labels_served(self) -> TargetArray:
         """The labels of the last epoch's rows in the order its batches served them."""
         return self.labels if self._order is None else self.labels.take(self._order)
 

@@ -69,13 +69,14 @@ class TrainingHistory:
     @property
     def history(self) -> dict[str, list[float]]:
         """Keras' ``History.history``: ``{"loss": [...], "accuracy": [...], "val_loss": [...], ...}``, a new dict
-        of plain lists, one value per epoch; the ``val_`` keys only when there was a validation set."""
+        of plain lists, one value per epoch; the others only when measured (``val_`` ones with a validation
+        set, ``accuracy`` for class labels, not for values to regress onto or in older files)."""
         columns = {"loss": self.loss, "accuracy": self.accuracy, "val_loss": self.val_loss}
         columns["val_accuracy"] = self.val_accuracy
         return {
             name: [float(value) for value in column]
             for name, column in columns.items()
-            if not (name.startswith("val_") and bool(np.isnan(column).all()))
+            if name == "loss" or not bool(np.isnan(column).all())
         }
 
     def __len__(self) -> int:

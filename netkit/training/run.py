@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast, overload
 
 import attrs
 import numpy as np
@@ -37,7 +37,7 @@ from netkit.training.keepbest import KeepBest, snapshot
 from netkit.training.pitfalls import problems_of
 from netkit.training.recipe import attach, augmentation_specs, schedule_spec
 from netkit.training.trainer import Callback, EpochRecord, History, Trainer
-from netkit.types import FloatArray, LabelArray
+from netkit.types import FloatArray, LabelArray, TargetArray
 
 # The streams of the seed scheme: default_rng([seed, stream]).
 WEIGHTS_STREAM, VALIDATION_STREAM, SHUFFLE_STREAM = 0, 1, 2
@@ -255,13 +255,26 @@ def _build(group: str, spec: str | Mapping[str, Any], registry: Registry | None 
         raise ConfigError(f"bad {group[:-1]} {spec!r}: {exc}") from None
 
 
+@overload
 def split_for_run(
     images: FloatArray, labels: LabelArray, validation: float | int | None, seed: int
-) -> tuple[FloatArray, LabelArray, tuple[FloatArray, LabelArray] | None]:
-    """The training rows and the validation pair (or ``None``) that the seed scheme carves from them."""
+) -> tuple[FloatArray, LabelArray, tuple[FloatArray, LabelArray] | None]: ...
+
+
+@overload
+def split_for_run(
+    images: FloatArray, labels: TargetArray, validation: float | int | None, seed: int
+) -> tuple[FloatArray, TargetArray, tuple[FloatArray, TargetArray] | None]: ...
+
+
+def split_for_run(
+    images: FloatArray, labels: TargetArray, validation: float | int | None, seed: int
+) -> tuple[FloatArray, TargetArray, tuple[FloatArray, TargetArray] | None]:
+    """The training rows and the validation pair (or ``None``) that the seed scheme carves from them (float
+    values to regress onto are split as class labels are)."""
     if not validation:
         return images, labels, None
-    split = split_validation(images, labels, validation, seeded(seed, VALIDATION_STREAM))
+    split = split_validation(images, cast(LabelArray, labels), validation, seeded(seed, VALIDATION_STREAM))
     return split.train_images, split.train_labels, (split.validation_images, split.validation_labels)
 
 

@@ -19,7 +19,7 @@ import attrs
 import numpy as np
 
 from netkit.backend import blas_threads, single_threaded
-from netkit.data.dataset import check_labels
+from netkit.data.dataset import are_values, checked_targets
 from netkit.data.pixels import warn_outside_unit_range
 from netkit.errors import ConfigError, TrainingDiverged
 from netkit.model.evaluation import evaluate
@@ -28,7 +28,7 @@ from netkit.protocols import Optimizer, Schedule
 from netkit.training.batching import Augment, BatchBuffers, BatchSource
 from netkit.training.pitfalls import LearningWarning, history_problems, setup_problems
 from netkit.training.regularisation import regularised, weight_pairs
-from netkit.types import FloatArray, LabelArray
+from netkit.types import FloatArray, TargetArray
 
 
 @attrs.frozen
@@ -114,22 +114,23 @@ class Trainer:
     def fit(
         self,
         images: FloatArray,
-        labels: LabelArray,
+        labels: TargetArray,
         epochs: int,
-        validation: tuple[FloatArray, LabelArray] | None = None,
+        validation: tuple[FloatArray, TargetArray] | None = None,
         callbacks: Sequence[Callback] = (),
     ) -> History:
-        """Run ``epochs`` more epochs; raises :class:`TrainingDiverged` on a NaN or infinite loss."""
+        """Run ``epochs`` more epochs on class ``labels``, or on float values to regress onto (one row of
+        ``output_size`` values per image); raises :class:`TrainingDiverged` on a NaN or infinite loss."""
         if epochs < 1:
             raise ValueError(f"epochs must be at least 1. Received: epochs={epochs!r}")
         images = self.model.check_input(images)
-        labels = np.asarray(labels, dtype=np.int64)
-        check_labels(labels, self.model.output_size)
+        if np.asarray(labels).shape[:1] != images.shape[:1]:
+            raise ConfigError(f"expected one label per image ({images.shape[0]}), got shape {np.shape(labels)}")
+        # Class labels, or float values to regress onto (then no accuracy is measured).
+        targets = checked_targets(labels, images.shape[0], self.model.output_size, self.model.dtype)
         warn_outside_unit_range(images, stacklevel=4)
-        if labels.shape != (images.shape[0],):
-            raise ConfigError(f"expected one label per image ({images.shape[0]}), got shape {labels.shape}")
         batch_size = self.optimizer.samples_per_step(images.shape[0])
-        batches = BatchSource(images, labels, self.model.output_size, batch_size, self._batch_buffers, self.augment)
+        batches = BatchSource(images, targets, self.model.output_size, batch_size, self._batch_buffers, self.augment)
         self._batch_buffers = batches.buffers
         for callback in callbacks:
             callback.on_train_begin(self, epochs, batches.steps_per_epoch)
@@ -154,7 +155,7 @@ class Trainer:
         self,
         batches: BatchSource,
         helper: ThreadPoolExecutor | None,
-        validation: tuple[FloatArray, LabelArray] | None,
+        validation: tuple[FloatArray, TargetArray] | None,
         callbacks: Sequence[Callback],
     ) -> None:
         epoch = self.epochs_done + 1
@@ -192,7 +193,9 @@ class Trainer:
             for callback in callbacks:
                 callback.on_batch_end(self, len(losses), loss)
         train_seconds = time.perf_counter() - started
-        train_accuracy = float(np.count_nonzero(guesses == batches.labels_served())) / max(served, 1)
+        train_accuracy = None
+        if not are_values(batches.labels):
+            train_accuracy = float(np.count_nonzero(guesses == batches.labels_served())) / max(served, 1)
         self.optimizer.learning_rate = base_rate  # what the optimiser's config (and a saved file) keeps
         epoch_losses = losses[first_iteration:]
         val_loss = val_accuracy = None
