@@ -64,6 +64,15 @@ def test_a_saved_regressor_loads_and_continues_as_one(tmp_path: Path) -> None:
         again.fit(x, (y > 1).astype(np.int64), epochs=1)
 
 
+def test_whole_numbers_stored_as_floats_are_class_labels_for_a_classifier() -> None:
+    x, _ = _plane()
+    classes = (x[:, 0] > 0.5).astype(np.float64)  # 0.0 and 1.0, as a pandas column may hold them
+    model = nk.Sequential([nk.Dense(2, "softmax")], input_size=3, seed=0)
+    model.fit(x, classes, epochs=20, learning_rate=1.0, progress=False)
+    assert "targets" not in model.training and model.predict(x).dtype == np.int64
+    assert model.evaluate(x, classes.astype(np.int64)).accuracy > 0.9
+
+
 def test_float_targets_of_the_wrong_shape_are_refused() -> None:
     x, y = _plane()
     with pytest.raises(nk.ConfigError, match=r"expected shape \(1000, 2\)"):

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from netkit.data import Dataset
 from netkit.io.limits import dense_parameter_count, parameter_count, planned_layers
 from netkit.registry import default_registry
@@ -30,6 +32,7 @@ from netkit.training.run import (
     input_shape_of,
     new_run,
     optimizer_spec,
+    requested_activations,
 )
 
 from .errors import ApiError
@@ -199,7 +202,6 @@ class Playground:
         rows = whole(request, "train_rows", 100, LIMITS["train_rows"], DEFAULT_TRAIN_ROWS)
         delay = whole(request, "delay_ms", 0, LIMITS["delay_ms"], 0) / 1000
         batch = None if request.get("batch_size") is None else whole(request, "batch_size", 1, LIMITS["batch_size"])
-        optimizer, learning_rate, schedule = choose_recipe(text(request, "optimizer"), rate(request), None)
         if widths and dense_parameter_count([dataset.n_features, *widths, dataset.n_classes]) > LIMITS["parameters"]:
             raise ApiError(400, f"the playground trains at most {LIMITS['parameters']:,} parameters")
         run_request = RunRequest(
@@ -207,20 +209,25 @@ class Playground:
             activation=text(request, "activation", DEFAULT_ACTIVATION) or DEFAULT_ACTIVATION,
             output_activation="softmax",
             loss="cross-entropy",
-            optimizer=optimizer,
+            optimizer=text(request, "optimizer"),
             batch_size=batch,
-            learning_rate=learning_rate,
+            learning_rate=rate(request),
             seed=whole(request, "seed", 0, 2**31 - 1, 0),
             dataset=dataset.name,
             validation=DEFAULT_VALIDATION,
             out=out,
             format="hdf5",
             augment=text(request, "augment"),
-            schedule=schedule,
+            schedule=None,
             keep="last",  # the file holds the weights the page shows
             epochs=epochs,
             layer_specs=specs,
         )
+        recipe = choose_recipe(
+            run_request.optimizer, run_request.learning_rate, None, requested_activations(run_request)
+        )
+        optimizer, learning_rate, schedule = recipe
+        run_request = attrs.evolve(run_request, optimizer=optimizer, learning_rate=learning_rate, schedule=schedule)
         check_setup(run_request)
         optimizer_spec(run_request)
         augmentation_specs(run_request.augment)

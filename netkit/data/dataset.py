@@ -94,9 +94,12 @@ def one_hot(labels: LabelArray, n_classes: int) -> FloatArray:
 
 def checked_targets(targets: Any, rows: int, outputs: int, dtype: Any = np.float32) -> LabelArray | FloatArray:
     """What a model learns from: whole-number class labels, shape ``(rows,)``, as int64; or float values
-    (regression), shape ``(rows, outputs)`` (``(rows,)`` for one output), as ``dtype`` rows. Anything else
+    (regression), shape ``(rows, outputs)`` (``(rows,)`` for one output), as ``dtype`` rows. Whole numbers
+    stored as floats, one per row, are class labels when the model has several outputs. Anything else
     is a clear :class:`~netkit.errors.ConfigError`; a label outside ``[0, outputs)`` a ``DatasetError``."""
     array = np.asarray(targets)
+    if array.dtype.kind == "f" and array.shape == (rows,) and outputs > 1 and np.array_equal(array, np.round(array)):
+        array = array.astype(np.int64)  # class numbers stored as floats (np.zeros, a pandas column)
     if array.dtype.kind == "f":
         if array.shape == (rows,) and outputs == 1:
             array = array.reshape(rows, 1)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from netkit.data.dataset import are_values, checked_targets
-from netkit.errors import ConfigError
+from netkit.errors import ConfigError, DatasetError
 from netkit.io import model_format
 from netkit.model import network as core
 from netkit.model.assembly import config_input_shape, config_layers
@@ -207,8 +207,12 @@ class Sequential(core.Network):
         if not self.built:
             self.build(sample_shape(images))
         images = self.check_input(images)
-        self._check_target_kind(are_values(np.asarray(labels)))
-        targets = checked_targets(labels, images.shape[0], self.output_size, self.dtype)
+        try:
+            targets = checked_targets(labels, images.shape[0], self.output_size, self.dtype)
+        except DatasetError:  # class labels out of range: first say so if this run regresses onto values
+            self._check_target_kind(False)
+            raise
+        self._check_target_kind(are_values(targets))
         if self.trainer is None and not self._recipe_fixed:  # the first fit: netkit train's defaults
             optimizer, learning_rate, schedule = choose_recipe(
                 optimizer, learning_rate, schedule, hidden_activations(self)

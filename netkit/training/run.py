@@ -67,7 +67,7 @@ def choose_recipe(
     optimizer: Any | None,
     learning_rate: float | None,
     schedule: Any | None,
-    hidden_activations: Iterable[str | None] = (),
+    hidden_activations: Iterable[str | None],
 ) -> tuple[Any, float | None, Any | None]:
     """``(optimizer, learning rate, schedule)`` with the defaults filled in: the default recipe when none is
     named, chosen by the names of the network's ``hidden_activations`` (see :data:`SATURATING_ACTIVATIONS`)."""
