@@ -1,4 +1,4 @@
-"""Helpers shared by the tests of the dataset layer (``tests/test_data_*.py``)."""
+"""Helpers shared by the tests: of the dataset layer (``tests/test_data_*.py``), and small learnable data."""
 
 from __future__ import annotations
 
@@ -76,3 +76,13 @@ def closed_port_url() -> str:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     return f"http://127.0.0.1:{port}/"
+
+
+def halves(rows: int = 400, features: int = 4, seed: int = 0) -> tuple[npt.NDArray[np.float32], npt.NDArray[Any]]:
+    """Two classes told apart by which half of the features is bright: learnable in an epoch or two."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(rows) % 2
+    images = rng.uniform(0, 0.2, (rows, features)).astype(np.float32)
+    images[labels == 0, : features // 2] += 0.8
+    images[labels == 1, features // 2 :] += 0.8
+    return images, labels

@@ -15,15 +15,7 @@ import netkit as nk
 from netkit.cli.main import cli
 from netkit.errors import ConfigError
 from netkit.io import load_model
-
-
-def _halves(rows: int = 400, seed: int = 0) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    rng = np.random.default_rng(seed)
-    labels = np.arange(rows) % 2
-    images = rng.uniform(0, 0.2, (rows, 6)).astype(np.float32)
-    images[labels == 0, :3] += 0.8
-    images[labels == 1, 3:] += 0.8
-    return images, labels
+from tests.data_helpers import halves
 
 
 def _model(**options: Any) -> nk.Sequential:
@@ -31,7 +23,7 @@ def _model(**options: Any) -> nk.Sequential:
 
 
 def test_a_model_without_an_input_size_takes_it_from_the_first_fit() -> None:
-    images, labels = _halves()
+    images, labels = halves(features=6)
     model = _model()
     assert not model.built and "not built" in repr(model)
     with pytest.raises(ConfigError, match="no input size yet"):
@@ -55,7 +47,7 @@ def test_images_without_a_channel_axis_build_a_one_channel_input() -> None:
 
 
 def test_validation_split_is_the_validation_fraction() -> None:
-    images, labels = _halves()
+    images, labels = halves(features=6)
     split = _model(input_size=6)
     history = split.fit(images, labels, epochs=1, validation_split=0.25, progress=False)
     named = _model(input_size=6)
@@ -67,7 +59,7 @@ def test_validation_split_is_the_validation_fraction() -> None:
 
 
 def test_history_is_a_dict_of_lists_under_keras_names() -> None:
-    images, labels = _halves()
+    images, labels = halves(features=6)
     model = _model(input_size=6)
     history = model.fit(images, labels, epochs=3, progress=False)
     assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
@@ -78,7 +70,7 @@ def test_history_is_a_dict_of_lists_under_keras_names() -> None:
 
 
 def test_training_accuracy_is_the_running_accuracy_of_the_epochs_batches() -> None:
-    images, labels = _halves()
+    images, labels = halves(features=6)
     # Full batch: the one batch is scored before its one step, so the running accuracy is the accuracy of
     # the weights the epoch starts with.
     model = _model(input_size=6)
@@ -103,7 +95,7 @@ def test_training_accuracy_is_saved_and_printed_as_json(tmp_path: Path, data_roo
 
 
 def test_evaluate_unpacks_as_loss_and_accuracy() -> None:
-    images, labels = _halves()
+    images, labels = halves(features=6)
     model = _model(input_size=6)
     model.fit(images, labels, epochs=2, progress=False)
     scores = model.evaluate(images, labels)
@@ -114,7 +106,7 @@ def test_evaluate_unpacks_as_loss_and_accuracy() -> None:
 
 @pytest.mark.parametrize("name", ["model.h5", "model.pkl"])
 def test_model_save_writes_what_netkit_load_reads(tmp_path: Path, name: str) -> None:
-    images, labels = _halves()
+    images, labels = halves(features=6)
     model = _model()
     model.fit(images, labels, epochs=2, progress=False)
     assert model.save(tmp_path / name) == tmp_path / name

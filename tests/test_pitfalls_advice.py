@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -19,24 +18,15 @@ from netkit.model.network import Network
 from netkit.registry import default_registry
 from netkit.training.pitfalls import LearningWarning, history_problems
 from netkit.training.trainer import EpochRecord, Trainer
+from tests.data_helpers import halves
 
 
 def _epochs(*pairs: tuple[float, float | None]) -> list[EpochRecord]:
     return [EpochRecord(n, loss, 1.0, accuracy, 0.1, 10.0) for n, (loss, accuracy) in enumerate(pairs, 1)]
 
 
-def _halves(rows: int = 400, seed: int = 0) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
-    """Two classes told apart by which half of four pixels is bright: learnable in one epoch."""
-    rng = np.random.default_rng(seed)
-    labels = np.arange(rows) % 2
-    images = rng.uniform(0, 0.2, (rows, 4)).astype(np.float32)
-    images[labels == 0, :2] += 0.8
-    images[labels == 1, 2:] += 0.8
-    return images, labels
-
-
 def _halves_csv(tmp_path: Path) -> str:
-    images, labels = _halves()
+    images, labels = halves()
     lines = [",".join([str(label), *(f"{p:.3f}" for p in row)]) for row, label in zip(images, labels, strict=True)]
     path = tmp_path / "halves.csv"
     path.write_text("\n".join(lines) + "\n")
@@ -69,7 +59,7 @@ def test_divergence_is_warned_at_whatever_epoch_it_begins() -> None:
 
 
 def test_a_run_whose_rate_jumps_after_an_epoch_warns_at_that_epoch() -> None:
-    images, labels = _halves()
+    images, labels = halves()
     network = Network(4, ["dense:units=4,activation=relu", "dense:units=2,activation=softmax"], "cross-entropy")
     trainer = Trainer(network, default_registry().create("optimizers", "mini-batch:learning_rate=0.5"))
     validation = (images[:100], labels[:100])
@@ -105,7 +95,7 @@ def test_fit_and_predict_warn_about_raw_pixels(mnist: Dataset) -> None:
 
 
 def test_train_warns_about_a_dataset_outside_the_unit_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    images, labels = _halves()
+    images, labels = halves()
     raw = Dataset("raw", images[:300] * 255, labels[:300], images[300:] * 255, labels[300:], ("a", "b"), (2, 2))
     monkeypatch.setattr("netkit.cli.train.load_dataset", lambda *arguments: raw)
     result = CliRunner().invoke(cli, ["train", "--layers", "4", "--epochs", "1", "--out", str(tmp_path / "m.h5")])
