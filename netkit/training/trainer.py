@@ -174,14 +174,15 @@ class Trainer:
         if weight_decay or max_norm is not None:  # only then: the plain step stays one bound method
             step = regularised(step, weight_pairs(self.model.layers), weight_decay, max_norm)
         losses = self.history.iteration_loss
-        record_loss, isfinite, argmax = losses.append, math.isfinite, np.argmax
+        record_loss, isfinite = losses.append, math.isfinite
         first_iteration = len(losses)
-        # Each batch's guesses land in one buffer, compared with the labels once the epoch is over.
-        guesses, served = np.empty(batches.images.shape[0], dtype=np.intp), 0
+        # Each batch's outputs are copied into one buffer and scored in one argmax once the epoch is over: on
+        # a small batch a copy is much cheaper than an argmax (bench/README.md, "Hot-path choices").
+        outputs, served = np.empty((batches.images.shape[0], self.model.output_size), self.model.dtype), 0
         started = time.perf_counter()
         for image_batch, target_batch, gradient in batches.epoch(self.rng, helper):
             output = forward(image_batch, True)
-            argmax(output, 1, guesses[served : (served := served + output.shape[0])])
+            outputs[served : (served := served + output.shape[0])] = output
             loss = loss_value(output, target_batch)
             if not isfinite(loss):
                 raise TrainingDiverged(
@@ -195,6 +196,7 @@ class Trainer:
         train_seconds = time.perf_counter() - started
         train_accuracy = None
         if not are_values(batches.labels):
+            guesses = np.argmax(outputs[:served], axis=1)
             train_accuracy = float(np.count_nonzero(guesses == batches.labels_served())) / max(served, 1)
         self.optimizer.learning_rate = base_rate  # what the optimiser's config (and a saved file) keeps
         epoch_losses = losses[first_iteration:]
