@@ -19,7 +19,7 @@ def test_table_lists_every_group_and_builtin() -> None:
         assert group in result.stdout
     for name in ("dense", "sigmoid", "cross-entropy", "mini-batch", "mnist"):
         assert f" {name} " in result.stdout
-    assert "netkit" in result.stdout
+    assert "netkit-nn" in result.stdout  # the distribution every built-in came from
 
 
 def test_json_has_group_name_distribution_version_and_status() -> None:
@@ -29,7 +29,7 @@ def test_json_has_group_name_distribution_version_and_status() -> None:
     names = {(record["group"], record["name"]) for record in records}
     assert names >= {(info.group, info.name) for info in default_registry().describe()}
     sigmoid = next(record for record in records if record["name"] == "sigmoid")
-    assert sigmoid["distribution"] == "netkit" and sigmoid["loaded"] is True and sigmoid["error"] is None
+    assert sigmoid["distribution"] == "netkit-nn" and sigmoid["loaded"] is True and sigmoid["error"] is None
     assert sigmoid["version"]
 
 

@@ -33,7 +33,7 @@ def test_quick_start_has_two_commands() -> None:
     assert commands[1] == _ci_test_command()
 
 
-BUILTINS = [info for info in default_registry().describe() if info.distribution == "netkit"]
+BUILTINS = [info for info in default_registry().describe() if info.distribution == "netkit-nn"]
 
 
 @pytest.mark.parametrize("info", BUILTINS, ids=[f"{i.group}:{i.name}" for i in BUILTINS])

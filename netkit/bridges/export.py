@@ -1,6 +1,6 @@
 """Models out of netkit: an ONNX graph (for onnxruntime and every tool that reads ONNX) and plain ``.npz``.
 
-ONNX (``pip install 'netkit[onnx]'``): opset :data:`ONNX_OPSET`; input ``images`` (float32, batch x
+ONNX (``pip install 'netkit-nn[onnx]'``): opset :data:`ONNX_OPSET`; input ``images`` (float32, batch x
 inputs, flat rows as netkit takes them), output ``probabilities`` (float32, batch x classes). Each layer
 is the operator it declares (:meth:`netkit.model.layer.Layer.onnx_operator`: a dense layer a ``Gemm``, x W
 + b; conv2d a ``Conv``; the poolings ``MaxPool``/``AveragePool``; flatten a ``Flatten``; dropout an
@@ -48,7 +48,7 @@ def to_onnx(model: Network) -> Any:
         import onnx
         from onnx import TensorProto, helper, numpy_helper
     except ImportError:
-        raise ModelFileError("ONNX export needs the onnx package: pip install 'netkit[onnx]'") from None
+        raise ModelFileError("ONNX export needs the onnx package: pip install 'netkit-nn[onnx]'") from None
     nodes, weights = [], []
     current = INPUT_NAME
     flat = True  # the graph's input is flat rows; an image-shaped layer gets them reshaped (one Reshape node)
