@@ -2,7 +2,7 @@
 
 The pages run netkit for real (markdown-exec): Python blocks in the build's process, console blocks in a shell.
 Files they write (models, pictures) go to a temporary folder, never into the repository; pictures reach the
-page as data URIs (see :func:`show`).
+page as data URIs (see :func:`picture`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def on_config(config: Any) -> Any:
     os.environ["NO_COLOR"] = "1"
     _SCRATCH = tempfile.TemporaryDirectory(prefix="netkit-docs-")
     os.chdir(_SCRATCH.name)
-    sys.modules["netkit_docs"] = sys.modules[__name__]  # so a hidden block can `from netkit_docs import show`
+    sys.modules["netkit_docs"] = sys.modules[__name__]  # so a hidden block can `from netkit_docs import picture`
     return config
 
 
@@ -51,9 +51,10 @@ _plain_console_transform = console._transform_source
 console._transform_source = _strict_console_transform
 
 
-def show(path: str, alt: str) -> None:
-    """Print a picture that a block above wrote as an ``<img>`` with a data URI (use with ``html="1"``)."""
+def picture(path: str, alt: str) -> str:
+    """A picture that a block above wrote, as an ``<img>`` with a data URI: ``print(picture(...))`` in a block
+    with ``html="1"`` (markdown-exec captures the block's own ``print`` only)."""
     data = Path(path).read_bytes()
     kind = "svg+xml" if path.endswith(".svg") else "png"
     encoded = base64.b64encode(data).decode("ascii")
-    print(f'<p><img alt="{alt}" src="data:image/{kind};base64,{encoded}" /></p>')
+    return f'<p><img alt="{alt}" src="data:image/{kind};base64,{encoded}" /></p>'
