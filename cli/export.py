@@ -32,7 +32,7 @@ def export(source: Path, destination: Path, force: bool, slim: bool) -> None:
     \b
     .h5 / .hdf5      HDF5 (readable with plain h5py)
     .pkl / .pickle   restricted pickle (numpy arrays and builtins only)
-    .onnx            ONNX graph for onnxruntime and other tools (needs: pip install 'netkit[onnx]')
+    .onnx            ONNX graph for onnxruntime and other tools (needs: pip install 'netkit-nn[onnx]')
     .npz             NumPy arrays, one per parameter, and the config as JSON
 
     Everything is kept: weights, history, optimizer state and training options, so training can resume

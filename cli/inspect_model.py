@@ -87,9 +87,12 @@ def _write_weights(path: Path, model_file: ModelFile, out: Path) -> None:
 
 
 def neuron_weights(model: Network, neuron: int) -> np.ndarray[Any, Any]:
-    """The first layer's weights into ``neuron``, as a 28x28 grid, or a clear error."""
-    first = model.layers[0]
-    weight = model.parameter_views[0].get("weight")
+    """The first layer's weights into ``neuron``, as a 28x28 grid, or a clear error.
+
+    The first layer with parameters counts: a model built on images starts with a flatten, which has none."""
+    index = next((i for i, layer in enumerate(model.layers) if layer.parameter_shapes()), 0)
+    first = model.layers[index]
+    weight = model.parameter_views[index].get("weight")
     if weight is None or weight.ndim != 2:
         raise ConfigError(f"--neuron needs a first layer with a weight matrix; {first.describe()} has none")
     inputs, units = weight.shape

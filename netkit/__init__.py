@@ -17,8 +17,11 @@ import importlib
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
+# The name pip knows netkit by (``pip install netkit-nn``); the import name and the command stay ``netkit``.
+DISTRIBUTION = "netkit-nn"
+
 try:
-    __version__ = version("netkit")
+    __version__ = version(DISTRIBUTION)
 except PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from netkit.model.layer import Layer
+from netkit.model.layer import Layer, OnnxOperator
 from netkit.types import Config, FloatArray
 
 
@@ -31,6 +31,9 @@ class Activation(Configurable, Protocol):
     grad times f'(z), written with z or a, whichever reads better). Arrays are (rows, ...) of any rank.
     ``init`` names the weight initialisation that suits it: ``"xavier"`` (sigmoid, tanh, softmax) or ``"he"``
     (relu family).
+
+    Optional: an ``onnx_operator()`` method (see :class:`OnnxExportable`) lets ``netkit export`` write models
+    that use the activation to ONNX.
     """
 
     init: ClassVar[str]
@@ -38,6 +41,15 @@ class Activation(Configurable, Protocol):
     def forward(self, z: FloatArray) -> FloatArray: ...
 
     def backward(self, z: FloatArray, a: FloatArray, grad: FloatArray) -> FloatArray: ...
+
+
+@runtime_checkable
+class OnnxExportable(Protocol):
+    """A plugin that says how it runs in ONNX: ``onnx_operator()`` returns an :class:`OnnxOperator` (for an
+    activation, one operator applied to z, e.g. ``OnnxOperator("Softplus")`` or
+    ``OnnxOperator("LeakyRelu", {"alpha": self.slope})``), or ``None`` when it has none."""
+
+    def onnx_operator(self) -> OnnxOperator | None: ...
 
 
 @runtime_checkable
@@ -113,6 +125,8 @@ __all__ = [
     "DatasetLoader",
     "Layer",
     "Loss",
+    "OnnxExportable",
+    "OnnxOperator",
     "Optimizer",
     "Schedule",
     "WithoutOptions",

@@ -23,6 +23,7 @@ import attrs
 
 from netkit.errors import PluginError
 from netkit.model.fast import textbook_class
+from netkit.plugin_options import accepted_options, plugin_options, unknown_option_message
 
 GROUPS: dict[str, str] = {
     "layers": "netkit.layers",
@@ -176,6 +177,10 @@ class Registry:
         """
         name, config = parse_spec(spec)
         cls = self.get(group, name)
+        accepted = accepted_options(cls)
+        unknown = set(config) - accepted if accepted is not None else set()
+        if unknown:
+            raise PluginError(unknown_option_message(KINDS[group], name, unknown, plugin_options(cls) or {}))
         try:
             with self.active():
                 plugin = cls.from_config(config)  # type: ignore[attr-defined]

@@ -73,6 +73,19 @@ def test_inspect_neuron_draws_a_heat_map_with_a_legend(seed_model: Path) -> None
     assert len(picture) == 28  # without colour: two characters per weight, one line per row
 
 
+def test_inspect_neuron_reads_a_model_built_on_images(tmp_path: Path) -> None:
+    """netkit train builds on (1, 28, 28), so the first layer is a flatten: the first dense layer is drawn."""
+    rng = np.random.default_rng(0)
+    model = Network((1, 28, 28), SEED_NET, "cross-entropy", rng)
+    trainer = Trainer(model, default_registry().create("optimizers", "mini-batch"))
+    trainer.fit(rng.random((64, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, 64), 1)
+    save_model(ModelFile.from_trainer(trainer), tmp_path / "images.h5")
+    result = _run("inspect", tmp_path / "images.h5", "--neuron", "3")
+    assert result.exit_code == 0, result.output
+    picture = [line for line in result.stdout.splitlines() if len(line) == 56 and set(line) <= set("=- +#")]
+    assert len(picture) == 28
+
+
 @pytest.mark.parametrize("neuron", ["16", "-1"])
 def test_inspect_neuron_out_of_range_names_the_valid_range(seed_model: Path, neuron: str) -> None:
     result = _run("inspect", seed_model, "--neuron", neuron)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -21,6 +22,10 @@ def test_version_matches_the_package_metadata() -> None:
     result = CliRunner().invoke(cli, ["--version"])
     assert result.exit_code == 0
     assert result.output.strip() == f"netkit {netkit.__version__}"
+    # The version is the installed distribution's, found by the name pip knows netkit by.
+    assert (
+        netkit.__version__ == importlib.metadata.version("netkit-nn") == importlib.metadata.version(netkit.DISTRIBUTION)
+    )
 
 
 def test_help_lists_every_command() -> None:

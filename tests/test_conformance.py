@@ -7,15 +7,44 @@ import pytest
 
 from netkit.model.network import Network
 from netkit.plugins import layers
+from netkit.plugins.textbook.activations import LeakyReLU
 from netkit.registry import default_registry, iter_plugins
-from netkit.testing import check_model_gradients, check_plugin
+from netkit.testing import check_activation, check_model_gradients, check_plugin
 
 PLUGINS = list(iter_plugins(default_registry()))
 
 
 @pytest.mark.parametrize(("group", "name", "cls"), PLUGINS, ids=[f"{g}:{n}" for g, n, _ in PLUGINS])
 def test_registered_plugin_conforms(group: str, name: str, cls: type) -> None:
-    check_plugin(group, cls)
+    report = check_plugin(group, cls)
+    assert report.ok and str(report).startswith(f"{report.plugin}: ok, {len(report.checks)} checks passed")
+    assert len(report.checks) >= 2  # the docstring, the config round-trip, and the group's own checks
+    assert report.checks[0].startswith("has a docstring") and "rebuilds it through JSON" in str(report)
+
+
+def test_a_report_says_what_was_checked_and_ok() -> None:
+    report = check_activation(LeakyReLU(slope=0.2))
+    lines = str(report).splitlines()
+    assert lines[0] == "LeakyReLU (activation): ok, 5 checks passed"
+    assert lines[1:] == [
+        "  ✓ init is 'he', an initialisation netkit knows",
+        "  ✓ forward and backward keep the shape (5, 4) and float32",
+        "  ✓ forward stays finite, without overflow warnings, from z = -500 to 500",
+        "  ✓ backward equals finite differences of forward (relative error below 1e-06)",
+        '  ✓ from_config(get_config()) rebuilds it through JSON ({"slope": 0.2})',
+    ]
+    assert repr(report) == str(report)  # what a notebook or a REPL shows
+
+
+def test_a_failing_check_raises_instead_of_reporting() -> None:
+    class WrongDerivative(LeakyReLU):
+        """LeakyReLU with the slope left out of its derivative."""
+
+        def backward(self, z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
+            return np.where(z > 0, grad, 0 * grad)
+
+    with pytest.raises(AssertionError, match="differs from finite differences"):
+        check_activation(WrongDerivative(slope=0.2))
 
 
 def test_every_group_has_its_builtins() -> None:

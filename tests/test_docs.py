@@ -1,4 +1,4 @@
-"""The README stays true: quick start, CI's test command, and a row for every built-in plugin."""
+"""The README and the docs stay true: quick start, CI's test command, and a row for every built-in plugin."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from netkit.registry import default_registry
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+PLUGINS_PAGE = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
+FILES_PAGE = (ROOT / "docs" / "files.md").read_text(encoding="utf-8")
 
 
 def _ci_test_command() -> str:
@@ -33,14 +35,14 @@ def test_quick_start_has_two_commands() -> None:
     assert commands[1] == _ci_test_command()
 
 
-BUILTINS = [info for info in default_registry().describe() if info.distribution == "netkit"]
+BUILTINS = [info for info in default_registry().describe() if info.distribution == "netkit-nn"]
 
 
 @pytest.mark.parametrize("info", BUILTINS, ids=[f"{i.group}:{i.name}" for i in BUILTINS])
-def test_every_builtin_plugin_has_a_readme_row(info: object) -> None:
+def test_every_builtin_plugin_has_a_row_in_the_docs_plugin_table(info: object) -> None:
     group, name = info.group, info.name  # type: ignore[attr-defined]
-    assert re.search(rf"^\| `{group}` \| `{re.escape(name)}` \|", README, flags=re.M), (
-        f"README's plugin table lacks a row for {group} {name!r}"
+    assert re.search(rf"^\| `{group}` \| `{re.escape(name)}` \|", PLUGINS_PAGE, flags=re.M), (
+        f"the plugin table of docs/plugins.md lacks a row for {group} {name!r}"
     )
 
 
@@ -49,7 +51,7 @@ def test_no_builtin_plugin_fails_to_load() -> None:
     assert not broken, broken
 
 
-def test_the_readme_h5py_recipe_reads_a_real_model_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_docs_h5py_recipe_reads_a_real_model_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import numpy as np
 
     from netkit.io import ModelFile, save_model
@@ -58,8 +60,8 @@ def test_the_readme_h5py_recipe_reads_a_real_model_file(tmp_path: Path, monkeypa
 
     from .conftest import SEED_ARCHITECTURE
 
-    recipe = README.split("Reading a model with nothing but h5py and NumPy:", 1)[1]
-    code = re.search(r"```python\n(.*?)```", recipe, flags=re.S)
+    recipe = FILES_PAGE.split("Reading a model with nothing but h5py and NumPy", 1)[1]
+    code = re.search(r'```python exec="on" source="above"[^\n]*\n(.*?)```', recipe, flags=re.S)
     assert code is not None
     rng = np.random.default_rng(0)
     model = Network(784, SEED_ARCHITECTURE)
@@ -68,6 +70,6 @@ def test_the_readme_h5py_recipe_reads_a_real_model_file(tmp_path: Path, monkeypa
     save_model(ModelFile.from_trainer(trainer), tmp_path / "model.h5")
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {}
-    exec(compile(code.group(1), "README recipe", "exec"), namespace)
+    exec(compile(code.group(1), "docs/files.md recipe", "exec"), namespace)
     expected = model.predict_proba(namespace["inputs"])  # type: ignore[arg-type]
     np.testing.assert_allclose(namespace["x"], expected, rtol=1e-4, atol=1e-6)  # type: ignore[arg-type]

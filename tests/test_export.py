@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import onnx
@@ -16,10 +17,12 @@ from netkit.cli.main import cli
 from netkit.data import Dataset
 from netkit.errors import ModelFileError
 from netkit.io import load_model
+from netkit.model.layer import OnnxOperator
 from netkit.model.network import Network
-from netkit.plugins.activations import Sigmoid
 from netkit.pretrained import pretrained_model_path
+from netkit.protocols import WithoutOptions
 from netkit.registry import Registry
+from netkit.testing import check_activation
 
 
 def _onnx_probabilities(path: Path, images: np.ndarray) -> np.ndarray:
@@ -59,15 +62,46 @@ def test_every_built_in_activation_exports(layers: list[str], loss: str, tmp_pat
     np.testing.assert_allclose(_onnx_probabilities(tmp_path / "m.onnx", x), model.predict_proba(x), atol=1e-5)
 
 
-def test_an_activation_without_an_onnx_operator_is_refused_by_name(tmp_path: Path) -> None:
-    class Custom(Sigmoid):
-        """A third party's activation (the sigmoid's maths under another name)."""
+class SoftplusMaths(WithoutOptions):
+    """A third party's activation: a = log(1 + e^z); da/dz = sigmoid(z)."""
 
-    registry = Registry({"activations": {"custom": Custom}})
+    init: ClassVar[str] = "xavier"
+
+    def forward(self, z: np.ndarray) -> np.ndarray:
+        return np.logaddexp(0, z).astype(z.dtype)
+
+    def backward(self, z: np.ndarray, a: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        return grad * (0.5 * np.tanh(0.5 * z) + 0.5)
+
+
+class Softplus(SoftplusMaths):
+    """The same activation, naming its ONNX operator."""
+
+    def onnx_operator(self) -> OnnxOperator:
+        return OnnxOperator("Softplus")
+
+
+def test_an_activation_without_an_onnx_operator_is_refused_by_name(tmp_path: Path) -> None:
+    registry = Registry({"activations": {"custom": SoftplusMaths}})
     model = Network(3, ["dense:units=2,activation=custom"], "mse", registry=registry)
-    with pytest.raises(ModelFileError, match="cannot export activation 'custom' of dense_1 to ONNX"):
+    with pytest.raises(
+        ModelFileError, match=r"cannot export activation 'custom' of dense_1 to ONNX.*onnx_operator\(\)"
+    ):
         save_onnx(model, tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_an_activation_plugin_that_names_its_operator_exports_and_runs_in_onnxruntime(tmp_path: Path) -> None:
+    print(check_activation(Softplus()))  # a plugin that passes netkit's own checks
+    registry = Registry({"activations": {"softplus": Softplus}})
+    layers = ["dense:units=8,activation=softplus", "dense:units=4,activation=softmax"]
+    model = Network(12, layers, "cross-entropy", np.random.default_rng(0), registry=registry)
+    model.parameters[:] = np.random.default_rng(1).normal(0, 0.5, model.parameter_count)
+    x = np.random.default_rng(2).normal(0, 1, (33, 12)).astype(np.float32)
+    save_onnx(model, tmp_path / "m.onnx")
+    operators = [node.op_type for node in onnx.load(str(tmp_path / "m.onnx")).graph.node]
+    assert operators == ["Gemm", "Softplus", "Gemm", "Softmax"]
+    np.testing.assert_allclose(_onnx_probabilities(tmp_path / "m.onnx", x), model.predict_proba(x), atol=1e-5)
 
 
 def test_npz_holds_plain_arrays_and_the_config_and_round_trips(tmp_path: Path) -> None:

@@ -99,7 +99,9 @@ def test_unknown_plugin_names_list_the_available_ones() -> None:
 
 def test_bad_plugin_options_are_named() -> None:
     registry = default_registry()
-    with pytest.raises(PluginError, match="bad options for activation 'sigmoid'"):
+    with pytest.raises(
+        PluginError, match="unknown option 'slope' for activation 'sigmoid'; activation 'sigmoid' takes no options"
+    ):
         registry.create("activations", "sigmoid:slope=2")
     with pytest.raises(PluginError, match=r"leaky-relu.*Received: slope=1.5"):
         registry.create("activations", "leaky-relu:slope=1.5")

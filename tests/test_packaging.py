@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     pip("wheel", "-w", str(out), str(ROOT))
-    (built,) = out.glob("netkit-*.whl")
+    (built,) = out.glob("netkit_nn-*.whl")
     return built
 
 

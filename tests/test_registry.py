@@ -21,7 +21,7 @@ def _fake_distribution(root: Path, name: str, entry_points: str) -> None:
 def test_builtins_come_from_netkits_own_entry_points() -> None:
     infos = {(info.group, info.name): info for info in default_registry().describe()}
     sigmoid = infos[("activations", "sigmoid")]
-    assert sigmoid.distribution == "netkit" and sigmoid.target == "netkit.plugins.activations:Sigmoid"
+    assert sigmoid.distribution == "netkit-nn" and sigmoid.target == "netkit.plugins.activations:Sigmoid"
     assert sigmoid.loaded
 
 

@@ -1,12 +1,13 @@
 """Models out of netkit: an ONNX graph (for onnxruntime and every tool that reads ONNX) and plain ``.npz``.
 
-ONNX (``pip install 'netkit[onnx]'``): opset :data:`ONNX_OPSET`; input ``images`` (float32, batch x
+ONNX (``pip install 'netkit-nn[onnx]'``): opset :data:`ONNX_OPSET`; input ``images`` (float32, batch x
 inputs, flat rows as netkit takes them), output ``probabilities`` (float32, batch x classes). Each layer
 is the operator it declares (:meth:`netkit.model.layer.Layer.onnx_operator`: a dense layer a ``Gemm``, x W
 + b; conv2d a ``Conv``; the poolings ``MaxPool``/``AveragePool``; flatten a ``Flatten``; dropout an
-``Identity``) followed by its activation's operator; a model on images reshapes the rows first. Only
-built-in activations have an operator; a third party's activation or a layer without one is refused by
-name rather than exported wrongly.
+``Identity``) followed by its activation's operator, which the activation declares too
+(:class:`netkit.protocols.OnnxExportable`: ``onnx_operator()``, as every built-in does); a model on images
+reshapes the rows first. An activation or a layer without an operator is refused by name rather than
+exported wrongly.
 
 ``.npz``: one array per parameter, named ``dense_1.weight`` and so on (each (inputs, units) as the layer
 uses it), and ``config``, the model's config as a JSON string: readable with ``numpy.load`` alone, and
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,21 +26,13 @@ import numpy as np
 
 from netkit.errors import ModelFileError, NetkitError
 from netkit.io.atomic import atomic_write
-from netkit.model.layer import Flatten
+from netkit.model.layer import Flatten, OnnxOperator
 from netkit.model.network import Network
+from netkit.protocols import OnnxExportable
 
 ONNX_OPSET = 17
 CONFIG_KEY = "config"
 INPUT_NAME, OUTPUT_NAME = "images", "probabilities"
-# netkit activation -> (ONNX operator, its attributes from the activation's config).
-_ONNX_ACTIVATIONS: dict[str, tuple[str, Callable[[Mapping[str, Any]], dict[str, Any]]]] = {
-    "sigmoid": ("Sigmoid", lambda config: {}),
-    "tanh": ("Tanh", lambda config: {}),
-    "relu": ("Relu", lambda config: {}),
-    "leaky-relu": ("LeakyRelu", lambda config: {"alpha": float(config["slope"])}),
-    "softmax": ("Softmax", lambda config: {"axis": -1}),
-    "identity": ("Identity", lambda config: {}),
-}
 
 
 def to_onnx(model: Network) -> Any:
@@ -48,7 +41,7 @@ def to_onnx(model: Network) -> Any:
         import onnx
         from onnx import TensorProto, helper, numpy_helper
     except ImportError:
-        raise ModelFileError("ONNX export needs the onnx package: pip install 'netkit[onnx]'") from None
+        raise ModelFileError("ONNX export needs the onnx package: pip install 'netkit-nn[onnx]'") from None
     nodes, weights = [], []
     current = INPUT_NAME
     flat = True  # the graph's input is flat rows; an image-shaped layer gets them reshaped (one Reshape node)
@@ -60,11 +53,7 @@ def to_onnx(model: Network) -> Any:
         kind = model.registry.name_of("layers", layer)
         if form is None:
             raise ModelFileError(f"cannot export layer {name} ({kind}) to ONNX: it declares no operator")
-        spec = None
-        if layer.activation is not None:
-            spec = model.registry.spec_of("activations", layer.activation)
-            if spec["type"] not in _ONNX_ACTIVATIONS:
-                raise ModelFileError(f"cannot export activation {spec['type']!r} of {name} to ONNX: it has no operator")
+        activation = _activation_operator(model, name, layer.activation)
         if isinstance(layer, Flatten) and flat:
             continue  # rows are already flat, in the same order
         if flat and len(model.shapes[index]) > 1:
@@ -79,15 +68,21 @@ def to_onnx(model: Network) -> Any:
             array = np.ascontiguousarray(array if axes is None else array.transpose(axes))
             weights.append(numpy_helper.from_array(array, f"{name}.{parameter}"))
             inputs.append(f"{name}.{parameter}")
-        output = OUTPUT_NAME if index == last and spec is None else f"{name}.z" if spec is not None else f"{name}.a"
+        output = (
+            OUTPUT_NAME
+            if index == last and activation is None
+            else f"{name}.z"
+            if activation is not None
+            else f"{name}.a"
+        )
         operator = form.operator.lower()
         nodes.append(helper.make_node(form.operator, inputs, [output], name=f"{name}_{operator}", **form.attributes))
         current = output
-        if spec is not None:
-            operator, attributes = _ONNX_ACTIVATIONS[spec["type"]]
+        if activation is not None:
             current = OUTPUT_NAME if index == last else f"{name}.a"
+            node_name = f"{name}_{activation.operator.lower()}"
             nodes.append(
-                helper.make_node(operator, [output], [current], name=f"{name}_{spec['type']}", **attributes(spec))
+                helper.make_node(activation.operator, [output], [current], name=node_name, **activation.attributes)
             )
     graph = helper.make_graph(
         nodes,
@@ -101,6 +96,20 @@ def to_onnx(model: Network) -> Any:
     )
     onnx.checker.check_model(proto)
     return proto
+
+
+def _activation_operator(model: Network, layer_name: str, activation: Any) -> OnnxOperator | None:
+    """The ONNX operator of a layer's activation (``None`` for a layer without one), or a one-line refusal."""
+    if activation is None:
+        return None
+    form = activation.onnx_operator() if isinstance(activation, OnnxExportable) else None
+    if form is None or form.parameters:  # an activation's operator takes z alone
+        kind = model.registry.name_of("activations", activation)
+        raise ModelFileError(
+            f"cannot export activation {kind!r} of {layer_name} to ONNX: it has no operator "
+            "(an activation plugin names one with an onnx_operator() method)"
+        )
+    return form
 
 
 def save_onnx(model: Network, path: str | os.PathLike[str]) -> Path:

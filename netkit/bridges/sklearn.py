@@ -27,7 +27,9 @@ try:
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_is_fitted, validate_data
 except ImportError as exc:  # an optional extra: say how to get it
-    raise ImportError("netkit.bridges.sklearn needs scikit-learn 1.6 or later: pip install 'netkit[sklearn]'") from exc
+    raise ImportError(
+        "netkit.bridges.sklearn needs scikit-learn 1.6 or later: pip install 'netkit-nn[sklearn]'"
+    ) from exc
 
 from netkit.errors import ConfigError, InputRangeWarning, PluginError
 from netkit.model.sequential import Sequential, whole_number

@@ -1,7 +1,8 @@
 """Textbook activations: ``forward(z) -> a`` and ``backward(z, a, grad) -> dL/dz``, the derivative beside it.
 
 ``grad`` is dL/da coming down from the layer above; ``backward`` returns dL/dz = dL/da * da/dz (the chain
-rule). Each class is the plugin: its options, checks and docs live here once, and the fast forms in
+rule); ``onnx_operator()`` names the same function in ONNX, for export. Each class is the plugin: its options,
+checks and docs live here once, and the fast forms in
 :mod:`netkit.plugins.activations` derive from it and only add speed.
 """
 
@@ -12,6 +13,7 @@ from typing import Any, ClassVar
 import attrs
 import numpy as np
 
+from netkit.model.layer import OnnxOperator
 from netkit.protocols import WithoutOptions
 from netkit.types import Config, FloatArray
 
@@ -20,6 +22,9 @@ class Sigmoid(WithoutOptions):
     """a = 1 / (1 + e^-z); da/dz = a (1 - a)."""
 
     init: ClassVar[str] = "xavier"
+
+    def onnx_operator(self) -> OnnxOperator:
+        return OnnxOperator("Sigmoid")
 
     def forward(self, z: FloatArray) -> FloatArray:
         # The same function as 1 / (1 + exp(-z)), written with tanh so that a large -z cannot overflow exp.
@@ -34,6 +39,9 @@ class Tanh(WithoutOptions):
 
     init: ClassVar[str] = "xavier"
 
+    def onnx_operator(self) -> OnnxOperator:
+        return OnnxOperator("Tanh")
+
     def forward(self, z: FloatArray) -> FloatArray:
         return np.tanh(z)
 
@@ -45,6 +53,9 @@ class ReLU(WithoutOptions):
     """a = max(z, 0); da/dz = 1 where z > 0, else 0."""
 
     init: ClassVar[str] = "he"
+
+    def onnx_operator(self) -> OnnxOperator:
+        return OnnxOperator("Relu")
 
     def forward(self, z: FloatArray) -> FloatArray:
         return np.maximum(z, 0)
@@ -72,6 +83,9 @@ class LeakyReLU:
     def from_config(cls, config: Config) -> Any:
         return cls(**config)
 
+    def onnx_operator(self) -> OnnxOperator:
+        return OnnxOperator("LeakyRelu", {"alpha": self.slope})
+
     def forward(self, z: FloatArray) -> FloatArray:
         return np.where(z > 0, z, self.slope * z)
 
@@ -84,6 +98,9 @@ class Identity(WithoutOptions):
 
     init: ClassVar[str] = "xavier"
 
+    def onnx_operator(self) -> OnnxOperator:
+        return OnnxOperator("Identity")
+
     def forward(self, z: FloatArray) -> FloatArray:
         return z.copy()
 
@@ -95,6 +112,9 @@ class Softmax(WithoutOptions):
     """a_i = e^z_i / sum_j e^z_j along each row; dL/dz = a * (grad - sum_j grad_j a_j) (the Jacobian)."""
 
     init: ClassVar[str] = "xavier"
+
+    def onnx_operator(self) -> OnnxOperator:
+        return OnnxOperator("Softmax", {"axis": -1})
 
     def forward(self, z: FloatArray) -> FloatArray:
         exp = np.exp(z - z.max(axis=1, keepdims=True))  # any per-row shift gives the same a; this one cannot overflow

@@ -8,7 +8,7 @@ and the fast forms in :mod:`netkit.plugins.optimizers` derive from it and only o
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import numpy as np
@@ -73,10 +73,13 @@ class GradientDescent:
         set_options = {"weight_decay": self.weight_decay or None, "max_norm": self.max_norm}
         return {key: value for key, value in set_options.items() if value is not None}
 
+    # The short name users type on the command line (optimizer specs and --lr).
+    option_aliases: ClassVar[dict[str, str]] = {"lr": "learning_rate"}
+
     @classmethod
     def from_config(cls, config: Config) -> Any:
         config = dict(config)
-        if "lr" in config:  # the short name users type on the command line
+        if "lr" in config:
             config["learning_rate"] = config.pop("lr")
         return cls(**config)
 
