@@ -19,7 +19,7 @@ from netkit.types import FloatArray, LabelArray
 from . import formatting as fmt
 from . import json_output
 from .downloads import load_dataset
-from .models import open_model
+from .models import MODEL_HELP, model_option, one_model, open_model
 from .options import data_dir_option, no_download_option, plugin_option
 from .pictures import check_picture_path, picture_option, write_png
 from .render import confusion_table
@@ -27,6 +27,7 @@ from .render import confusion_table
 
 @click.command()
 @click.argument("model", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@model_option(f"{MODEL_HELP} The explicit form of MODEL.")
 @plugin_option(
     "--dataset",
     group="datasets",
@@ -55,6 +56,7 @@ from .render import confusion_table
 )
 def evaluate(
     model: Path | None,
+    model_option: str | None,
     dataset: str | None,
     data_dir: Path | None,
     no_download: bool,
@@ -65,16 +67,19 @@ def evaluate(
 ) -> None:
     """Score MODEL on a test set (default: the pre-trained model shipped with netkit).
 
+    MODEL (or --model) is a model file or the name of a shipped model (cnn: a small convolutional network).
+
     \b
     Examples:
       netkit evaluate                      # the shipped 784-16-16-10 MNIST model
+      netkit evaluate --model cnn          # the shipped convolutional network
       netkit evaluate model.h5 --json
       netkit evaluate fashion.h5 --dataset fashion-mnist
       netkit evaluate model.h5 --mistakes mistakes.png
     """
     if mistakes_picture is not None:
         check_picture_path(mistakes_picture, "--mistakes")
-    path, model_file = open_model(model)
+    path, model_file = open_model(one_model(model, model_option))
     dataset_spec = dataset or str(model_file.training.get("dataset", "mnist"))
     data = load_dataset(dataset_spec, data_dir, not no_download)
     images, labels, scored = _scored_images(data, dataset_spec, model_file.training.get("dataset"), all_images)
