@@ -39,8 +39,9 @@ class Conv2D(textbook.Conv2D, FastLayer):
     Fast because the window sums are one matrix product over a column matrix (im2col) whose buffers, like
     z and a, are kept from batch to batch, the backward pass reuses the forward's columns, and the first
     layer skips dL/dx, which nothing below it needs. A batch whose column matrix would outgrow
-    ``convolution_kernels.COLUMN_BYTES`` runs in slices of samples, its columns rebuilt slice by slice in the
-    backward pass, so memory stays bounded whatever the batch size.
+    ``convolution_kernels.COLUMN_BYTES`` (``FORWARD_COLUMN_BYTES`` outside training) runs in slices of
+    samples, its columns rebuilt slice by slice in the backward pass, so memory stays bounded whatever the
+    batch size.
     """
 
     _workspaces: dict[tuple[tuple[int, ...], np.dtype[np.floating]], kernels.Conv2dWorkspace] = attrs.field(
@@ -74,14 +75,15 @@ class Conv2D(textbook.Conv2D, FastLayer):
             self._workspaces[key] = workspace
         return workspace
 
-    def _slice_rows(self, x: FloatArray) -> int:
-        """Samples per slice: the whole batch when its column matrix fits the budget, else equal slices."""
-        most = kernels.rows_per_slice(x.shape[1:], self.parameters["kernel"].shape, self.stride, self.padding, x.dtype)
+    def _slice_rows(self, x: FloatArray, budget: int) -> int:
+        """Samples per slice: the whole batch when its column matrix fits ``budget``, else equal slices."""
+        kernel_shape = self.parameters["kernel"].shape
+        most = kernels.rows_per_slice(x.shape[1:], kernel_shape, self.stride, self.padding, x.dtype, budget)
         count = -(-len(x) // most)
         return -(-len(x) // count)
 
     def fast_forward(self, x: FloatArray, training: bool) -> FloatArray:
-        size = self._slice_rows(x)
+        size = self._slice_rows(x, kernels.COLUMN_BYTES if training else kernels.FORWARD_COLUMN_BYTES)
         kernel, bias = self.parameters["kernel"], self.parameters["bias"]
         if size == len(x):
             self._workspace, self._sliced_input = self._workspace_for(x), None
@@ -112,7 +114,8 @@ class Conv2D(textbook.Conv2D, FastLayer):
             self.gradients["kernel"][...] = dkernel
             self.gradients["bias"][...] = dbias
             return dx
-        x, size = self._sliced_input, self._slice_rows(self._sliced_input)
+        x = self._sliced_input
+        size = self._slice_rows(x, kernels.COLUMN_BYTES)
         dx = np.empty_like(x) if input_gradient else None
         self.gradients["kernel"][...] = 0
         self.gradients["bias"][...] = 0
