@@ -18,6 +18,7 @@ __all__ = [
     "one_model",
     "open_model",
     "pretrained_model_path",
+    "resolve_model",
     "split_model_and_images",
 ]
 

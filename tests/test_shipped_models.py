@@ -120,3 +120,13 @@ def test_serve_model_cnn_starts_and_answers_predictions(data_root: Path) -> None
     assert status == 200 and len(body["probabilities"]) == 10 and body["digit"] == 7, body["probabilities"]
     code, stderr = _stop(process)
     assert code == 0 and "Traceback" not in stderr
+
+
+def test_export_and_inspect_take_a_shipped_model_by_name(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["export", "cnn", str(tmp_path / "copy.h5")])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("cnn (hdf5) -> ")
+    copied, shipped = load_model(tmp_path / "copy.h5").model, load_model(shipped_model_path("cnn")).model
+    np.testing.assert_array_equal(copied.parameters, shipped.parameters)
+    result = CliRunner().invoke(cli, ["inspect", "cnn"], env={"COLUMNS": "160"})
+    assert result.exit_code == 0 and "conv2d 16@5x5 valid (relu)" in result.output, result.output
