@@ -102,6 +102,7 @@ def test_load_shipped_gives_each_shipped_model_ready_to_predict(mnist: Dataset) 
         expected = load_model(shipped_model_path(name)).model.predict_proba(mnist.test_images[:50])
         np.testing.assert_array_equal(model.predict_proba(mnist.test_images[:50]), expected)
     assert repr(nk.load_shipped()) == "784-16-16-10 (sigmoid, softmax)"
+    assert shipped_model_path("shipped") == shipped_model_path("mlp")  # netkit finetune's name for the default
     with pytest.raises(nk.ModelFileError, match=r"no shipped model named 'lenet'; .* mlp \(the default\), cnn$"):
         nk.load_shipped("lenet")
 

@@ -20,6 +20,8 @@ SHIPPED_MODELS: dict[str, tuple[str, str]] = {
     "cnn": ("mnist-cnn.h5", "a small convolutional network: conv 8@5x5, pool, conv 16@5x5, pool, 64"),
 }
 DEFAULT_SHIPPED = "mlp"
+# Other names for a shipped model: "shipped" is the default one, as `netkit finetune shipped ...` says.
+SHIPPED_ALIASES = {"shipped": DEFAULT_SHIPPED}
 PRETRAINED_NAME = SHIPPED_MODELS[DEFAULT_SHIPPED][0]
 
 
@@ -30,6 +32,7 @@ def shipped_names() -> str:
 
 def shipped_model_path(name: str = DEFAULT_SHIPPED) -> Path:
     """The file of the shipped model ``name``, or a clear error for an unknown name or a missing file."""
+    name = SHIPPED_ALIASES.get(name, name)
     if name not in SHIPPED_MODELS:
         raise ModelFileError(f"no shipped model named {name!r}; the shipped models are {shipped_names()}")
     resource = importlib.resources.files(__name__) / SHIPPED_MODELS[name][0]
@@ -55,7 +58,7 @@ def resolve_model(model: str | os.PathLike[str] | None) -> Path:
     path = Path(model)
     if path.exists():
         return path
-    if str(model) in SHIPPED_MODELS:
+    if str(model) in SHIPPED_MODELS or str(model) in SHIPPED_ALIASES:
         return shipped_model_path(str(model))
     raise ModelFileError(
         f"cannot load {model}: no such file, nor a shipped model of that name (shipped: {shipped_names()})"
