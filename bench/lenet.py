@@ -19,7 +19,10 @@ batch 64, and otherwise ``--threads``. Then:
 - the textbook twin (``netkit train --textbook``'s forms): one training step at batch 64, timed, beside a
   fast step, to say how slow reading-form code is;
 - peak memory: for each library and batch size (64, 256), a fresh process trains 30 steps on 4,096 images
-  and reports its peak resident memory above what it held after loading the data and building the net.
+  and reports its peak resident memory above what it held after loading the data and building the net; and
+  a fresh process predicts the 10,000 test images (as timed above) and reports the same. netkit's
+  convolutions keep each im2col column matrix within ``convolution_kernels.COLUMN_BYTES`` (64 MiB) at any
+  batch size, slicing larger batches.
 
 The load average is printed before and after: on a shared machine every figure moves with it.
 """
@@ -174,6 +177,31 @@ def reset_peak() -> None:
         refs.write("5")
 
 
+def predict_memory_probe(library: str, threads: int) -> None:
+    """Peak resident memory of predicting the 10,000 test images beyond what the process held before (kB)."""
+    _, _, test_images, _ = mnist(1)
+    test_images = test_images.copy()
+    gc.collect()
+    model = netkit_model()
+    if library == "torch":
+        import torch
+        from torch.nn import functional
+
+        torch.set_num_threads(threads)
+        net = torch_net(model).eval()
+        test = torch.from_numpy(test_images)
+        reset_peak()
+        before = peak_resident_kb()
+        with torch.no_grad():
+            for start in range(0, len(test), INFERENCE_CHUNK):
+                functional.softmax(net(test[start : start + INFERENCE_CHUNK]), dim=1)
+    else:
+        reset_peak()
+        before = peak_resident_kb()
+        model.predict_proba(test_images)
+    print(peak_resident_kb() - before)
+
+
 def memory_probe(library: str, batch: int, threads: int) -> None:
     """Peak resident memory of 30 training steps beyond what the process held before them (kB, printed)."""
     images, labels, _, _ = mnist(4096)
@@ -226,8 +254,12 @@ def main() -> None:
         worker(arguments.threads, arguments.rows)
         return
     if arguments.memory:
+        library, what = arguments.memory
         with threadpool_limits(arguments.threads, "blas"):
-            memory_probe(arguments.memory[0], int(arguments.memory[1]), arguments.threads)
+            if what == "predict":
+                predict_memory_probe(library, arguments.threads)
+            else:
+                memory_probe(library, int(what), arguments.threads)
         return
     here = [sys.executable, __file__, "--threads", str(arguments.threads)]
     print(f"load average before: {load_average()}")
@@ -289,13 +321,13 @@ def main() -> None:
             f"a textbook epoch would take about {step_times['textbook'] * arguments.rows / BATCH / 60:.0f} min)"
         )
     print(f"epoch ratio netkit / torch: median {statistics.median(ratios):.2f}, min {min(ratios):.2f}")
-    print("peak memory of training above the loaded data (MB):")
-    for batch in (64, 256):
+    print("peak memory above the loaded data (MB), each in a fresh process:")
+    for what, label in (("64", "training, batch 64"), ("256", "training, batch 256"), ("predict", "predicting 10,000")):
         figures = []
         for library in ("netkit", "torch"):
-            probe = subprocess.run([*here, "--memory", library, str(batch)], capture_output=True, text=True, check=True)
+            probe = subprocess.run([*here, "--memory", library, what], capture_output=True, text=True, check=True)
             figures.append(f"{library} {int(probe.stdout.split()[-1]) / 1024:.1f}")
-        print(f"  batch {batch}: {', '.join(figures)}")
+        print(f"  {label}: {', '.join(figures)}")
     print(f"load average after: {load_average()}")
 
 

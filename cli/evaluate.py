@@ -20,7 +20,7 @@ from netkit.types import FloatArray, LabelArray
 from . import formatting as fmt
 from . import json_output
 from .downloads import load_dataset
-from .models import open_model, shipped_model_note
+from .models import MODEL_HELP, model_option, one_model, open_model, shipped_model_note
 from .options import data_dir_option, no_download_option, plugin_option
 from .pictures import check_picture_path, picture_option, write_png
 from .render import confusion_table
@@ -28,6 +28,7 @@ from .render import confusion_table
 
 @click.command()
 @click.argument("model", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@model_option(f"{MODEL_HELP} The explicit form of MODEL.")
 @plugin_option(
     "--dataset",
     group="datasets",
@@ -56,6 +57,7 @@ from .render import confusion_table
 )
 def evaluate(
     model: Path | None,
+    model_option: str | None,
     dataset: str | None,
     data_dir: Path | None,
     no_download: bool,
@@ -66,18 +68,22 @@ def evaluate(
 ) -> None:
     """Score MODEL on a test set (default: the pre-trained model shipped with netkit).
 
+    MODEL (or --model) is a model file or the name of a shipped model (cnn: a small convolutional network).
+
     \b
     Examples:
       netkit evaluate                      # the shipped 784-16-16-10 MNIST model
+      netkit evaluate --model cnn          # the shipped convolutional network
       netkit evaluate model.h5 --json
       netkit evaluate fashion.h5 --dataset fashion-mnist
       netkit evaluate model.h5 --mistakes mistakes.png
     """
     if mistakes_picture is not None:
         check_picture_path(mistakes_picture, "--mistakes")
-    if model is None and not as_json:  # JSON names the file in "model"
+    chosen = one_model(model, model_option)
+    if chosen is None and not as_json:  # JSON names the file in "model"
         click.echo(shipped_model_note("evaluate model.h5"), err=True)
-    path, model_file = open_model(model)
+    path, model_file = open_model(chosen)
     trained_on = model_file.training.get("dataset")
     dataset_spec = dataset or str(trained_on or "mnist")
     mismatch = _other_dataset(path, trained_on, dataset_spec)

@@ -11,7 +11,7 @@ from netkit.errors import ModelFileError
 from netkit.io import model_format, save_model
 from netkit.training.trainer import History
 
-from .models import open_model
+from .models import open_model, resolve_model
 
 # Formats for other tools: the model's weights and config only, never its training run.
 OUTSIDE_FORMATS = {".onnx": save_onnx, ".npz": save_npz}
@@ -43,16 +43,17 @@ def export(source: Path, destination: Path, force: bool, slim: bool) -> None:
     file_format = suffix[1:] if suffix in OUTSIDE_FORMATS else model_format(destination)
     if destination.exists() and not force:
         raise ModelFileError(f"{destination} exists; use --force to overwrite it")
-    if destination.exists() and destination.resolve() == source.resolve():
+    source_path = resolve_model(source)  # a file, or a shipped model's name
+    if destination.exists() and destination.resolve() == source_path.resolve():
         raise ModelFileError(f"{source} and {destination} are the same file")
-    _, model_file = open_model(source)
+    _, model_file = open_model(source_path)
     if suffix in OUTSIDE_FORMATS:
         written = OUTSIDE_FORMATS[suffix](model_file.model, destination)
         detail = f"onnx, opset {ONNX_OPSET}" if suffix == ".onnx" else "npz: arrays and config JSON"
-        click.echo(f"{source} ({model_format(source)}) -> {written} ({detail}) · {model_file.model}")
+        click.echo(f"{source} ({model_format(source_path)}) -> {written} ({detail}) · {model_file.model}")
         return
     if slim:
         model_file.history = History(model_file.history.epochs, [])
         model_file.optimizer, model_file.optimizer_state, model_file.rng_state = None, {}, None
     written = save_model(model_file, destination, format=file_format)
-    click.echo(f"{source} ({model_format(source)}) -> {written} ({file_format}) · {model_file.model}")
+    click.echo(f"{source} ({model_format(source_path)}) -> {written} ({file_format}) · {model_file.model}")

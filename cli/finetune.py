@@ -99,7 +99,8 @@ def finetune(
 ) -> None:
     """Fine-tune MODEL on the digits in FOLDER (FOLDER/<digit>/<name>.png) and save the result to --out.
 
-    MODEL is a model file, or "shipped" for the pre-trained model. Images are prepared as for netkit predict
+    MODEL is a model file, or the name of a shipped model: "shipped" (or "mlp") for the pre-trained 784-16-16-10
+    model, "cnn" for the shipped convolutional network. Images are prepared as for netkit predict
     (crop to the ink, fit in 20x20, centre). The dataset's training rows are mixed in so the model keeps
     reading it; the result line gives the accuracy on FOLDER and on the test set before and after.
 
@@ -109,7 +110,7 @@ def finetune(
       netkit finetune model.h5 my-digits --out mine.h5 --epochs 5 --mix 20000
     """
     file_format = _check_out(out, force)
-    path, model_file = open_model(None if str(model) == "shipped" else model)
+    path, model_file = open_model(model)
     images, labels = core.personal_digits(folder, model_file.model.output_size)
     options = core.FinetuneOptions(epochs, mix, repeat, learning_rate, seed)
     dataset_spec = dataset or str(model_file.training.get("dataset", "mnist"))

@@ -13,8 +13,8 @@ from rich.text import Text
 
 from netkit.errors import ConfigError
 from netkit.io import ModelFile, model_format
+from netkit.model.layer import shape_text
 from netkit.model.network import Network
-from netkit.model.summary import shape_text
 from netkit.pictures.grids import square_shape, weight_layers, weight_picture
 from netkit.registry import default_registry
 from netkit.training.trainer import History

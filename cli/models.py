@@ -1,20 +1,47 @@
-"""Finding and opening model files for the commands: the shipped model, MODEL vs IMAGE arguments."""
+"""Finding and opening model files for the commands: files or shipped models by name, MODEL vs IMAGE arguments."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
+
+import click
 
 from netkit.errors import ModelFileError
 from netkit.io import MODEL_EXTENSIONS, ModelFile, load_model
-from netkit.pretrained import pretrained_model_path
+from netkit.pretrained import pretrained_model_path, resolve_model, shipped_names
 
-__all__ = ["is_model_path", "open_model", "pretrained_model_path", "shipped_model_note", "split_model_and_images"]
+__all__ = [
+    "is_model_path",
+    "model_option",
+    "one_model",
+    "open_model",
+    "pretrained_model_path",
+    "resolve_model",
+    "shipped_model_note",
+    "split_model_and_images",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+MODEL_HELP = f"Model file, or the name of a shipped model: {shipped_names()}."
+
+
+def model_option(help_text: str = MODEL_HELP) -> Callable[[F], F]:
+    """``--model PATH|NAME``: a model file or a shipped model's name (``--model cnn``)."""
+    return click.option("--model", "model_option", default=None, metavar="PATH|NAME", help=help_text)
 
 
 def is_model_path(argument: str) -> bool:
     """Whether an argument names a model file, judged by its extension as ``predict`` documents."""
     return Path(argument).suffix.lower() in MODEL_EXTENSIONS
+
+
+def one_model(argument: str | Path | None, option: str | None) -> str | Path | None:
+    """The model of a command that takes MODEL and ``--model``: one of them (or neither, the default)."""
+    if argument is not None and option is not None:
+        raise click.UsageError(f"give the model once: MODEL ({argument}) or --model ({option}), not both")
+    return option if option is not None else argument
 
 
 def split_model_and_images(arguments: Sequence[str], model_option: str | None) -> tuple[Path, list[str]]:
@@ -25,12 +52,13 @@ def split_model_and_images(arguments: Sequence[str], model_option: str | None) -
         models.insert(0, model_option)
     if len(models) > 1:
         raise ModelFileError(f"more than one model given: {', '.join(models)}")
-    return (Path(models[0]) if models else pretrained_model_path()), images
+    return resolve_model(models[0] if models else None), images
 
 
-def open_model(path: Path | str | None) -> tuple[Path, ModelFile]:
-    """Load ``path`` (or the shipped model when ``None``) with an error that names the file."""
-    resolved = pretrained_model_path() if path is None else Path(path)
+def open_model(model: Path | str | None) -> tuple[Path, ModelFile]:
+    """Load ``model`` (a file, a shipped model's name, or the default shipped model when ``None``) with an error
+    that names it."""
+    resolved = resolve_model(model)
     return resolved, load_model(resolved)
 
 

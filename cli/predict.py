@@ -16,19 +16,13 @@ from netkit.data.images import SIDE, has_ink, load_image
 from netkit.errors import ConfigError
 
 from . import json_output
-from .models import is_model_path, open_model, shipped_model_note, split_model_and_images
+from .models import MODEL_HELP, is_model_path, model_option, open_model, shipped_model_note, split_model_and_images
 from .render import digit_image, probability_table, uses_colour
 
 
 @click.command()
 @click.argument("arguments", nargs=-1, metavar="[MODEL] IMAGE...")
-@click.option(
-    "--model",
-    "model_option",
-    default=None,
-    metavar="PATH",
-    help="Model file (the explicit form of MODEL).  [default: the shipped pre-trained model]",
-)
+@model_option(f"{MODEL_HELP} The explicit form of MODEL.  [default: the shipped 784-16-16-10 model]")
 @click.option(
     "--preprocess/--no-preprocess",
     default=True,
@@ -41,12 +35,14 @@ from .render import digit_image, probability_table, uses_colour
 def predict(arguments: tuple[str, ...], model_option: str | None, preprocess: bool, as_json: bool) -> None:
     """Classify each IMAGE (PNG, JPEG, ...; any size or mode) with MODEL.
 
-    MODEL is told apart from the images by its extension (.h5, .hdf5, .pkl, .pickle); without MODEL or
-    --model, the pre-trained 784-16-16-10 MNIST model shipped with netkit is used.
+    MODEL is told apart from the images by its extension (.h5, .hdf5, .pkl, .pickle); --model also takes
+    the name of a model shipped with netkit (cnn: a small convolutional network). Without either, the
+    pre-trained 784-16-16-10 MNIST model shipped with netkit is used.
 
     \b
     Examples:
       netkit predict seven.png
+      netkit predict --model cnn seven.png
       netkit predict model.h5 digits/*.png --json
     """
     model_path, images = split_model_and_images(arguments, model_option)

@@ -17,7 +17,7 @@ from netkit.web.routes import App
 from netkit.web.server import NetkitServer, bind
 
 from .downloads import load_dataset
-from .models import open_model
+from .models import MODEL_HELP, model_option, one_model, open_model
 from .options import data_dir_option, no_download_option, plugin_option
 
 
@@ -49,6 +49,7 @@ def serve_until_interrupted(server: NetkitServer, in_background: bool = False) -
 
 @click.command()
 @click.argument("model", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@model_option(f"{MODEL_HELP} The explicit form of MODEL.")
 @click.option(
     "--host",
     default="127.0.0.1",
@@ -75,6 +76,7 @@ def serve_until_interrupted(server: NetkitServer, in_background: bool = False) -
 @no_download_option
 def serve(
     model: Path | None,
+    model_option: str | None,
     host: str,
     port: int,
     open_browser: bool,
@@ -87,15 +89,17 @@ def serve(
 
     Draw a digit and watch the network read it: the 28x28 image it saw, every hidden unit's activation,
     the first layer's weights, the test digits it gets wrong, the confusion matrix and the training
-    history. The page and its JSON API (under /api/) are served until Ctrl-C.
+    history. The page and its JSON API (under /api/) are served until Ctrl-C. MODEL (or --model) is a model
+    file or the name of a shipped model (cnn: a small convolutional network).
 
     \b
     Examples:
       netkit serve                          # the shipped model at http://127.0.0.1:8000/
+      netkit serve --model cnn              # the shipped convolutional network
       netkit serve model.h5 --port 8080 --open
       netkit serve --train runs/               # and the playground at http://127.0.0.1:8000/playground.html
     """
-    path, model_file = open_model(model)
+    path, model_file = open_model(one_model(model, model_option))
     if train_dir is not None:
         _make_folder(train_dir)
     # Bound before the test set loads, so a busy port is reported at once; the URL is printed once it is ready.

@@ -18,7 +18,7 @@ from netkit.model.trace import LayerTrace, Trace
 from netkit.model.trace_unit import check_labels, resolve_unit
 
 from . import json_output
-from .models import open_model, split_model_and_images
+from .models import MODEL_HELP, model_option, open_model, split_model_and_images
 
 # Values shown per array unless --full.
 SHOWN_VALUES = 4
@@ -28,7 +28,7 @@ UNIT_TERMS = 2
 
 @click.command()
 @click.argument("arguments", nargs=-1, metavar="[MODEL] IMAGE")
-@click.option("--model", "model_option", default=None, metavar="PATH", help="Model file (the explicit form of MODEL).")
+@model_option(f"{MODEL_HELP} The explicit form of MODEL.")
 @click.option("--label", type=int, required=True, metavar="D", help="The image's true class (the digit it shows).")
 @click.option("--unit", default=None, metavar="LAYER:UNIT", help="Write out one unit's sum, e.g. 2:5 or dense_2:5.")
 @click.option("--lr", type=float, default=None, metavar="R", help="Update with plain gradient descent at rate R.")

@@ -28,7 +28,7 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 if TYPE_CHECKING:
     from netkit import datasets
     from netkit.errors import ConfigError, DatasetError, ModelFileError, NetkitError, PluginError, TrainingDiverged
-    from netkit.io.files import load, save
+    from netkit.io.files import load, load_shipped, save
     from netkit.model.evaluation import Evaluation
     from netkit.model.layer import Layer
     from netkit.model.network import Backprop
@@ -49,6 +49,7 @@ _EXPORTS = {
     "optimizer": "model.specs",
     "save": "io.files",
     "load": "io.files",
+    "load_shipped": "io.files",
     "Evaluation": "model.evaluation",
     "TrainingHistory": "training.history",
     "Backprop": "model.network",
@@ -89,6 +90,7 @@ __all__ = [
     "datasets",
     "layer",
     "load",
+    "load_shipped",
     "loss",
     "optimizer",
     "save",

@@ -31,6 +31,15 @@ short strided axes element by element, which is far slower.)
 Every function keeps the input's dtype (float32 stays float32). :class:`Conv2dWorkspace` is the same
 convolution for one input shape with its buffers kept from batch to batch, and the column matrix of the
 last forward pass kept for the backward pass, which is what a training loop wants.
+
+**Bounded memory.** The column matrix holds kh*kw*C values per output pixel, far more than the input: a
+batch of 10,000 MNIST digits under a 5x5 kernel would need 784 MB. :func:`rows_per_slice` says how many
+samples keep it within :data:`COLUMN_BYTES`; the layer (``netkit.plugins.spatial.Conv2D``) runs larger
+batches slice by slice. Each output depends on its own sample's columns only, so the slices give exactly
+the same y and dx; dK and db are summed over the slices (the same sums, added in another order). A training
+step keeps the forward pass's columns for the backward pass, so it slices only past the large
+:data:`COLUMN_BYTES`; inference slices past :data:`FORWARD_COLUMN_BYTES`, since slicing a forward pass
+costs nothing but a loop.
 """
 
 from __future__ import annotations
@@ -43,7 +52,14 @@ from netkit.types import FloatArray
 
 from .textbook.convolution import conv2d_output_shape, padding_amounts, pool2d_output_shape
 
+# The most one column matrix (and, in the backward pass, its gradient) may hold: larger batches are sliced.
+COLUMN_BYTES = 64 * 2**20
+# The same outside training, where no backward pass reuses the columns.
+FORWARD_COLUMN_BYTES = 8 * 2**20
+
 __all__ = [
+    "COLUMN_BYTES",
+    "FORWARD_COLUMN_BYTES",
     "Conv2dWorkspace",
     "avg_pool2d_backward",
     "avg_pool2d_forward",
@@ -53,7 +69,25 @@ __all__ = [
     "max_pool2d_backward",
     "max_pool2d_forward",
     "pool2d_output_shape",
+    "rows_per_slice",
 ]
+
+
+def rows_per_slice(
+    sample_shape: tuple[int, ...],
+    kernel_shape: tuple[int, ...],
+    stride: int,
+    padding: str,
+    dtype: npt.DTypeLike,
+    budget: int | None = None,
+) -> int:
+    """How many samples of ``sample_shape`` (C, H, W) a column matrix of at most ``budget`` bytes (default
+    :data:`COLUMN_BYTES`) holds (at least one)."""
+    channels, height, width = sample_shape
+    kh, kw, _, filters = kernel_shape
+    _, out_h, out_w = conv2d_output_shape((channels, height, width), (kh, kw), filters, stride, padding)
+    per_sample = kh * kw * channels * out_h * out_w * np.dtype(dtype).itemsize
+    return max(1, (COLUMN_BYTES if budget is None else budget) // per_sample)
 
 
 class Conv2dWorkspace:
@@ -87,7 +121,7 @@ class Conv2dWorkspace:
         # contiguous run (W' * n values) in the column copy and in the col2im additions, not W' values.
         padded_shape = (channels, height + sum(self.row_padding), width + sum(self.column_padding), n)
         self.padded = np.zeros(padded_shape, self.dtype)  # the border stays zero; forward fills the interior
-        self.padded_gradient = np.zeros(padded_shape, self.dtype)
+        self.padded_gradient: FloatArray | None = None  # made by the first backward pass: inference needs none
         self.columns = np.empty((kh, kw, channels, out_h, out_w, n), self.dtype)
         self.product = np.empty((filters, out_h, out_w, n), self.dtype)  # y or dy, filters first
 
@@ -116,12 +150,13 @@ class Conv2dWorkspace:
         ]
         np.copyto(self.columns, windows.transpose(4, 5, 0, 1, 2, 3))
 
-    def forward(self, x: FloatArray, kernel: FloatArray, bias: FloatArray) -> FloatArray:
-        """y = conv(x, K) + b as one matrix product over the column matrix; keeps the columns for backward."""
+    def forward(self, x: FloatArray, kernel: FloatArray, bias: FloatArray, out: FloatArray | None = None) -> FloatArray:
+        """y = conv(x, K) + b as one matrix product over the column matrix; keeps the columns for backward.
+        y is written into ``out`` when given (a C-contiguous array of the output's shape), else a new array."""
         self.fill_columns(x)
         filters = self.kernel_shape[3]
         np.matmul(kernel.reshape(-1, filters).T, self._column_matrix(), out=self.product.reshape(filters, -1))
-        y = np.empty(self.output_shape, self.dtype)
+        y = np.empty(self.output_shape, self.dtype) if out is None else out
         np.add(self.product.transpose(3, 0, 1, 2), bias[:, None, None], out=y)
         return y
 
@@ -137,6 +172,8 @@ class Conv2dWorkspace:
         if not input_gradient:
             return None, dkernel, dbias
         dcolumns = np.matmul(kernel.reshape(-1, filters), dy_matrix).reshape(self.columns.shape)
+        if self.padded_gradient is None:
+            self.padded_gradient = np.zeros_like(self.padded)
         gradient = self.padded_gradient
         gradient[...] = 0
         _, _, out_h, out_w = self.output_shape

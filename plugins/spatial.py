@@ -38,13 +38,17 @@ class Conv2D(textbook.Conv2D, FastLayer):
 
     Fast because the window sums are one matrix product over a column matrix (im2col) whose buffers, like
     z and a, are kept from batch to batch, the backward pass reuses the forward's columns, and the first
-    layer skips dL/dx, which nothing below it needs.
+    layer skips dL/dx, which nothing below it needs. A batch whose column matrix would outgrow
+    ``convolution_kernels.COLUMN_BYTES`` (``FORWARD_COLUMN_BYTES`` outside training) runs in slices of
+    samples, its columns rebuilt slice by slice in the backward pass, so memory stays bounded whatever the
+    batch size.
     """
 
     _workspaces: dict[tuple[tuple[int, ...], np.dtype[np.floating]], kernels.Conv2dWorkspace] = attrs.field(
         factory=dict, init=False, repr=False, eq=False
     )
     _workspace: kernels.Conv2dWorkspace | None = attrs.field(default=None, init=False, repr=False, eq=False)
+    _sliced_input: FloatArray | None = attrs.field(default=None, init=False, repr=False, eq=False)
     _z: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _a: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _activation_forward: Callable[[FloatArray, FloatArray], FloatArray] = attrs.field(
@@ -71,22 +75,71 @@ class Conv2D(textbook.Conv2D, FastLayer):
             self._workspaces[key] = workspace
         return workspace
 
+    def _slice_rows(self, x: FloatArray, budget: int) -> int:
+        """Samples per slice: the whole batch when its column matrix fits ``budget``, else equal slices."""
+        kernel_shape = self.parameters["kernel"].shape
+        most = kernels.rows_per_slice(x.shape[1:], kernel_shape, self.stride, self.padding, x.dtype, budget)
+        count = -(-len(x) // most)
+        return -(-len(x) // count)
+
     def fast_forward(self, x: FloatArray, training: bool) -> FloatArray:
-        self._workspace = self._workspace_for(x)
-        z = self._workspace.forward(x, self.parameters["kernel"], self.parameters["bias"])
+        size = self._slice_rows(x, kernels.COLUMN_BYTES if training else kernels.FORWARD_COLUMN_BYTES)
+        kernel, bias = self.parameters["kernel"], self.parameters["bias"]
+        if size == len(x):
+            self._workspace, self._sliced_input = self._workspace_for(x), None
+            z = self._workspace.forward(x, kernel, bias)
+        else:  # the columns of one slice at a time; backward builds them again from x
+            self._workspace, self._sliced_input = None, x
+            sample = kernels.conv2d_output_shape(x.shape[1:], self.kernel, self.filters, self.stride, self.padding)
+            z = np.empty((len(x), *sample), x.dtype)
+            for start in range(0, len(x), size):
+                part, rows = _slice_of(x, start, size)
+                workspace = self._workspace_for(part)
+                if rows == size:
+                    workspace.forward(part, kernel, bias, out=z[start : start + size])
+                else:
+                    z[start:] = workspace.forward(part, kernel, bias)[:rows]
         if self._a.shape != z.shape or self._a.dtype != z.dtype:
             self._a = np.empty_like(z)
         self._z = z
         return self._activation_forward(z, self._a)
 
     def fast_backward(self, grad: FloatArray, dz_given: bool, input_gradient: bool) -> FloatArray | None:
-        assert self._workspace is not None, "backward before forward"
         # dL/dz overwrites grad, the caller's scratch (see netkit.model.fast).
         grad_z = grad if dz_given else self._activation_backward(self._z, self._a, grad, grad)
-        dx, dkernel, dbias = self._workspace.backward(self.parameters["kernel"], grad_z, input_gradient)
-        self.gradients["kernel"][...] = dkernel
-        self.gradients["bias"][...] = dbias
+        kernel = self.parameters["kernel"]
+        if self._sliced_input is None:
+            assert self._workspace is not None, "backward before forward"
+            dx, dkernel, dbias = self._workspace.backward(kernel, grad_z, input_gradient)
+            self.gradients["kernel"][...] = dkernel
+            self.gradients["bias"][...] = dbias
+            return dx
+        x = self._sliced_input
+        size = self._slice_rows(x, kernels.COLUMN_BYTES)
+        dx = np.empty_like(x) if input_gradient else None
+        self.gradients["kernel"][...] = 0
+        self.gradients["bias"][...] = 0
+        for start in range(0, len(x), size):
+            part, rows = _slice_of(x, start, size)
+            workspace = self._workspace_for(part)
+            workspace.fill_columns(part)
+            dx_part, dkernel, dbias = workspace.backward(kernel, _slice_of(grad_z, start, size)[0], input_gradient)
+            self.gradients["kernel"] += dkernel
+            self.gradients["bias"] += dbias
+            if dx is not None and dx_part is not None:
+                dx[start : start + rows] = dx_part[:rows]
         return dx
+
+
+def _slice_of(batch: FloatArray, start: int, size: int) -> tuple[FloatArray, int]:
+    """``size`` samples from ``start`` and how many are real: the last slice is padded with zero samples, so
+    that every slice has one shape (one workspace) and adds exactly nothing to the kernel's gradient."""
+    part = batch[start : start + size]
+    if len(part) == size:
+        return part, size
+    padded = np.zeros((size, *batch.shape[1:]), batch.dtype)
+    padded[: len(part)] = part
+    return padded, len(part)
 
 
 @attrs.define(on_setattr=attrs.setters.NO_OP)

@@ -27,6 +27,7 @@ def test_wheel_maps_plugins_and_cli_under_netkit(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "netkit/plugins/activations.py" in names and "netkit/cli/main.py" in names
     assert "netkit/pretrained/mnist-784-16-16-10.h5" in names and "netkit/py.typed" in names
+    assert "netkit/pretrained/mnist-cnn.h5" in names
     assert not [n for n in names if n.startswith(("plugins/", "cli/", "tests/", "bench/"))]
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()

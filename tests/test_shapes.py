@@ -25,6 +25,39 @@ def test_a_dense_layer_on_an_image_gets_a_flatten_and_reads_as_before() -> None:
     assert model.parameter_count == 36 * 8 + 8 + 8 * 3 + 3
 
 
+LENET = [
+    "conv2d:filters=6,kernel=5,padding=same,activation=relu",
+    "maxpool2d:size=2",
+    "conv2d:filters=16,kernel=5,activation=relu",
+    "maxpool2d:size=2",
+    "dense:units=120,activation=relu",
+    "dense:units=84,activation=relu",
+    "dense:units=10,activation=softmax",
+]
+
+
+def test_a_conv_net_reads_as_its_input_shape_image_layers_and_dense_sizes() -> None:
+    model = nk.Sequential(LENET, input_shape=(1, 28, 28))
+    assert repr(model) == "1x28x28 conv6@5x5(same) pool2 conv16@5x5 pool2 120-84-10 (relu, softmax)"
+    assert str(model.summary()).splitlines()[0] == repr(model)
+
+
+def test_a_conv_net_repr_names_strides_average_pooling_and_dropout() -> None:
+    layers = [
+        "conv2d:filters=4,kernel=3,stride=2,activation=tanh",
+        "dropout:rate=0.5",
+        "avgpool2d:size=3,stride=2",
+        "dense:units=10,activation=softmax",
+    ]
+    assert repr(Network((3, 16, 16), layers)) == "3x16x16 conv4@3x3/2 avgpool3/2 10 (tanh, softmax, dropout 0.5)"
+
+
+def test_a_dense_net_reads_exactly_as_before() -> None:
+    assert repr(Network(784, ["dense:units=16", "dense:units=16", "dense:units=10,activation=softmax"])) == (
+        "784-16-16-10 (sigmoid, softmax)"
+    )
+
+
 def test_fit_predict_and_evaluate_take_images_flat_or_shaped_alike() -> None:
     rng = np.random.default_rng(0)
     images, labels = rng.uniform(0, 1, (60, 1, 6, 6)).astype(np.float32), rng.integers(0, 3, 60)

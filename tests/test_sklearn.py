@@ -83,3 +83,41 @@ def test_bad_parameters_are_value_errors() -> None:
         MLPClassifier(epochs=0).fit(X, y)
     with pytest.raises(ValueError, match="unknown activation 'swishy'"):
         MLPClassifier(activation="swishy").fit(X, y)
+
+
+SMALL_CONV = ["conv2d:filters=4,kernel=3,padding=same", "maxpool2d:size=2", "dense:units=32,activation=relu"]
+
+
+def test_a_conv_net_fits_flat_rows_given_their_image_shape() -> None:
+    from sklearn.base import clone
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)  # 8x8 digits as rows of 64 values, 0 to 16
+    X = X / 16.0
+    classifier = MLPClassifier(layers=SMALL_CONV, image_shape=(1, 8, 8), epochs=10, learning_rate=0.01, random_state=0)
+    classifier.fit(X[:1200], y[:1200])
+    assert repr(classifier.network_) == "1x8x8 conv4@3x3(same) pool2 32-10 (relu, softmax)"
+    assert classifier.score(X[1200:], y[1200:]) > 0.9
+    twin = clone(classifier)
+    assert twin.get_params() == classifier.get_params() and not hasattr(twin, "network_")
+    twin.fit(X[:1200], y[:1200])
+    np.testing.assert_array_equal(twin.predict_proba(X[1200:]), classifier.predict_proba(X[1200:]))
+
+
+def test_layers_given_as_instances_build_afresh_for_each_fit() -> None:
+    import netkit as nk
+
+    X, y = np.random.default_rng(0).uniform(0, 1, (40, 36)), np.arange(40) % 2
+    layers = [nk.layer("conv2d", filters=2, kernel=3), nk.layer("dense", units=4, activation="relu")]
+    first = MLPClassifier(layers=layers, image_shape=(1, 6, 6), epochs=1, random_state=0).fit(X, y)
+    second = MLPClassifier(layers=layers, image_shape=(1, 6, 6), epochs=1, random_state=0).fit(X, y)
+    assert first.network_.layers[0] is not second.network_.layers[0] is not layers[0]
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+
+
+def test_an_image_shape_that_does_not_match_the_rows_is_a_value_error() -> None:
+    X, y = np.zeros((10, 64)), np.arange(10) % 2
+    with pytest.raises(ValueError, match=r"image_shape=\(1, 28, 28\) holds 784 values, but each row of X has 64"):
+        MLPClassifier(layers=SMALL_CONV, image_shape=(1, 28, 28)).fit(X, y)
+    with pytest.raises(ValueError, match=r"layer 1 .*conv2d.* on input \(64,\)"):
+        MLPClassifier(layers=SMALL_CONV).fit(X, y)

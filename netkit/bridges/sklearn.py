@@ -10,11 +10,17 @@ Defaults differ from scikit-learn's ``MLPClassifier`` in two places, both for sp
 uses up to 200. ``activation="logistic"`` is accepted as scikit-learn's name for ``sigmoid``. Inputs are not
 held to [0, 1] (no :class:`~netkit.errors.InputRangeWarning`): pipelines scale features their own way, and a
 ``StandardScaler`` gives negative values on purpose.
+
+Beyond scikit-learn's dense stacks, ``layers`` takes any netkit layer specs (convolutions and pooling too)
+and ``image_shape`` says how each flat row of ``X`` is an image, so a conv net fits on the (n, 784) rows
+scikit-learn passes around: ``MLPClassifier(layers=["conv2d:filters=8,kernel=5", "maxpool2d:size=2",
+"dense:units=64,activation=relu"], image_shape=(1, 28, 28))``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import math
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -32,9 +38,11 @@ except ImportError as exc:  # an optional extra: say how to get it
     ) from exc
 
 from netkit.errors import ConfigError, InputRangeWarning, PluginError
+from netkit.model.layer import Layer, shape_of
 from netkit.model.sequential import Sequential, whole_number
 from netkit.model.specs import dense_stack
 from netkit.protocols import Optimizer
+from netkit.registry import active_registry
 
 # scikit-learn's activation names that netkit spells differently.
 ACTIVATION_ALIASES = {"logistic": "sigmoid"}
@@ -46,6 +54,10 @@ class _NetworkEstimator(BaseEstimator):  # type: ignore[misc]  # scikit-learn sh
     Parameters are those of :meth:`netkit.Sequential.fit` under scikit-learn's names: ``optimizer`` is a
     netkit optimiser spec or instance (``"adam"``, ``"momentum:beta=0.8"``), ``epochs`` the passes over the
     data per ``fit`` (``partial_fit`` makes one), ``validation`` the rows held out to report validation loss.
+    ``layers``, when given, replaces ``hidden_layer_sizes`` and ``activation``: the hidden layers as netkit
+    layer specs or instances (the output layer is added: softmax for the classifier, identity for the
+    regressor). ``image_shape`` is one sample's shape, such as ``(1, 28, 28)`` (channels, height, width), for
+    rows that are flattened images; the default takes rows as they are.
     """
 
     network_: Sequential
@@ -61,6 +73,8 @@ class _NetworkEstimator(BaseEstimator):  # type: ignore[misc]  # scikit-learn sh
         validation: float | int = 0.0,
         random_state: int | np.random.RandomState | None = None,
         verbose: bool = False,
+        layers: Sequence[str | Mapping[str, Any] | Layer] | None = None,
+        image_shape: Sequence[int] | None = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -71,6 +85,8 @@ class _NetworkEstimator(BaseEstimator):  # type: ignore[misc]  # scikit-learn sh
         self.validation = validation
         self.random_state = random_state
         self.verbose = verbose
+        self.layers = layers
+        self.image_shape = image_shape
 
     @property
     def loss_curve_(self) -> list[float]:
@@ -80,13 +96,32 @@ class _NetworkEstimator(BaseEstimator):  # type: ignore[misc]  # scikit-learn sh
     def _new_network(
         self, n_features: int, n_outputs: int, output: str, loss: str, dtype: type[np.floating[Any]] = np.float32
     ) -> Sequential:
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        layers = [*self._hidden_layers(), *dense_stack([n_outputs], output)]
+        return Sequential(layers, loss, input_shape=self._input_shape(n_features), seed=seed, dtype=dtype)
+
+    def _hidden_layers(self) -> list[str | Mapping[str, Any]]:
+        if self.layers is not None:
+            if isinstance(self.layers, str | Mapping | Layer):
+                raise ConfigError(f"layers must be a list of layer specs. Received: layers={self.layers!r}")
+            # An instance is copied through its spec: each fit builds its own layers, as a clone expects.
+            registry = active_registry()
+            return [registry.spec_of("layers", item) if isinstance(item, Layer) else item for item in self.layers]
         activation = self.activation
         if isinstance(activation, str):
             activation = ACTIVATION_ALIASES.get(activation, activation)
         sizes = [self.hidden_layer_sizes] if isinstance(self.hidden_layer_sizes, int) else self.hidden_layer_sizes
-        layers = [*dense_stack(list(sizes), activation), *dense_stack([n_outputs], output)]
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        return Sequential(layers, loss, input_size=n_features, seed=seed, dtype=dtype)
+        return list(dense_stack(list(sizes), activation))
+
+    def _input_shape(self, n_features: int) -> tuple[int, ...]:
+        if self.image_shape is None:
+            return (n_features,)
+        shape = shape_of(self.image_shape, "image_shape")
+        if math.prod(shape) != n_features:
+            raise ConfigError(
+                f"image_shape={self.image_shape!r} holds {math.prod(shape)} values, but each row of X has {n_features}"
+            )
+        return shape
 
     def _train(self, X: np.ndarray[Any, Any], targets: np.ndarray[Any, Any], epochs: int) -> None:
         """``epochs`` epochs on class numbers (int64) or rows of values (float)."""

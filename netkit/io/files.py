@@ -13,6 +13,7 @@ from netkit.io import ModelFile, load_model, save_model
 from netkit.io.modelfile import copy_history
 from netkit.model.network import Network
 from netkit.model.sequential import Sequential, whole_number
+from netkit.pretrained import DEFAULT_SHIPPED, shipped_model_path
 from netkit.training.recipe import attach
 
 
@@ -28,6 +29,12 @@ def save(model: Network, path: str | os.PathLike[str], *, format: str | None = N
 def load(path: str | os.PathLike[str]) -> Sequential:
     """The model in ``path`` (written by :func:`save` or ``netkit train``), ready to ``fit`` further."""
     return from_model_file(load_model(path))
+
+
+def load_shipped(name: str = DEFAULT_SHIPPED) -> Sequential:
+    """A model shipped inside netkit, by name: ``"mlp"`` (784-16-16-10 sigmoid, the default) or ``"cnn"`` (a small
+    convolutional network). An unknown name is a :class:`netkit.ModelFileError` listing the shipped ones."""
+    return load(shipped_model_path(name))
 
 
 def to_model_file(model: Network) -> ModelFile:

@@ -2,12 +2,15 @@
 
 Chunks of at most :data:`PREDICT_CHUNK` rows keep each layer's input and output in the CPU caches, where one
 product over all rows streams them through memory, and bound memory (bench/README.md, "Inference"). Rows
-are split into equal chunks, so the layers' buffers are allocated once.
+are split into equal chunks, so the layers' buffers are allocated once. A net whose layers give many values
+per row (a conv net's feature maps) takes fewer rows a chunk, so that its layers' outputs for one chunk stay
+within :data:`CHUNK_BYTES`.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -20,6 +23,7 @@ if TYPE_CHECKING:
     from netkit.model.network import Network
 
 PREDICT_CHUNK = 1_024
+CHUNK_BYTES = 16 * 2**20
 
 
 @functools.cache
@@ -28,11 +32,17 @@ def _helper() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=1, thread_name_prefix="netkit-predict")
 
 
+def chunk_rows(network: Network) -> int:
+    """The most rows a chunk holds: :data:`PREDICT_CHUNK`, or fewer for layers with many outputs per row."""
+    row_bytes = sum(math.prod(shape) for shape in network.shapes[1:]) * network.dtype.itemsize
+    return max(1, min(PREDICT_CHUNK, CHUNK_BYTES // row_bytes))
+
+
 def predict_in_chunks(network: Network, x: FloatArray) -> FloatArray:
     """``network``'s outputs for the rows ``x`` (already checked), as a new array."""
     rows = x.shape[0]
     result = np.empty((rows, *network.output_shape), dtype=network.dtype)
-    size = max(1, -(-rows // max(1, -(-rows // PREDICT_CHUNK))))  # ceil(rows / ceil(rows / max))
+    size = max(1, -(-rows // max(1, -(-rows // chunk_rows(network)))))  # ceil(rows / ceil(rows / most))
     starts = iter(range(0, rows, size))  # shared: each thread below takes the next chunk left
 
     def run(on: Network) -> None:

@@ -10,7 +10,8 @@ A layer subclasses :class:`Layer` and writes five methods on plain arrays::
                                             with the true dL/d(name) and return dL/dx
 
 plus ``get_config``/``from_config`` (JSON-compatible options; from_config(get_config()) rebuilds it) and
-``describe`` (a short human form such as ``dense 16 (sigmoid)``). The model gives the layer its arrays:
+``describe`` (a short human form such as ``dense 16 (sigmoid)``; ``brief``, the shortest, names a layer that
+works on images inside a network's one-line ``repr``, as ``conv6@5x5``). The model gives the layer its arrays:
 ``self.parameters`` and ``self.gradients`` map each parameter's name to an array of its shape (a view into
 the model's one flat vector, so fill them, never rebind them), through ``bind``.
 
@@ -121,9 +122,18 @@ class Layer:
     def describe(self) -> str:
         return type(self).__name__.lower()
 
+    def brief(self) -> str:
+        """This layer in a conv net's one-line ``repr`` (``conv6@5x5``, ``pool2``): one word, no activation."""
+        return self.describe().replace(" ", "")
+
     def onnx_operator(self) -> OnnxOperator | None:
         """How this layer runs in ONNX, or ``None`` if it cannot (then a model holding it is not exported)."""
         return None
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """``784`` for flat samples, ``1x28x28`` for images."""
+    return "x".join(map(str, shape))
 
 
 def shape_of(value: Any, what: str) -> Shape:

@@ -20,7 +20,7 @@ from netkit.errors import ConfigError, PluginError
 from netkit.model.assembly import assemble, config_input_shape, config_layers
 from netkit.model.fast import FastLayer, FastLoss, loss_gradient_kernel
 from netkit.model.inference import predict_in_chunks
-from netkit.model.layer import Flatten, Layer, Shape, shape_of
+from netkit.model.layer import Flatten, Layer, Shape, shape_of, shape_text
 from netkit.protocols import Loss
 from netkit.registry import Registry, default_registry
 from netkit.types import Config, FloatArray, LabelArray
@@ -321,20 +321,37 @@ class Network:
         )
 
     def __repr__(self) -> str:
-        # Layers without parameters (flatten, dropout) are named after the activations, if they change nothing.
-        names, extras = [], []
-        sizes = [self.input_size]
-        for layer, shape in zip(self.layers, self.shapes[1:], strict=True):
-            if not layer.parameter_shapes():
-                if not isinstance(layer, Flatten):
-                    extras.append(layer.describe())
-                continue
-            sizes.append(math.prod(shape))
-            activation = layer.activation
-            name = self.registry.name_of("activations", activation) if activation is not None else layer.describe()
-            if name not in names:
+        """``784-16-16-10 (sigmoid, softmax)``; a net that works on images first names its input shape and its
+        image layers, then the dense sizes: ``1x28x28 conv6@5x5(same) pool2 conv16@5x5 pool2 120-84-10 (relu,
+        softmax)``. Layers that keep the shape and hold no parameters (dropout) are listed after the activations.
+        """
+
+        def on_images(layer: Layer, before: Shape, after: Shape) -> bool:  # a layer that makes the image's shape
+            return (
+                len(before) > 1 and not isinstance(layer, Flatten) and bool(layer.parameter_shapes() or before != after)
+            )
+
+        steps = list(zip(self.layers, self.shapes[:-1], self.shapes[1:], strict=True))
+        image_layers = [layer.brief() for layer, before, after in steps if on_images(layer, before, after)]
+        words = [shape_text(self.input_shape), *image_layers] if image_layers else []
+        sizes = [] if image_layers else [self.input_size]
+        names: list[str] = []
+        extras: list[str] = []
+        for layer, before, after in steps:
+            if not (image_layers and on_images(layer, before, after)):
+                if not layer.parameter_shapes():
+                    if not isinstance(layer, Flatten):
+                        extras.append(layer.describe())
+                    continue
+                sizes.append(math.prod(after))
+            name: str | None = layer.describe() if layer.parameter_shapes() else None
+            if layer.activation is not None:
+                name = self.registry.name_of("activations", layer.activation)
+            if name is not None and name not in names:
                 names.append(name)
-        return "-".join(map(str, sizes)) + f" ({', '.join(names + list(dict.fromkeys(extras)))})"
+        if sizes:
+            words.append("-".join(map(str, sizes)))
+        return " ".join(words) + f" ({', '.join(names + list(dict.fromkeys(extras)))})"
 
 
 class _TextbookBackward:

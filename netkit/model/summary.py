@@ -7,6 +7,7 @@ import math
 
 import attrs
 
+from netkit.model.layer import shape_text
 from netkit.model.network import Network
 from netkit.training.trainer import History
 
@@ -78,8 +79,3 @@ class ModelSummary:
             f"<div><b>{html.escape(self.title)}</b><table><thead><tr>{head}</tr></thead>"
             f"<tbody>{body}{total}</tbody></table><p>{notes}</p></div>"
         )
-
-
-def shape_text(shape: tuple[int, ...]) -> str:
-    """``784`` for flat samples, ``1x28x28`` for images."""
-    return "x".join(map(str, shape))

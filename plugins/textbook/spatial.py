@@ -150,6 +150,12 @@ class Conv2D(Layer):
         activation = active_registry().name_of("activations", self.activation)
         return f"conv2d {self.filters}@{kh}x{kw}{stride} {self.padding} ({activation})"
 
+    def brief(self) -> str:
+        kh, kw = self.kernel
+        stride = f"/{self.stride}" if self.stride != 1 else ""
+        padding = "(same)" if self.padding == "same" else ""
+        return f"conv{self.filters}@{kh}x{kw}{stride}{padding}"
+
     def build(self, input_shape: Shape) -> Shape:
         image = _image_shape("conv2d", input_shape)
         self.channels, self.image_size = image[0], image[1:]
@@ -210,6 +216,7 @@ class Pool2D(Layer):
     that windows tile the image), over each channel on its own, with no padding and no parameters."""
 
     kind: ClassVar[str] = "pool2d"
+    brief_name: ClassVar[str] = "pool"  # in a network's repr: pool2 (max pooling, the usual kind), avgpool2
     conformance_config: ClassVar[Config] = {"size": 2}
     example_input_shape: ClassVar[Shape] = (2, 5, 4)
 
@@ -236,6 +243,10 @@ class Pool2D(Layer):
         stride = f"/{self.stride}" if self.stride is not None and self.stride != self.size else ""
         return f"{self.kind} {self.size}x{self.size}{stride}"
 
+    def brief(self) -> str:
+        stride = f"/{self.stride}" if self.stride is not None and self.stride != self.size else ""
+        return f"{self.brief_name}{self.size}{stride}"
+
     def build(self, input_shape: Shape) -> Shape:
         image = _image_shape(self.kind, input_shape)
         try:
@@ -251,6 +262,7 @@ class MaxPool2D(Pool2D):
     input that was the maximum (on a tie, the first in reading order)."""
 
     kind: ClassVar[str] = "maxpool2d"
+    brief_name: ClassVar[str] = "pool"
     onnx_name: ClassVar[str] = "MaxPool"
 
     def forward(self, x: FloatArray, training: bool = False) -> FloatArray:
@@ -268,6 +280,7 @@ class AvgPool2D(Pool2D):
     share of its gradient."""
 
     kind: ClassVar[str] = "avgpool2d"
+    brief_name: ClassVar[str] = "avgpool"
     onnx_name: ClassVar[str] = "AveragePool"
 
     def forward(self, x: FloatArray, training: bool = False) -> FloatArray:
