@@ -344,9 +344,11 @@ class Network:
                         extras.append(layer.describe())
                     continue
                 sizes.append(math.prod(after))
-            name: str | None = layer.describe() if layer.parameter_shapes() else None
-            if layer.activation is not None:
+            name: str | None = None
+            if layer.activation is not None:  # named by this network's registry, which may hold a caller's plugin
                 name = self.registry.name_of("activations", layer.activation)
+            elif layer.parameter_shapes():
+                name = layer.describe()
             if name is not None and name not in names:
                 names.append(name)
         if sizes:
