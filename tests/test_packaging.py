@@ -70,7 +70,7 @@ def test_editable_install_serves_this_source_tree() -> None:
 
 def test_wheel_holds_the_web_page_under_netkit_web(wheel: Path, tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
-    for page_file in ("index.html", "app.js", "charts.js", "colors.js", "style.css"):
+    for page_file in ("index.html", "app.js", "charts.js", "colors.js", "requests.js", "style.css"):
         assert f"netkit/web/static/{page_file}" in names
     assert "netkit/web/server.py" in names and not [n for n in names if n.startswith("web/")]
     target = tmp_path / "site"

@@ -39,6 +39,7 @@ STATIC_FILES = {
     "/app.js": ("app.js", "text/javascript; charset=utf-8"),
     "/charts.js": ("charts.js", "text/javascript; charset=utf-8"),
     "/colors.js": ("colors.js", "text/javascript; charset=utf-8"),
+    "/requests.js": ("requests.js", "text/javascript; charset=utf-8"),
     "/network.js": ("network.js", "text/javascript; charset=utf-8"),
     "/style.css": ("style.css", "text/css; charset=utf-8"),
     "/playground.html": ("playground.html", "text/html; charset=utf-8"),

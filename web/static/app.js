@@ -2,7 +2,8 @@
 // It renders what the JSON API returns; every number it shows comes from the server.
 "use strict";
 
-const { diverging, ramp, css, percentile99, paintPicture, legend, formatScale, useScale } = window.netkitColors;
+const { diverging, ramp, css, percentile99, paintPicture, paintWeightTiles, legend, formatScale, useScale } = window.netkitColors;
+const { fetchJson } = window.netkitRequests;
 const { lineChart, chartLegend, downsample } = window.netkitCharts;
 const $ = (id) => document.getElementById(id);
 
@@ -27,24 +28,7 @@ const SERVER_GONE = "The netkit server is not answering: it was stopped, or this
   + "Start it again (netkit serve, or netkit train --web) and reload this page.";
 
 // Every request of the page; a server that has gone away is said so in words, not as the browser's error.
-async function api(path, options) {
-  let response;
-  try {
-    response = await fetch(path, options);
-  } catch {
-    serverGone(true);
-    throw new Error("the server is not answering");
-  }
-  serverGone(false);
-  let body;
-  try {
-    body = await response.json();
-  } catch {
-    throw new Error(`the server sent an unreadable answer (HTTP ${response.status})`);
-  }
-  if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
-  return body;
-}
+const api = (path, options) => fetchJson(path, options, serverGone);
 
 function serverGone(gone) {
   const banner = $("server-gone");
@@ -693,35 +677,8 @@ function renderProgress(progress, losses) {
 }
 
 function paintWeightGrid(snapshot) {
-  const bytes = Uint8Array.from(atob(snapshot.data), (c) => c.charCodeAt(0));
-  const weights = new Float32Array(bytes.buffer);
-  const side = Math.round(Math.sqrt(snapshot.inputs));
-  if (side * side !== snapshot.inputs || snapshot.units === 0) return;
-  const zoom = snapshot.units <= 64 ? 3 : snapshot.units <= 256 ? 2 : 1;
-  const columns = Math.ceil(Math.sqrt(snapshot.units));
-  const rows = Math.ceil(snapshot.units / columns);
-  const tile = side * zoom + 2;
-  const canvas = $("weight-grid");
-  canvas.width = columns * tile;
-  canvas.height = rows * tile;
-  const scale = percentile99(weights) || 1;
-  const context = canvas.getContext("2d");
-  const image = context.createImageData(canvas.width, canvas.height);
-  image.data.fill(255);
-  for (let unit = 0; unit < snapshot.units; unit += 1) {
-    const left = (unit % columns) * tile + 1;
-    const top = Math.floor(unit / columns) * tile + 1;
-    for (let p = 0; p < snapshot.inputs; p += 1) {
-      const rgb = diverging(weights[unit * snapshot.inputs + p], scale);
-      const x0 = left + (p % side) * zoom;
-      const y0 = top + Math.floor(p / side) * zoom;
-      for (let dy = 0; dy < zoom; dy += 1) {
-        for (let dx = 0; dx < zoom; dx += 1) image.data.set(rgb, ((y0 + dy) * canvas.width + x0 + dx) * 4);
-      }
-    }
-  }
-  context.putImageData(image, 0, 0);
-  canvas.dataset.version = String(snapshot.version);
+  const scale = paintWeightTiles($("weight-grid"), snapshot);
+  if (scale === null) return;
   $("weight-grid-version").textContent = `snapshot ${snapshot.version}, ${snapshot.units} units`;
   legend($("weight-grid-legend"), "diverging", scale,
     `weights: blue negative, orange positive, one scale for the grid, clipped at the 99th percentile of |weight| (${formatScale(scale)})`);

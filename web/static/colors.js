@@ -75,6 +75,39 @@ function paintPicture(canvas, values, side, colour) {
   target.drawImage(small, 0, 0, canvas.width, canvas.height);
 }
 
+// A first-layer weight snapshot ({data: base64 float32, units, inputs}) as one square tile per unit, on one
+// diverging scale (the 99th percentile of |weight|); returns that scale, or null for inputs that are no square.
+function paintWeightTiles(canvas, snapshot) {
+  const bytes = Uint8Array.from(atob(snapshot.data), (c) => c.charCodeAt(0));
+  const weights = new Float32Array(bytes.buffer);
+  const side = Math.round(Math.sqrt(snapshot.inputs));
+  if (side * side !== snapshot.inputs || snapshot.units === 0) return null;
+  const zoom = snapshot.units <= 64 ? 3 : snapshot.units <= 256 ? 2 : 1;
+  const columns = Math.ceil(Math.sqrt(snapshot.units));
+  const tile = side * zoom + 2;
+  canvas.width = columns * tile;
+  canvas.height = Math.ceil(snapshot.units / columns) * tile;
+  const scale = percentile99(weights) || 1;
+  const context = canvas.getContext("2d");
+  const image = context.createImageData(canvas.width, canvas.height);
+  image.data.fill(255);
+  for (let unit = 0; unit < snapshot.units; unit += 1) {
+    const left = (unit % columns) * tile + 1;
+    const top = Math.floor(unit / columns) * tile + 1;
+    for (let p = 0; p < snapshot.inputs; p += 1) {
+      const rgb = diverging(weights[unit * snapshot.inputs + p], scale);
+      const x0 = left + (p % side) * zoom;
+      const y0 = top + Math.floor(p / side) * zoom;
+      for (let dy = 0; dy < zoom; dy += 1) {
+        for (let dx = 0; dx < zoom; dx += 1) image.data.set(rgb, ((y0 + dy) * canvas.width + x0 + dx) * 4);
+      }
+    }
+  }
+  context.putImageData(image, 0, 0);
+  canvas.dataset.version = String(snapshot.version);
+  return scale;
+}
+
 // A legend: a gradient strip with labelled ends, and the sentence that says what the colours mean.
 function legend(element, kind, scale, text) {
   element.replaceChildren();
@@ -103,5 +136,7 @@ function formatScale(value) {
   return Math.abs(value) >= 0.01 ? value.toFixed(2) : value.toExponential(1);
 }
 
-window.netkitColors = { diverging, ramp, css, percentile99, paintPicture, legend, formatScale, useScale, stops };
+window.netkitColors = {
+  diverging, ramp, css, percentile99, paintPicture, paintWeightTiles, legend, formatScale, useScale, stops,
+};
 })();

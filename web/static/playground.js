@@ -4,7 +4,8 @@
 "use strict";
 
 const { lineChart, chartLegend } = window.netkitCharts;
-const { diverging, percentile99, useScale, formatScale } = window.netkitColors;
+const { paintWeightTiles, useScale, formatScale } = window.netkitColors;
+const { fetchJson } = window.netkitRequests;
 const $ = (id) => document.getElementById(id);
 const LOSS = { name: "training loss", colour: "#2166AC" };
 const VALIDATION = { name: "validation loss", colour: "#E66101", dashed: true };
@@ -16,26 +17,11 @@ function serverGone(gone) {
   if (gone) note.textContent = "The server is not answering: is netkit serve --train still running?";
 }
 
-async function api(path, body) {
+function api(path, body) {
   const options = body === undefined ? {} : {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
   };
-  let response;
-  try {
-    response = await fetch(path, options);
-  } catch {
-    serverGone(true);
-    throw new Error("the server is not answering");
-  }
-  serverGone(false);
-  let reply;
-  try {
-    reply = await response.json();
-  } catch {
-    throw new Error(`the server sent an unreadable answer (HTTP ${response.status})`);
-  }
-  if (!response.ok) throw Object.assign(new Error(reply.error || `HTTP ${response.status}`), { status: response.status });
-  return reply;
+  return fetchJson(path, options, serverGone);
 }
 
 const percent = (value) => `${(100 * value).toFixed(2)}%`;
@@ -131,34 +117,8 @@ async function refreshWeights() {
   const snapshot = await api("/api/playground/weights");
   if (snapshot.version === weightsVersion || !snapshot.units) return;
   weightsVersion = snapshot.version;
-  const bytes = Uint8Array.from(atob(snapshot.data), (c) => c.charCodeAt(0));
-  const weights = new Float32Array(bytes.buffer);
-  const side = Math.round(Math.sqrt(snapshot.inputs));
-  if (side * side !== snapshot.inputs) return;
-  const zoom = snapshot.units <= 64 ? 3 : snapshot.units <= 256 ? 2 : 1;
-  const columns = Math.ceil(Math.sqrt(snapshot.units));
-  const tile = side * zoom + 2;
-  const canvas = $("weight-grid");
-  canvas.width = columns * tile;
-  canvas.height = Math.ceil(snapshot.units / columns) * tile;
-  const scale = percentile99(weights) || 1;
-  const context = canvas.getContext("2d");
-  const image = context.createImageData(canvas.width, canvas.height);
-  image.data.fill(255);
-  for (let unit = 0; unit < snapshot.units; unit += 1) {
-    const left = (unit % columns) * tile + 1;
-    const top = Math.floor(unit / columns) * tile + 1;
-    for (let p = 0; p < snapshot.inputs; p += 1) {
-      const rgb = diverging(weights[unit * snapshot.inputs + p], scale);
-      for (let dy = 0; dy < zoom; dy += 1) {
-        for (let dx = 0; dx < zoom; dx += 1) {
-          image.data.set(rgb, ((top + Math.floor(p / side) * zoom + dy) * canvas.width + left + (p % side) * zoom + dx) * 4);
-        }
-      }
-    }
-  }
-  context.putImageData(image, 0, 0);
-  canvas.dataset.version = String(snapshot.version);
+  const scale = paintWeightTiles($("weight-grid"), snapshot);
+  if (scale === null) return;
   $("weight-version").textContent = `Snapshot ${snapshot.version} of ${snapshot.units} units; colours clipped at ±${formatScale(scale)}.`;
 }
 
