@@ -1,4 +1,5 @@
-"""``netkit inspect``: what a model file holds — layers, parameters, history — and one neuron's weights."""
+"""``netkit inspect``: what a model file holds — layers, parameters, history — one neuron's weights, and a
+conv net's feature maps for an image."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from netkit.data.images import load_image
 from netkit.errors import ConfigError
 from netkit.io import ModelFile, model_format
 from netkit.model.layer import shape_text
 from netkit.model.network import Network
 from netkit.pictures.grids import square_shape, weight_layers, weight_picture
+from netkit.pictures.maps import feature_map_picture, feature_map_rows
 from netkit.registry import default_registry
 from netkit.training.trainer import History
 
@@ -43,7 +46,20 @@ CHART_HEIGHT = 6
     "weights_picture",
     "Write every first-layer unit's input weights as a grid of image tiles (and later layers as matrices).",
 )
-def inspect(model: Path, neuron: int | None, weights_picture: Path | None) -> None:
+@picture_option(
+    "--maps",
+    "maps_picture",
+    "Write the feature maps every convolution and pooling layer makes of --image, a row of tiles per layer.",
+)
+@click.option(
+    "--image",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The picture of a digit whose feature maps --maps draws (prepared as for netkit predict).",
+)
+def inspect(
+    model: Path, neuron: int | None, weights_picture: Path | None, maps_picture: Path | None, image: Path | None
+) -> None:
     """Show MODEL's layers, parameter counts, file format and training history.
 
     \b
@@ -51,14 +67,27 @@ def inspect(model: Path, neuron: int | None, weights_picture: Path | None) -> No
       netkit inspect model.h5
       netkit inspect model.h5 --neuron 3      # what hidden neuron 3 looks for
       netkit inspect model.h5 --weights weights.png
+      netkit inspect lenet.h5 --maps maps.png --image seven.png
     """
+    chosen = [
+        flag
+        for flag, value in (("--neuron", neuron), ("--weights", weights_picture), ("--maps", maps_picture))
+        if value is not None
+    ]
+    if len(chosen) > 1:
+        raise click.UsageError(f"{' and '.join(chosen)}: choose one")
+    if (maps_picture is None) != (image is None):
+        raise click.UsageError("--maps and --image go together: --maps maps.png --image digit.png")
     if weights_picture is not None:
-        if neuron is not None:
-            raise click.UsageError("--weights and --neuron: choose one")
         check_picture_path(weights_picture, "--weights")
+    if maps_picture is not None:
+        check_picture_path(maps_picture, "--maps")
     path, model_file = open_model(model)
     if weights_picture is not None:
         _write_weights(path, model_file, weights_picture)
+        return
+    if maps_picture is not None and image is not None:
+        _write_maps(path, model_file, image, maps_picture)
         return
     console = Console(highlight=False)
     if neuron is not None:
@@ -84,6 +113,18 @@ def _write_weights(path: Path, model_file: ModelFile, out: Path) -> None:
         )
     picture = weight_picture(layers, f"Weights of {path.name} · {model}", shape)
     write_png(out, picture, palette=True)
+
+
+def _write_maps(path: Path, model_file: ModelFile, image: Path, out: Path) -> None:
+    model = model_file.model
+    if model.input_size != IMAGE_SIDE * IMAGE_SIDE:
+        raise ConfigError(f"{path} expects {model.input_size} inputs, not a 28x28 image ({model})")
+    pixels = load_image(image)
+    rows = feature_map_rows(model, pixels)
+    if not rows:
+        raise ConfigError(f"--maps draws convolution and pooling layers, and {model} has none")
+    title = f"Feature maps of {path.name} for {image.name} · {model}"
+    write_png(out, feature_map_picture(pixels.reshape(IMAGE_SIDE, IMAGE_SIDE), rows, title))
 
 
 def neuron_weights(model: Network, neuron: int) -> np.ndarray[Any, Any]:
