@@ -78,6 +78,7 @@ def test_clicking_a_first_layer_unit_shows_its_weight_picture(page: Any) -> None
     if screenshot:
         page.set_viewport_size({"width": 1280, "height": 1040})
         page.evaluate("window.scrollTo(0, 0)")
+        page.wait_for_timeout(1500)  # the layers light up one after another after a drawing
         page.screenshot(path=screenshot, full_page=False)
 
 
