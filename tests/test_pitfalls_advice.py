@@ -94,6 +94,21 @@ def test_fit_and_predict_warn_about_raw_pixels(mnist: Dataset) -> None:
         model.evaluate(images, labels)
 
 
+def test_the_range_warning_names_the_callers_line_not_netkits(mnist: Dataset) -> None:
+    images, labels = mnist.train_images[:200] * 255, mnist.train_labels[:200]
+    model = nk.Sequential([nk.Dense(8, "relu"), nk.Dense(10, "softmax")], input_size=784, seed=0)
+    calls = {
+        "fit": lambda: model.fit(images, labels, epochs=1, progress=False),
+        "predict": lambda: model.predict(images),
+        "predict_proba": lambda: model.predict_proba(images),
+        "evaluate": lambda: model.evaluate(images, labels),
+    }
+    for name, call in calls.items():
+        with pytest.warns(InputRangeWarning) as caught:
+            call()
+        assert {Path(record.filename).name for record in caught} == {Path(__file__).name}, name
+
+
 def test_train_warns_about_a_dataset_outside_the_unit_range(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     images, labels = halves()
     raw = Dataset("raw", images[:300] * 255, labels[:300], images[300:] * 255, labels[300:], ("a", "b"), (2, 2))

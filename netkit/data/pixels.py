@@ -3,7 +3,9 @@ handed to a model are on that scale."""
 
 from __future__ import annotations
 
+import sys
 import warnings
+from types import FrameType
 from typing import Any
 
 import numpy as np
@@ -44,8 +46,19 @@ def unit_range_problem(rows: npt.NDArray[np.floating[Any]]) -> str | None:
     )
 
 
-def warn_outside_unit_range(rows: npt.NDArray[np.floating[Any]], stacklevel: int = 3) -> None:
-    """Raise an :class:`~netkit.errors.InputRangeWarning` when ``rows`` hold values outside [0, 1]."""
+def warn_outside_unit_range(rows: npt.NDArray[np.floating[Any]]) -> None:
+    """Raise an :class:`~netkit.errors.InputRangeWarning` when ``rows`` hold values outside [0, 1], naming the
+    caller's line outside netkit (``model.predict`` reaches here through ``predict_proba``, ``fit`` through the
+    trainer: a fixed stack level would name a line of netkit's own for one of them)."""
     problem = unit_range_problem(rows)
     if problem is not None:
-        warnings.warn(problem, InputRangeWarning, stacklevel=stacklevel)
+        warnings.warn(problem, InputRangeWarning, stacklevel=_first_level_outside_netkit())
+
+
+def _first_level_outside_netkit() -> int:
+    """The ``stacklevel`` (as seen from :func:`warn_outside_unit_range`) of the nearest caller not in netkit."""
+    frame: FrameType | None = sys._getframe(2)
+    level = 2  # level 1 is warn_outside_unit_range itself
+    while frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "netkit":
+        frame, level = frame.f_back, level + 1
+    return level

@@ -128,7 +128,7 @@ class Trainer:
             raise ConfigError(f"expected one label per image ({images.shape[0]}), got shape {np.shape(labels)}")
         # Class labels, or float values to regress onto (then no accuracy is measured).
         targets = checked_targets(labels, images.shape[0], self.model.output_size, self.model.dtype)
-        warn_outside_unit_range(images, stacklevel=4)
+        warn_outside_unit_range(images)
         batch_size = self.optimizer.samples_per_step(images.shape[0])
         batches = BatchSource(images, targets, self.model.output_size, batch_size, self._batch_buffers, self.augment)
         self._batch_buffers = batches.buffers
