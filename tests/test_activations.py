@@ -38,6 +38,20 @@ def test_sigmoid_saturates_without_overflow_warnings() -> None:
     np.testing.assert_allclose(a, [[0.0, 0.0, 0.5, 1.0, 1.0]], atol=1e-7)
 
 
+@pytest.mark.parametrize("rows", [1, 32, 1000])
+def test_sigmoid_equals_its_formula_on_small_and_large_batches_and_saturates_quietly(rows: int) -> None:
+    z = np.random.default_rng(rows).normal(0, 8, (rows, 16)).astype(np.float32)
+    z[0, :4] = [-1000.0, -89.0, 89.0, 1000.0]
+    z[-1, -1] = np.nan
+    with np.errstate(all="raise"):
+        a = Sigmoid().forward_into(z, np.empty_like(z))
+    with np.errstate(over="ignore", invalid="ignore"):
+        expected = 1.0 / (1.0 + np.exp(-z.astype(np.float64)))
+        np.testing.assert_allclose(a, expected, rtol=1e-6, atol=1e-7)
+    assert np.isnan(a[-1, -1])  # a diverged net must show
+    assert a[0, 0] == 0.0 and a[0, 3] == 1.0
+
+
 def test_softmax_keeps_a_nan_row_nan() -> None:
     """A diverged net must show in the loss, not turn into a uniform distribution."""
     z = np.array([[np.nan, 1.0, 2.0], [0.0, 1.0, 2.0]], dtype=np.float32)

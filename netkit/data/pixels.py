@@ -28,7 +28,7 @@ def to_unit_interval(pixels: npt.NDArray[np.uint8], out: FloatArray | None = Non
 
 # Rows looked at to judge the range: a wrong scale (raw 0..255 pixels) shows in every row with ink, and a
 # bounded sample keeps the check a small part of a prediction however many rows there are.
-RANGE_SAMPLE_ROWS = 256
+RANGE_SAMPLE_ROWS = 32
 
 
 def unit_range_problem(rows: npt.NDArray[np.floating[Any]]) -> str | None:
