@@ -17,8 +17,7 @@ from netkit.errors import ConfigError
 from netkit.io import ModelFile, model_format
 from netkit.model.layer import shape_text
 from netkit.model.network import Network
-from netkit.pictures.grids import square_shape, weight_layers, weight_picture
-from netkit.pictures.maps import feature_map_picture, feature_map_rows
+from netkit.pictures import feature_maps_picture, weights_picture
 from netkit.registry import default_registry
 from netkit.training.trainer import History
 
@@ -102,29 +101,15 @@ def inspect(
 
 def _write_weights(path: Path, model_file: ModelFile, out: Path) -> None:
     model = model_file.model
-    with_parameters = [layer for layer in model.layers if layer.parameter_shapes()]
-    layers = weight_layers(with_parameters)
-    if not with_parameters or not with_parameters[0].weights:
-        raise ConfigError(f"--weights needs a first layer with a weight matrix; {model.layers[0].describe()} has none")
-    shape = layers[0].tile_shape or square_shape(layers[0].weight.shape[0])
-    if shape is None:
-        raise ConfigError(
-            f"--weights draws each unit's inputs as a square image, but this model takes {model.input_size} values"
-        )
-    picture = weight_picture(layers, f"Weights of {path.name} · {model}", shape)
-    write_png(out, picture, palette=True)
+    write_png(out, weights_picture(model, f"Weights of {path.name} · {model}"), palette=True)
 
 
 def _write_maps(path: Path, model_file: ModelFile, image: Path, out: Path) -> None:
     model = model_file.model
     if model.input_size != IMAGE_SIDE * IMAGE_SIDE:
         raise ConfigError(f"{path} expects {model.input_size} inputs, not a 28x28 image ({model})")
-    pixels = load_image(image)
-    rows = feature_map_rows(model, pixels)
-    if not rows:
-        raise ConfigError(f"--maps draws convolution and pooling layers, and {model} has none")
     title = f"Feature maps of {path.name} for {image.name} · {model}"
-    write_png(out, feature_map_picture(pixels.reshape(IMAGE_SIDE, IMAGE_SIDE), rows, title))
+    write_png(out, feature_maps_picture(model, load_image(image), title))
 
 
 def neuron_weights(model: Network, neuron: int) -> np.ndarray[Any, Any]:

@@ -65,7 +65,7 @@ _EXPORTS = {
     "PluginError": "errors",
     "TrainingDiverged": "errors",
 }
-_SUBMODULES = ("datasets",)
+_SUBMODULES = ("datasets", "pictures")
 
 __all__ = [
     "Backprop",

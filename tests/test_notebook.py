@@ -35,3 +35,11 @@ def test_the_first_network_notebook_runs_and_shows_its_training(data_root: Path,
     assert "finite differences agree: True" in streams and "written-out sum equals z: True" in streams
     assert any("text/html" in data and "netkit-trace" in data["text/html"] for data in displayed)  # model.trace
     assert (tmp_path / "first-network.h5").is_file()
+
+
+def test_the_notebook_uses_only_the_public_api() -> None:
+    """What a learner copies out of the notebook must keep working: no private names, no internals."""
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    for internal in ("model.trainer", "parameter_views", "netkit.pictures.", "._"):
+        assert internal not in code, internal

@@ -2,3 +2,7 @@
 
 Core code: NumPy and Pillow only (no click, no rich), so the CLI, the web page and a notebook share it.
 """
+
+from netkit.pictures.of_models import feature_maps_picture, loss_picture, weights_picture
+
+__all__ = ["feature_maps_picture", "loss_picture", "weights_picture"]
