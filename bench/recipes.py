@@ -92,7 +92,7 @@ def run(net: str, recipe: str, seed: int) -> dict[str, Any]:
 
 def default_recipe_of(net: str) -> str:
     """What the default recipe is for ``net``, as ``netkit train --help`` would name it."""
-    from netkit.training.run import choose_recipe
+    from netkit.training.defaults import choose_recipe
 
     arguments = shlex.split(NETS[net][1])
     activation = arguments[arguments.index("--activation") + 1] if "--activation" in arguments else "relu"

@@ -16,17 +16,16 @@ from rich.text import Text
 from netkit.errors import ConfigError, NetkitError, NetkitWarning
 from netkit.io.limits import training_size_problem
 from netkit.model.evaluation import evaluate
+from netkit.training.defaults import PLAIN_OPTIMIZER, choose_recipe
 from netkit.training.keepbest import KeepBest
 from netkit.training.recipe import augmentation_specs
 from netkit.training.resume import contradictions, keeper_for, open_resumed, resumed_run
 from netkit.training.run import (
-    PLAIN_OPTIMIZER,
     Checkpoint,
     Run,
     RunRequest,
     check_output,
     check_setup,
-    choose_recipe,
     new_run,
     optimizer_spec,
     output_format,

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from netkit.training.run import (
+from netkit.training.defaults import (
     DEFAULT_VALIDATION,
     PLAIN_OPTIMIZER,
     RECIPE_LEARNING_RATE,

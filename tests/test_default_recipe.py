@@ -13,7 +13,7 @@ from click.testing import CliRunner
 import netkit as nk
 from netkit.cli.main import cli
 from netkit.io import load_model
-from netkit.training.run import choose_recipe
+from netkit.training.defaults import choose_recipe
 
 ADAM = ("adam", 0.003, "exponential:decay=0.7")
 MOMENTUM = ("momentum", 0.1, "exponential:decay=0.7")

@@ -22,12 +22,11 @@ import attrs
 from netkit.data import Dataset
 from netkit.io.limits import dense_parameter_count, parameter_count, planned_layers
 from netkit.registry import default_registry
+from netkit.training.defaults import DEFAULT_VALIDATION, choose_recipe
 from netkit.training.recipe import augmentation_specs
 from netkit.training.run import (
-    DEFAULT_VALIDATION,
     RunRequest,
     check_setup,
-    choose_recipe,
     format_spec,
     input_shape_of,
     new_run,

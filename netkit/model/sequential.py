@@ -26,21 +26,18 @@ from netkit.model.sequential_state import restore, state_of
 from netkit.model.summary import ModelSummary
 from netkit.protocols import Layer, Loss, Optimizer
 from netkit.registry import Registry
+from netkit.training.defaults import DEFAULT_VALIDATION, PLAIN_OPTIMIZER, choose_recipe, hidden_activations
 from netkit.training.history import TrainingHistory
 from netkit.training.keepbest import set_keeping
 from netkit.training.progress import ProgressBar, watched
 from netkit.training.recipe import attach, augmentation_specs, schedule_spec
 from netkit.training.resume import keeper_for
 from netkit.training.run import (
-    DEFAULT_VALIDATION,
-    PLAIN_OPTIMIZER,
     SHUFFLE_STREAM,
     WEIGHTS_STREAM,
     Checkpoint,
     build_optimizer,
-    choose_recipe,
     format_spec,
-    hidden_activations,
     merge_optimizer_options,
     recorded_options,
     seeded,
@@ -187,7 +184,7 @@ class Sequential(core.Network):
     ) -> TrainingHistory:
         """Train ``epochs`` more epochs on ``images`` ((n, *input_shape), or flat rows) and their class ``labels``.
 
-        The first fit chooses the optimiser (default: the recipe :func:`~netkit.training.run.choose_recipe`
+        The first fit chooses the optimiser (default: the recipe :func:`~netkit.training.defaults.choose_recipe`
         picks) and the ``validation`` rows held out (a fraction below 1, or a count; ``validation_split`` is
         Keras' name for the fraction, though netkit holds out seeded random rows where Keras takes the last
         ones); later fits continue the same run and refuse settings that differ.

@@ -23,8 +23,8 @@ from netkit.model.network import Network
 from netkit.model.trace_unit import UnitTrace, check_labels, resolve_unit, trace_unit
 from netkit.protocols import Optimizer
 from netkit.registry import Registry
+from netkit.training.defaults import PLAIN_OPTIMIZER
 from netkit.training.regularisation import regularised, weight_pairs
-from netkit.training.run import PLAIN_OPTIMIZER
 from netkit.types import FloatArray, LabelArray
 
 Arrays = dict[str, FloatArray]

@@ -14,9 +14,10 @@ from netkit.data import Dataset
 from netkit.errors import ConfigError
 from netkit.io import ModelFile, load_model
 from netkit.registry import default_registry, parse_spec
+from netkit.training.defaults import PLAIN_OPTIMIZER
 from netkit.training.keepbest import KeepBest
 from netkit.training.recipe import attach, augmentation_specs, schedule_spec
-from netkit.training.run import PLAIN_OPTIMIZER, Run, RunRequest, canonical_spec, format_spec, with_data
+from netkit.training.run import Run, RunRequest, canonical_spec, format_spec, with_data
 from netkit.training.trainer import Trainer
 from netkit.types import FloatArray
 

@@ -3,8 +3,8 @@
 The options that shape a run (dataset, seed, validation split, network, optimiser) are saved in the model
 file's ``training`` mapping, so a resumed run rebuilds exactly the same data split and continues the same
 optimiser. Seeds: ``[seed, 0]`` initialises the weights, ``[seed, 1]`` picks the validation rows and
-``[seed, 2]`` shuffles the batches. The defaults (:func:`choose_recipe`, :data:`DEFAULT_VALIDATION`,
-keep-best with a validation set) are the same for ``netkit train`` and ``model.fit``.
+``[seed, 2]`` shuffles the batches. The defaults (:mod:`netkit.training.defaults`: the recipe, the
+validation rows; keep-best with a validation set) are the same for ``netkit train`` and ``model.fit``.
 
 ``netkit train`` turns its options into a :class:`RunRequest`; :func:`new_run` (or, for ``--resume``,
 :func:`netkit.training.resume.resumed_run`) makes a :class:`Run`, whose :meth:`Run.train` fits it with any
@@ -16,7 +16,7 @@ a caller passes its own names.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast, overload
 
@@ -24,7 +24,7 @@ import attrs
 import numpy as np
 
 from netkit.data import Dataset, split_validation
-from netkit.errors import ConfigError, ModelFileError, PluginError
+from netkit.errors import ConfigError, ModelFileError
 from netkit.io import model_format, save_model
 from netkit.io.atomic import check_writable, interrupts_deferred
 from netkit.io.storage import save_problem
@@ -33,6 +33,7 @@ from netkit.model.specs import dense_stack, dropout_spec
 from netkit.protocols import Optimizer
 from netkit.registry import Registry, default_registry, parse_spec
 from netkit.registry import format_spec as registry_format_spec
+from netkit.training.defaults import choose_recipe
 from netkit.training.keepbest import KeepBest, snapshot
 from netkit.training.pitfalls import problems_of
 from netkit.training.recipe import attach, augmentation_specs, schedule_spec
@@ -41,53 +42,6 @@ from netkit.types import FloatArray, LabelArray, TargetArray
 
 # The streams of the seed scheme: default_rng([seed, stream]).
 WEIGHTS_STREAM, VALIDATION_STREAM, SHUFFLE_STREAM = 0, 1, 2
-
-# The defaults of every run, whether it starts from `netkit train`, `model.fit` or the scikit-learn estimator.
-# The default recipe, for a run that names none of optimizer, learning rate and schedule, follows one rule: a
-# network with saturating hidden units (sigmoid or tanh, as in the original program) trains with SGD with
-# momentum at 0.1; every other network (ReLU units, convolutions, no hidden layer) with Adam at 0.003. Both
-# take batches of 32 and multiply the rate by 0.7 after every epoch. Measured by bench/recipes.py on MNIST
-# and Fashion-MNIST, three seeds (the table is in docs/recipes.md): Adam is the better recipe on every ReLU,
-# dropout and conv net there, but stays below 95% on the seed net in 5 epochs, where momentum reaches it. A
-# cosine did as well as the decay, but its shape depends on the epochs asked for, so a resumed run would not
-# equal one trained in one go. Naming any of the three leaves the others at their plain defaults: mini-batch,
-# the optimiser's own rate, a constant rate.
-SATURATING_ACTIVATIONS = frozenset({"sigmoid", "tanh"})
-RECIPE_OPTIMIZER = "adam"
-RECIPE_LEARNING_RATE = 0.003
-SATURATING_OPTIMIZER = "momentum"
-SATURATING_LEARNING_RATE = 0.1
-RECIPE_SCHEDULE = "exponential:decay=0.7"
-PLAIN_OPTIMIZER = "mini-batch"
-# Validation rows held out of the training set (a fraction); keep-best is on whenever there are some.
-DEFAULT_VALIDATION = 0.1
-
-
-def choose_recipe(
-    optimizer: Any | None,
-    learning_rate: float | None,
-    schedule: Any | None,
-    hidden_activations: Iterable[str | None],
-) -> tuple[Any, float | None, Any | None]:
-    """``(optimizer, learning rate, schedule)`` with the defaults filled in: the default recipe when none is
-    named, chosen by the names of the network's ``hidden_activations`` (see :data:`SATURATING_ACTIVATIONS`)."""
-    if optimizer is None and learning_rate is None and schedule is None:
-        if SATURATING_ACTIVATIONS.intersection(name for name in hidden_activations if name is not None):
-            return SATURATING_OPTIMIZER, SATURATING_LEARNING_RATE, RECIPE_SCHEDULE
-        return RECIPE_OPTIMIZER, RECIPE_LEARNING_RATE, RECIPE_SCHEDULE
-    return (PLAIN_OPTIMIZER if optimizer is None else optimizer), learning_rate, schedule
-
-
-def hidden_activations(network: Network) -> list[str | None]:
-    """The activation names of every layer but the output (``None`` for layers without one, or unregistered)."""
-    names: list[str | None] = []
-    for layer in network.layers[:-1]:
-        activation = layer.activation
-        try:
-            names.append(None if activation is None else network.registry.name_of("activations", activation))
-        except PluginError:
-            names.append(None)
-    return names
 
 
 def requested_activations(request: RunRequest) -> list[str | None]:
