@@ -50,15 +50,22 @@ def _activation(spec: Any) -> Activation:
     return spec
 
 
-def initialize_dense(weight: FloatArray, bias: FloatArray, scheme: str, rng: np.random.Generator) -> None:
-    """Xavier/Glorot uniform, or He normal (``scheme == "he"``) weights, and a zero bias."""
-    inputs, units = weight.shape
+def initialize_weights(
+    weight: FloatArray, bias: FloatArray, scheme: str, rng: np.random.Generator, fan_in: int, fan_out: int
+) -> None:
+    """Xavier/Glorot uniform, or He normal (``scheme == "he"``) weights over the given fans, and a zero bias."""
     if scheme == "he":
-        weight[...] = rng.standard_normal(weight.shape) * math.sqrt(2.0 / inputs)
+        weight[...] = rng.standard_normal(weight.shape) * math.sqrt(2.0 / fan_in)
     else:
-        limit = math.sqrt(6.0 / (inputs + units))
+        limit = math.sqrt(6.0 / (fan_in + fan_out))
         weight[...] = rng.uniform(-limit, limit, weight.shape)
     bias[...] = 0.0
+
+
+def initialize_dense(weight: FloatArray, bias: FloatArray, scheme: str, rng: np.random.Generator) -> None:
+    """:func:`initialize_weights` over a dense layer's fans: its inputs and its units."""
+    inputs, units = weight.shape
+    initialize_weights(weight, bias, scheme, rng, inputs, units)
 
 
 @attrs.define(slots=False, on_setattr=attrs.setters.NO_OP)  # forward keeps x, z and a for backward

@@ -14,7 +14,6 @@ these classes and only add speed.
 
 from __future__ import annotations
 
-import math
 from typing import Any, ClassVar
 
 import attrs
@@ -27,7 +26,7 @@ from netkit.registry import active_registry
 from netkit.types import Config, FloatArray
 
 from . import convolution as maths
-from .layers import INITIALISERS, _activation, _known_init
+from .layers import INITIALISERS, _activation, _known_init, initialize_weights
 
 PADDINGS = maths.PADDINGS
 
@@ -91,13 +90,7 @@ def _image_shape(kind: str, input_shape: Shape) -> tuple[int, int, int]:
 def initialize_kernel(kernel: FloatArray, bias: FloatArray, scheme: str, rng: np.random.Generator) -> None:
     """He normal or Xavier/Glorot uniform over a kernel's fan-in kh*kw*C and fan-out kh*kw*F; a zero bias."""
     kh, kw, channels, filters = kernel.shape
-    fan_in, fan_out = kh * kw * channels, kh * kw * filters
-    if scheme == "he":
-        kernel[...] = rng.standard_normal(kernel.shape) * math.sqrt(2.0 / fan_in)
-    else:
-        limit = math.sqrt(6.0 / (fan_in + fan_out))
-        kernel[...] = rng.uniform(-limit, limit, kernel.shape)
-    bias[...] = 0.0
+    initialize_weights(kernel, bias, scheme, rng, kh * kw * channels, kh * kw * filters)
 
 
 @attrs.define(slots=False, on_setattr=attrs.setters.NO_OP)  # forward keeps x, z and a for backward
