@@ -31,7 +31,7 @@ def _columns_for(count: int, most: int = MAX_COLUMNS) -> int:
     return max(1, min(most, count, math.ceil(2 * math.sqrt(count))))
 
 
-def _grey_tile(pixels: np.ndarray[Any, Any], shape: tuple[int, int], scale: int) -> Image.Image:
+def grey_tile(pixels: np.ndarray[Any, Any], shape: tuple[int, int], scale: int) -> Image.Image:
     """Ink (1) drawn dark on light paper (0), the way people write digits."""
     grid = np.clip(np.nan_to_num(np.asarray(pixels, dtype=np.float64).reshape(shape)), 0.0, 1.0)
     grey = np.round(255 * (1.0 - grid)).astype(np.uint8)
@@ -42,13 +42,13 @@ def _grey_tile(pixels: np.ndarray[Any, Any], shape: tuple[int, int], scale: int)
     )
 
 
-def _signed_tile(values: np.ndarray[Any, Any], limit: float, scale: int) -> Image.Image:
+def signed_tile(values: np.ndarray[Any, Any], limit: float, scale: int) -> Image.Image:
     colours = diverging_rgb(normalise(values, limit))
     image = Image.fromarray(colours, mode="RGB")
     return image.resize((colours.shape[1] * scale, colours.shape[0] * scale), Image.Resampling.NEAREST)
 
 
-def _header(draw: ImageDraw.ImageDraw, title: str, lines: Sequence[str]) -> int:
+def header(draw: ImageDraw.ImageDraw, title: str, lines: Sequence[str]) -> int:
     """Draws the title and note lines at the top; returns the y where the content starts."""
     draw.text((MARGIN, MARGIN), title, fill=TEXT, font=font(TITLE_SIZE))
     y = MARGIN + TITLE_SIZE + 8
@@ -58,7 +58,7 @@ def _header(draw: ImageDraw.ImageDraw, title: str, lines: Sequence[str]) -> int:
     return y + 6
 
 
-def _header_height(lines: int) -> int:
+def header_height(lines: int) -> int:
     return MARGIN + TITLE_SIZE + 8 + lines * (NOTE_SIZE + 5) + 6
 
 
@@ -141,18 +141,18 @@ def weight_picture(layers: Sequence[WeightLayer], title: str, image_shape: tuple
     bar_h = 14 + CAPTION_SIZE + 4 + NOTE_SIZE + 16
     caption_h = 2 * (CAPTION_SIZE + 3) + 8
     later_h = max((layer.weight.shape[0] * size for (layer, _), size in zip(later, cell, strict=True)), default=0)
-    top = _header_height(len(notes))
+    top = header_height(len(notes))
     height = top + rows * (tile_h + label_h + GAP) + bar_h
     if later:
         height += NOTE_SIZE + 8 + later_h + caption_h
     image = Image.new("RGB", (width, height + MARGIN), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    y = _header(draw, title, notes)
+    y = header(draw, title, notes)
     for unit in range(units):
         row, column = divmod(unit, columns)
         x0, y0 = MARGIN + column * (tile_w + GAP), y + row * (tile_h + label_h + GAP)
         tile = first.weight[:, unit].reshape(image_shape)
-        image.paste(_signed_tile(tile, first_limit, scale), (x0, y0 + label_h))
+        image.paste(signed_tile(tile, first_limit, scale), (x0, y0 + label_h))
         draw.text((x0, y0), f"unit {unit}", fill=NOTE, font=font(CAPTION_SIZE))
     y += rows * (tile_h + label_h + GAP)
     y += _scale_note(draw, y, first.name, first_limit)
@@ -161,7 +161,7 @@ def weight_picture(layers: Sequence[WeightLayer], title: str, image_shape: tuple
         y += NOTE_SIZE + 8
         x = MARGIN
         for (layer, limit), size in zip(later, cell, strict=True):
-            image.paste(_signed_tile(layer.weight, limit, size), (x, y))
+            image.paste(signed_tile(layer.weight, limit, size), (x, y))
             below = y + layer.weight.shape[0] * size + 4
             inputs, units = layer.weight.shape
             for line, text in enumerate((f"layer {layer.name.split()[1]}: {inputs}x{units}", f"scale ±{limit:.3g}")):
@@ -195,16 +195,16 @@ def gallery(
     cell_h = tile_h + caption_lines * (CAPTION_SIZE + 3) + GAP + 4
     columns = max(1, min(columns, count))
     rows = math.ceil(count / columns) if count else 0
-    top = _header_height(len(notes))
+    top = header_height(len(notes))
     header_w = max([text_width(title, TITLE_SIZE), *(text_width(n, NOTE_SIZE) for n in notes)])
     width = max(columns * cell_w - GAP, math.ceil(header_w)) + 2 * MARGIN
     image = Image.new("RGB", (width, top + rows * cell_h + MARGIN), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    y = _header(draw, title, notes)
+    y = header(draw, title, notes)
     for index in range(count):
         row, column = divmod(index, columns)
         x0, y0 = MARGIN + column * cell_w, y + row * cell_h
-        image.paste(_grey_tile(images[index], image_shape, scale), (x0, y0))
+        image.paste(grey_tile(images[index], image_shape, scale), (x0, y0))
         draw.rectangle((x0, y0, x0 + tile_w - 1, y0 + tile_h - 1), outline=(200, 200, 200))
         for line_index, line in enumerate(captions[index]):
             position = (x0, y0 + tile_h + 3 + line_index * (CAPTION_SIZE + 3))
@@ -225,15 +225,15 @@ def class_rows(
     name_w = math.ceil(max(text_width(name, NOTE_SIZE) for name in class_names)) + 10
     tile_w, tile_h = image_shape[1] * scale, image_shape[0] * scale
     notes = [f"one row per class, {per_class} images each, in the order the dataset stores them; ink dark on light"]
-    top = _header_height(len(notes))
+    top = header_height(len(notes))
     width = max(name_w + per_class * (tile_w + 2), math.ceil(text_width(title, TITLE_SIZE))) + 2 * MARGIN
     image = Image.new("RGB", (width, top + len(class_names) * (tile_h + 2) + MARGIN), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    y = _header(draw, title, notes)
+    y = header(draw, title, notes)
     for class_index, name in enumerate(class_names):
         row_y = y + class_index * (tile_h + 2)
         draw.text((MARGIN, row_y + tile_h / 2), name, fill=TEXT, font=font(NOTE_SIZE), anchor="lm")
         chosen = np.flatnonzero(labels == class_index)[:per_class]
         for slot, index in enumerate(chosen.tolist()):
-            image.paste(_grey_tile(images[index], image_shape, scale), (MARGIN + name_w + slot * (tile_w + 2), row_y))
+            image.paste(grey_tile(images[index], image_shape, scale), (MARGIN + name_w + slot * (tile_w + 2), row_y))
     return image

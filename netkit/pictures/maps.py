@@ -25,11 +25,12 @@ from netkit.pictures.grids import (
     NOTE,
     NOTE_SIZE,
     TEXT,
-    _grey_tile,
-    _header,
-    _header_height,
-    _signed_tile,
+    TITLE_SIZE,
     colour_bar,
+    grey_tile,
+    header,
+    header_height,
+    signed_tile,
 )
 
 TILE = 84  # the size a map is drawn at, whatever its own size (28x28 maps at 3x, 5x5 at 16x)
@@ -65,18 +66,18 @@ def feature_map_picture(image: np.ndarray[Any, Any], rows: Sequence[MapRow], tit
         "each tile is one feature map: orange where its kernel's pattern appears in the picture, blue for its opposite",
         "each layer scaled to the 99th percentile of its |values| (beyond it clipped); white is zero",
     ]
-    header_w = max([text_width(title, 16), *(text_width(note, NOTE_SIZE) for note in notes)])
+    header_w = max([text_width(title, TITLE_SIZE), *(text_width(note, NOTE_SIZE) for note in notes)])
     width = max(columns * (TILE + GAP) - GAP, math.ceil(header_w), 480) + 2 * MARGIN
     label_h = NOTE_SIZE + 6
     bar_h = 14 + CAPTION_SIZE + 4 + 6
     heights = [label_h + math.ceil(len(row.maps) / columns) * (TILE + GAP) + bar_h for row in rows]
-    height = _header_height(len(notes)) + label_h + TILE + GAP + sum(heights) + MARGIN
+    height = header_height(len(notes)) + label_h + TILE + GAP + sum(heights) + MARGIN
     picture = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(picture)
-    y = _header(draw, title, notes)
+    y = header(draw, title, notes)
     draw.text((MARGIN, y), f"input: {image.shape[0]}x{image.shape[1]} pixels", fill=TEXT, font=font(NOTE_SIZE))
     side = max(1, TILE // max(image.shape))
-    picture.paste(_grey_tile(image, (image.shape[0], image.shape[1]), side), (MARGIN, y + label_h))
+    picture.paste(grey_tile(image, (image.shape[0], image.shape[1]), side), (MARGIN, y + label_h))
     y += label_h + TILE + GAP
     for row in rows:
         channels, map_h, map_w = row.maps.shape
@@ -87,7 +88,7 @@ def feature_map_picture(image: np.ndarray[Any, Any], rows: Sequence[MapRow], tit
         for channel in range(channels):
             line, column = divmod(channel, columns)
             place = (MARGIN + column * (TILE + GAP), y + line * (TILE + GAP))
-            picture.paste(_signed_tile(row.maps[channel], limit, scale), place)
+            picture.paste(signed_tile(row.maps[channel], limit, scale), place)
             draw.text((place[0] + 2, place[1] + 1), str(channel), fill=NOTE, font=font(CAPTION_SIZE))
         y += math.ceil(channels / columns) * (TILE + GAP)
         y += colour_bar(draw, MARGIN, y, 160, limit) + 6
