@@ -10,7 +10,6 @@ from typing import Any
 from netkit.errors import PluginError
 from netkit.model.network import Network
 
-# The defaults of every run, whether it starts from `netkit train`, `model.fit` or the scikit-learn estimator.
 # The default recipe, for a run that names none of optimizer, learning rate and schedule, follows one rule: a
 # network with saturating hidden units (sigmoid or tanh, as in the original program) trains with SGD with
 # momentum at 0.1; every other network (ReLU units, convolutions, no hidden layer) with Adam at 0.003. Both
