@@ -23,7 +23,7 @@ from netkit.training.trainer import History
 
 from . import formatting as fmt
 from .loss_charts import epoch_chart, iteration_chart
-from .models import open_model
+from .models import check_takes_images, open_model
 from .pictures import check_picture_path, picture_option, write_png
 from .render import heat_legend, heat_map, uses_colour
 
@@ -106,8 +106,7 @@ def _write_weights(path: Path, model_file: ModelFile, out: Path) -> None:
 
 def _write_maps(path: Path, model_file: ModelFile, image: Path, out: Path) -> None:
     model = model_file.model
-    if model.input_size != IMAGE_SIDE * IMAGE_SIDE:
-        raise ConfigError(f"{path} expects {model.input_size} inputs, not a 28x28 image ({model})")
+    check_takes_images(path, model)
     title = f"Feature maps of {path.name} for {image.name} · {model}"
     write_png(out, feature_maps_picture(model, load_image(image), title))
 

@@ -8,11 +8,14 @@ from typing import Any, TypeVar
 
 import click
 
-from netkit.errors import ModelFileError
+from netkit.data.images import SIDE
+from netkit.errors import ConfigError, ModelFileError
 from netkit.io import MODEL_EXTENSIONS, ModelFile, load_model
+from netkit.model.network import Network
 from netkit.pretrained import pretrained_model_path, resolve_model, shipped_names
 
 __all__ = [
+    "check_takes_images",
     "is_model_path",
     "model_option",
     "one_model",
@@ -60,6 +63,12 @@ def open_model(model: Path | str | None) -> tuple[Path, ModelFile]:
     that names it."""
     resolved = resolve_model(model)
     return resolved, load_model(resolved)
+
+
+def check_takes_images(path: Path, network: Network) -> None:
+    """For a command that feeds the model a picture: a model that takes no 28x28 image is a one-line error."""
+    if network.input_size != SIDE * SIDE:
+        raise ConfigError(f"{path} expects {network.input_size} inputs, not a {SIDE}x{SIDE} image ({network})")
 
 
 def shipped_model_note(command: str) -> str:

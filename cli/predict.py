@@ -13,10 +13,17 @@ from rich.table import Table
 from rich.text import Text
 
 from netkit.data.images import SIDE, has_ink, load_image
-from netkit.errors import ConfigError
 
 from . import json_output
-from .models import MODEL_HELP, is_model_path, model_option, open_model, shipped_model_note, split_model_and_images
+from .models import (
+    MODEL_HELP,
+    check_takes_images,
+    is_model_path,
+    model_option,
+    open_model,
+    shipped_model_note,
+    split_model_and_images,
+)
 from .render import digit_image, probability_table, uses_colour
 
 
@@ -52,8 +59,7 @@ def predict(arguments: tuple[str, ...], model_option: str | None, preprocess: bo
         click.echo(shipped_model_note("predict model.h5 IMAGE..."), err=True)
     path, model_file = open_model(model_path)
     model = model_file.model
-    if model.input_size != SIDE * SIDE:
-        raise ConfigError(f"{path} expects {model.input_size} inputs, not a 28x28 image ({model})")
+    check_takes_images(path, model)
     rows = np.stack([load_image(Path(image), center=preprocess) for image in images])
     for image, row in zip(images, rows, strict=True):
         if not has_ink(row):  # every model answers something for a blank page; say that it means nothing

@@ -12,13 +12,13 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from netkit.data.images import SIDE, load_image
+from netkit.data.images import load_image
 from netkit.errors import ConfigError
 from netkit.model.trace import LayerTrace, Trace
 from netkit.model.trace_unit import check_labels, resolve_unit
 
 from . import json_output
-from .models import MODEL_HELP, model_option, open_model, split_model_and_images
+from .models import MODEL_HELP, check_takes_images, model_option, open_model, split_model_and_images
 
 # Values shown per array unless --full.
 SHOWN_VALUES = 4
@@ -65,8 +65,7 @@ def trace(
         raise click.BadParameter(f"the learning rate must be positive, not {lr}", param_hint="--lr")
     path, model_file = open_model(model_path)
     model = model_file.model
-    if model.input_size != SIDE * SIDE:
-        raise ConfigError(f"{path} expects {model.input_size} inputs, not a 28x28 image ({model})")
+    check_takes_images(path, model)
     try:
         check_labels(model, label, 1)
     except ConfigError as exc:
