@@ -1,4 +1,4 @@
-"""The array functions the hot paths call and the BLAS thread policy, chosen in one place.
+"""The array functions the hot paths call, the BLAS thread policy and the CPUs threads run on, in one place.
 
 ``np.dot`` and ``np.vdot`` first call a Python-level dispatcher for the ``__array_function__`` protocol; on
 the small arrays of a mini-batch step that costs a third of the call. netkit passes plain ndarrays only, so
@@ -8,8 +8,10 @@ A future GPU backend (an array library with NumPy's interface) would swap these 
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -55,3 +57,34 @@ def blas_threads(work: int) -> AbstractContextManager[Any]:
     if single_threaded(work):
         return _blas_controller().limit(limits=1, user_api="blas")  # type: ignore[no-any-return]
     return nullcontext()
+
+
+def usable_cpus() -> int:
+    """How many CPUs the calling thread may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def two_cpus() -> tuple[int | None, int | None]:
+    """Two CPUs of the calling thread's set, one for it and one for a helper thread; (None, None) where a
+    thread cannot be held to a CPU (not Linux) or the set has fewer than two.
+
+    Two threads that compute side by side want a CPU each: left to itself, the scheduler often wakes both on
+    one CPU and takes milliseconds to move one away, so that they take turns (bench/README.md, "Inference")."""
+    allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_setaffinity") else []
+    return (allowed[0], allowed[1]) if len(allowed) >= 2 else (None, None)
+
+
+@contextlib.contextmanager
+def held_to(cpu: int | None) -> Iterator[None]:
+    """The calling thread held to ``cpu`` (None: left as it is), its own CPU set restored afterwards."""
+    if cpu is None:
+        yield
+        return
+    allowed = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {cpu})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, allowed)

@@ -7,6 +7,7 @@ training step allocates nothing, and constants are 0-d arrays passed positionall
 
 from __future__ import annotations
 
+import math
 from typing import Any, overload
 
 import attrs
@@ -29,6 +30,7 @@ _ZERO = np.array(0.0, dtype=np.float32)
 # exp(-80) is 1.8e-35; below about -87 float32 results turn subnormal, which makes exp and every later
 # operation on them several times slower. Shifted logits are floored here; ...
 _EXP_FLOOR = np.array(-80.0, dtype=np.float32)
+_UNSHIFTED_UP_TO = 80.0
 # ... and a row whose maximum lies more than 40 below the batch maximum (row sum below e^-40) is recomputed
 # with its own maximum, so the floor only touches probabilities below e^-40 (4e-18) of their row's largest.
 _SMALLEST_ROW_SUM = float(np.exp(-40.0))
@@ -74,8 +76,19 @@ class _Elementwise(FastActivation):
 class Sigmoid(textbook.Sigmoid, _Elementwise):
     """Logistic sigmoid, the original network's activation: a = 1 / (1 + e^-z), da/dz = a (1 - a).
 
-    Fast twin of ``textbook.Sigmoid``: four in-place ufunc calls on 0-d constants, and a - a^2 in scratch.
+    Fast twin of ``textbook.Sigmoid``: four in-place ufunc calls on 0-d constants, and a - a^2 in scratch;
+    three from -z, which inference gets by negating the layer's weights and bias.
     """
+
+    from_negated = True
+    output_bound = 1.0
+
+    def forward_from_negated_into(self, negated_z: FloatArray, out: FloatArray) -> FloatArray:
+        # e^-z overflows to inf below z = -88, and 1 / (1 + inf) is the 0 the sigmoid is there.
+        with np.errstate(over="ignore"):
+            np.exp(negated_z, out)
+        np.add(out, _ONE, out)
+        return np.divide(_ONE, out, out)  # faster than np.reciprocal for float32
 
     def forward_into(self, z: FloatArray, out: FloatArray) -> FloatArray:
         # 0.5 tanh(z / 2) + 0.5 is the sigmoid, and unlike exp(-z) it cannot overflow.
@@ -97,6 +110,8 @@ class Tanh(textbook.Tanh, _Elementwise):
 
     Fast twin of ``textbook.Tanh``: in-place ufunc calls into ``out`` and one scratch array.
     """
+
+    output_bound = 1.0
 
     def forward_into(self, z: FloatArray, out: FloatArray) -> FloatArray:
         return np.tanh(z, out)
@@ -204,6 +219,18 @@ class Softmax(textbook.Softmax, _Elementwise):
             np.maximum(out, _EXP_FLOOR, out=out)
             np.exp(out, out)
             dot(out, ones, row_sums)
+        return np.divide(out, row_sums, out)
+
+    bounded_form = True
+
+    def forward_bounded_into(self, z: FloatArray, out: FloatArray, bound: float) -> FloatArray:
+        # When every e^z and each row's sum of them stay within [e^-80, e^80], normal float32 numbers, the
+        # shift and the floor have nothing to do: softmax(z) = e^z / sum_j e^z_j as it stands.
+        if bound + math.log(z.shape[1]) > _UNSHIFTED_UP_TO:
+            return self.forward_into(z, out)
+        row_sums, ones = self._buffers(z)
+        np.exp(z, out)
+        dot(out, ones, row_sums)
         return np.divide(out, row_sums, out)
 
     def backward_into(self, z: FloatArray, a: FloatArray, grad: FloatArray, out: FloatArray) -> FloatArray:

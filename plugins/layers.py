@@ -9,7 +9,7 @@ import attrs
 import numpy as np
 
 from netkit.backend import dot, matmul, product_for
-from netkit.model.fast import FastLayer, activation_kernels
+from netkit.model.fast import DenseParts, FastLayer, activation_kernels
 from netkit.model.layer import Shape
 from netkit.types import FloatArray
 
@@ -69,6 +69,9 @@ class Dense(textbook.Dense, FastLayer):
 
     def transposed_parameters(self) -> frozenset[str]:
         return frozenset({"weight"}) if self.units >= TRANSPOSED_WEIGHT_FROM_UNITS else frozenset()
+
+    def dense_parts(self) -> DenseParts:
+        return DenseParts(self.parameters["weight"], self.parameters["bias"], self.activation)
 
     def bind(self, parameters: dict[str, FloatArray], gradients: dict[str, FloatArray]) -> None:
         super().bind(parameters, gradients)

@@ -21,6 +21,7 @@ from netkit.protocols import WithoutOptions
 from netkit.registry import Registry, default_registry, iter_plugins, textbook_twin
 from netkit.testing import (
     assert_gradients_close,
+    check_inference_twin,
     check_model_gradients,
     check_plugin,
     check_training_twin,
@@ -103,6 +104,34 @@ def test_whole_networks_train_like_their_textbook_twins(
     specs: list[str], loss: str, optimizer: str, dtype: type[np.floating[Any]]
 ) -> None:
     check_training_twin(6, specs, loss, optimizer, steps=4, dtype=dtype)
+
+
+@pytest.mark.parametrize(("specs", "loss"), NETWORKS, ids=[loss + ":" + s[0] for s, loss in NETWORKS])
+def test_whole_networks_predict_like_their_textbook_twins(specs: list[str], loss: str) -> None:
+    check_inference_twin(6, specs)
+
+
+def test_the_seed_net_predicts_like_its_textbook_twin_on_two_threads() -> None:
+    """784-16-16-10 on 3,000 images (1,024-row chunks: enough work that a second thread takes chunks too), and
+    an image-shaped input, which the model flattens."""
+    specs = ["dense:units=16", "dense:units=16", "dense:units=10,activation=softmax"]
+    check_inference_twin(784, specs, rows=(1, 3_000))
+    check_inference_twin((1, 28, 28), specs, rows=(5,))
+
+
+def test_a_changed_inference_form_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Prediction runs its own forms of the activations: nudge the sigmoid's from -z and it no longer agrees."""
+    fast_sigmoid = default_registry().get("activations", "sigmoid")
+    original = fast_sigmoid.forward_from_negated_into
+
+    def nudged(self: Any, negated_z: Any, out: Any) -> Any:
+        return original(self, negated_z, out) * 1.001
+
+    specs = ["dense:units=5", "dense:units=3,activation=softmax"]
+    check_inference_twin(6, specs, rows=(7,))  # passes as written
+    monkeypatch.setattr(fast_sigmoid, "forward_from_negated_into", nudged)
+    with pytest.raises(AssertionError, match="fast and textbook forms differ"):
+        check_inference_twin(6, specs, rows=(7,))
 
 
 @pytest.mark.parametrize("layout", ["transposed", "transposed-weights"])
@@ -211,6 +240,7 @@ def test_textbook_form_plugins_work_where_built_ins_do(
     specs = ["dense:units=5,activation=cube", "dense:units=3,activation=sigmoid"]
     check_model_gradients(Network(6, specs, "half-squares", np.random.default_rng(2), dtype=np.float64))
     check_training_twin(6, specs, "half-squares", "momentum:batch_size=8", steps=3)
+    check_inference_twin(6, specs, registry=registry)
 
     rng = np.random.default_rng(3)
     images, labels = rng.uniform(0, 1, (64, 6)).astype(np.float32), rng.integers(0, 3, 64)

@@ -152,9 +152,11 @@ class ModelView:
         """The reply to a drawing: ``row`` is what the network sees, ``downsample`` the plain resize."""
         with self.lock:
             every = self.model.activations(row.reshape(1, -1))
+            # What ``netkit predict`` and evaluate give, to the last bit (inference may compute the layers in
+            # other passes than ``activations``, which shows every layer: bench/README.md, "Inference").
+            probabilities = self.model.predict_proba(row.reshape(1, -1), warn_range=False)[0]
         inputs = [row.reshape(1, -1), *every[:-1]]
         outputs = [every[index] for index in self.shown]
-        probabilities = outputs[-1][0]
         return {
             "digit": int(np.argmax(probabilities)),
             "probabilities": [float(p) for p in probabilities],

@@ -13,7 +13,10 @@ The rules that make it fast live here and nowhere public:
   wide layer's products run faster that way. Index by axis, never by memory order;
 - the gradient handed to ``fast_backward`` is the caller's scratch, which the layer may overwrite; dL/dx
   goes back laid out like the x it got;
-- arrays returned by ``fast_forward``/``fast_backward`` are the layer's buffers, valid until its next call.
+- arrays returned by ``fast_forward``/``fast_backward`` are the layer's buffers, valid until its next call;
+- a layer that computes ``activation(x @ weight + bias)`` on flat rows says so (``dense_parts``), and a stack
+  of such layers predicts through :mod:`netkit.model.dense_inference`, which may hand an activation -z
+  (``from_negated``) when that is cheaper.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+import attrs
 import numpy as np
 
 from netkit.model.layer import Layer
@@ -34,6 +38,16 @@ class Fast:
 def textbook_class(cls: type) -> type:
     """The textbook form of a plugin class: the nearest class it derives from that is not a fast form."""
     return next(base for base in cls.__mro__ if not issubclass(base, Fast))
+
+
+@attrs.frozen
+class DenseParts:
+    """A layer whose output is ``activation(x @ weight + bias)`` for flat rows x: those three (the arrays are
+    the layer's own, not copies)."""
+
+    weight: FloatArray
+    bias: FloatArray
+    activation: Any
 
 
 class FastLayer(Layer, Fast):
@@ -50,12 +64,33 @@ class FastLayer(Layer, Fast):
         """The 2-D parameters this layer would like kept transposed in memory (the model obliges)."""
         return frozenset()
 
+    def dense_parts(self) -> DenseParts | None:
+        """This layer's weight, bias and activation when it computes ``activation(x @ weight + bias)``."""
+        return None
+
 
 class FastActivation(Fast):
     """An activation's fast form: the same function and derivative written into ``out``."""
 
+    # True for an activation computed in fewer passes from -z than from z (the sigmoid, 1 / (1 + e^-z)):
+    # inference then negates a dense layer's weights and bias once and calls ``forward_from_negated_into``.
+    from_negated: ClassVar[bool] = False
+    # The largest |a| this activation gives, when that is finite (the sigmoid's and tanh's 1); with it,
+    # inference bounds the next dense layer's z and calls that layer's ``forward_bounded_into``, if it has
+    # one (``bounded_form``).
+    output_bound: ClassVar[float | None] = None
+    bounded_form: ClassVar[bool] = False
+
     def forward_into(self, z: FloatArray, out: FloatArray) -> FloatArray:
         raise NotImplementedError
+
+    def forward_from_negated_into(self, negated_z: FloatArray, out: FloatArray) -> FloatArray:
+        """The activation of z, given -z, into ``out`` (which may be ``negated_z``)."""
+        raise NotImplementedError
+
+    def forward_bounded_into(self, z: FloatArray, out: FloatArray, bound: float) -> FloatArray:
+        """``forward_into`` for z known to lie within [-bound, bound]: guards such z cannot need may go."""
+        return self.forward_into(z, out)
 
     def backward_into(self, z: FloatArray, a: FloatArray, grad: FloatArray, out: FloatArray) -> FloatArray:
         """dL/dz into ``out``, which may be ``grad`` itself."""

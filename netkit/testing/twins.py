@@ -15,6 +15,7 @@ differences from other summation orders grow).
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -85,6 +86,21 @@ def check_activation_twin(fast: FastActivation, textbook: Any, rng: np.random.Ge
         aliased = grad.copy()
         fast_backward(z, a, aliased, aliased)
         assert_twins_agree(aliased, expected_dz, f"{name}.backward with out=grad ({case})")
+        _check_inference_forms(fast, z, expected_a, f"{name}.forward ({case})")
+
+
+def _check_inference_forms(fast: FastActivation, z: Any, expected: Any, what: str) -> None:
+    """The forms only inference uses: from -z (into -z's own buffer too), and for z within a bound (a bound
+    that holds, and one too large for the form, where it must fall back on its guarded form)."""
+    if fast.from_negated:
+        assert_twins_agree(fast.forward_from_negated_into(-z, np.empty_like(z)), expected, f"{what} from -z")
+        negated = -z
+        assert_twins_agree(fast.forward_from_negated_into(negated, negated), expected, f"{what} from -z, in place")
+    if fast.bounded_form:
+        bound = float(np.max(np.abs(z)))
+        for given in (bound, bound + 1000.0):
+            result = fast.forward_bounded_into(z, np.empty_like(z), given)
+            assert_twins_agree(result, expected, f"{what} for |z| <= {given:.3g}")
 
 
 def check_loss_twin(fast: Any, textbook: Any, rng: np.random.Generator | None = None) -> None:
@@ -251,6 +267,32 @@ def check_training_twin(
     book_state = book.optimizer.state()
     for key, value in fast.optimizer.state().items():
         agree(value, book_state[key], f"optimiser state {key!r}")
+
+
+def check_inference_twin(
+    input_shape: int | Shape,
+    layers: Sequence[str | dict[str, Any]],
+    rows: Sequence[int] = (1, 7, 1_024, 2_500),
+    registry: Registry | None = None,
+) -> None:
+    """``predict_proba`` of a network as built against the same network of textbook twins, for several row
+    counts (one chunk, several, a last one shorter), with the weights as initialised, then scaled up 30 times
+    in place (saturated units; outputs large enough to need every guard), which the next call must see."""
+    registry = registry or default_registry()
+    rng = np.random.default_rng(0)
+    fast, book = (
+        Network(input_shape, layers, "mse", np.random.default_rng(1), build_with)
+        for build_with in (registry, registry.textbook_form())
+    )
+    for scale in (1.0, 30.0):
+        for model in (fast, book):
+            model.parameters *= scale
+        for count in rows:
+            x = rng.uniform(0, 1, (count, *fast.input_shape)).astype(np.float32)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # an overflow inside is a fault, not a warning to show
+                got = fast.predict_proba(x)
+            assert_twins_agree(got, book.predict_proba(x), f"{fast} predicting {count} rows, weights x{scale:g}")
 
 
 CHECKS: dict[str, Callable[..., None]] = {

@@ -1,0 +1,69 @@
+"""Predicting many rows: exact at the extremes, and leaves the caller's thread as it found it."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import numpy as np
+import pytest
+
+from netkit.model.network import Network
+
+SEED_NET = ["dense:units=16", "dense:units=16", "dense:units=10,activation=softmax"]
+ROWS = 3_000  # three chunks and enough work for a second thread
+
+
+def _images(rows: int = ROWS) -> np.ndarray:
+    return np.random.default_rng(0).uniform(0, 1, (rows, 784)).astype(np.float32)
+
+
+def test_saturated_sigmoids_give_exact_zeros_and_ones_without_warnings() -> None:
+    """e^-z overflows for z far below zero: the sigmoid is then exactly 0, and no warning escapes."""
+    model = Network(784, ["dense:units=4", "dense:units=2,activation=sigmoid"], "mse", np.random.default_rng(1))
+    first = model.layers[0].parameters
+    first["weight"][...] = 0.0
+    first["bias"][...] = [-1000.0, 1000.0, -50.0, 50.0]
+    last = model.layers[1].parameters
+    last["weight"][...] = [[1000.0, 0.0], [0.0, -1000.0], [0.0, 0.0], [0.0, 0.0]]
+    last["bias"][...] = 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        outputs = model.predict_proba(_images())
+    # Hidden units: 0, 1, e^-50-ish, 1 - e^-50-ish; outputs: sigmoid(0) and sigmoid(-1000).
+    np.testing.assert_array_equal(outputs, np.tile([0.5, 0.0], (ROWS, 1)).astype(np.float32))
+
+
+def test_predictions_follow_parameters_changed_in_place() -> None:
+    model = Network(784, SEED_NET, rng=np.random.default_rng(2))
+    images = _images()
+    before = model.predict_proba(images)
+    model.layers[-1].parameters["bias"][...] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 30]
+    after = model.predict_proba(images)
+    assert not np.allclose(before, after)
+    np.testing.assert_array_equal(after.argmax(axis=1), np.full(ROWS, 9))
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="thread CPU sets are a Linux feature")
+def test_the_callers_cpu_set_is_restored() -> None:
+    """Two threads predict, each held to a CPU of its own for the call; the caller's set comes back."""
+    model = Network(784, SEED_NET, rng=np.random.default_rng(3))
+    allowed = os.sched_getaffinity(0)
+    expected = model.predict_proba(_images()[:1_000])
+    both = model.predict_proba(_images())
+    assert os.sched_getaffinity(0) == allowed
+    np.testing.assert_allclose(both[:1_000], expected, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="thread CPU sets are a Linux feature")
+def test_a_process_held_to_one_cpu_predicts_on_it() -> None:
+    model = Network(784, SEED_NET, rng=np.random.default_rng(4))
+    allowed = os.sched_getaffinity(0)
+    one = {min(allowed)}
+    os.sched_setaffinity(0, one)
+    try:
+        outputs = model.predict_proba(_images())
+        assert os.sched_getaffinity(0) == one
+    finally:
+        os.sched_setaffinity(0, allowed)
+    np.testing.assert_allclose(outputs.sum(axis=1), 1.0, rtol=1e-5)
