@@ -127,11 +127,22 @@ class Tanh(textbook.Tanh, _Elementwise):
 class ReLU(textbook.ReLU, _Elementwise):
     """Rectified linear unit: a = max(z, 0), da/dz = 1 where z > 0 else 0.
 
-    Fast twin of ``textbook.ReLU``: the slope is a boolean mask kept between steps, applied in place.
+    Fast twin of ``textbook.ReLU``: max(z, 0) against kept zeros; the slope is a boolean mask kept between
+    steps, applied in place.
     """
 
+    _zeros: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
+    _zeros_for: object = attrs.field(default=None, init=False, repr=False, eq=False)
+
     def forward_into(self, z: FloatArray, out: FloatArray) -> FloatArray:
-        return np.maximum(z, _ZERO, out=out)
+        # np.maximum runs its vector loop only for two arrays laid out alike: against a 0-d zero it takes
+        # five times as long (73 against 16 µs on 128 x 800), so the zeros are an array shaped like z.
+        zeros = self._zeros
+        if z is not self._zeros_for:
+            if zeros.shape != z.shape or zeros.strides != z.strides or zeros.dtype != z.dtype:
+                zeros = self._zeros = np.zeros_like(z)
+            self._zeros_for = z
+        return np.maximum(z, zeros, out=out)
 
     def backward_into(self, z: FloatArray, a: FloatArray, grad: FloatArray, out: FloatArray) -> FloatArray:
         # A boolean mask is a quarter of the memory traffic of a float one, which tells on wide layers.
