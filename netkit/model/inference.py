@@ -30,6 +30,8 @@ PREDICT_CHUNK = 1_024
 CHUNK_BYTES = 16 * 2**20
 # Each network's dense stack, or None for a network that is not one (layers never change after assembly).
 _stacks: weakref.WeakKeyDictionary[Network, DenseStack | None] = weakref.WeakKeyDictionary()
+# The helper thread's stack for each network that is one.
+_helper_stacks: weakref.WeakKeyDictionary[Network, DenseStack] = weakref.WeakKeyDictionary()
 
 
 @functools.cache
@@ -44,64 +46,89 @@ def chunk_rows(network: Network) -> int:
     return max(1, min(PREDICT_CHUNK, CHUNK_BYTES // row_bytes))
 
 
-def predict_in_chunks(network: Network, x: FloatArray) -> FloatArray:
-    """``network``'s outputs for the rows ``x`` (already checked), as a new array."""
+def predict_in_chunks(network: Network, x: FloatArray, check: Callable[[FloatArray], None] | None = None) -> FloatArray:
+    """``network``'s outputs for the rows ``x`` (already shaped), as a new array; ``check(x)``, if given, runs
+    first on the calling thread (while a helper thread starts)."""
     rows = x.shape[0]
     result = np.empty((rows, *network.output_shape), dtype=network.dtype)
     size = max(1, -(-rows // max(1, -(-rows // chunk_rows(network)))))  # ceil(rows / ceil(rows / most))
     starts = iter(range(0, rows, size))  # shared: each thread below takes the next chunk left
 
-    def run(on: Network) -> None:
-        forward_into = _forward_into(on, size)
+    def run(forward_into: ForwardInto) -> None:
         for start in starts:
             forward_into(x[start : start + size], result[start : start + size])
 
-    # Two chunks or more with enough work and two CPUs: a helper thread takes chunks too, through a twin of
-    # the network (its own layers and buffers), each thread on a CPU of its own and BLAS on one thread. NumPy
-    # releases the GIL in products and ufuncs, so the activations run in parallel as well as the products,
-    # and a thread that other processes delay only takes fewer chunks, where a BLAS thread team waits for its
-    # slowest member at every product (bench/README.md, "Inference"). Otherwise the thread rule weighs the
-    # whole call.
+    # Two chunks or more with enough work and two CPUs: a helper thread takes chunks too, with layers and
+    # buffers of its own, each thread on a CPU of its own and BLAS on one thread. NumPy releases the GIL in
+    # products and ufuncs, so the activations run in parallel as well as the products, and a thread that
+    # other processes delay only takes fewer chunks, where a BLAS thread team waits for its slowest member
+    # at every product (bench/README.md, "Inference"). Otherwise the thread rule weighs the whole call.
     work = rows * network.parameter_count
-    two_threads = rows > size and not single_threaded(work) and usable_cpus() >= 2
-    twin = network._predict_twin() if two_threads else None
-    with blas_threads(0 if twin is not None else work):
-        if twin is None:
-            run(network)
+    stack = _stack(network, size)
+    ours = _layer_by_layer(network) if stack is None else stack.forward_into
+    helpers = None
+    if rows > size and not single_threaded(work) and usable_cpus() >= 2:
+        helpers = _helper_forward(network, stack)
+    with blas_threads(0 if helpers is not None else work):
+        if helpers is None:
+            if check is not None:
+                check(x)
+            run(ours)
         else:
-            ours, helpers = two_cpus()
-            with held_to(ours):
-                helped = _helper().submit(_run_held, helpers, run, twin)
-                run(network)
+            our_cpu, helper_cpu = two_cpus()
+            with held_to(our_cpu):
+                helped = _helper().submit(_run_held, helper_cpu, run, helpers)
+                if check is not None:
+                    check(x)
+                run(ours)
                 helped.result()
     return result
 
 
-def _run_held(cpu: int | None, run: Callable[[Network], None], network: Network) -> None:
-    """``run(network)`` on the helper thread, held to ``cpu`` (and left there: the thread is netkit's own)."""
+ForwardInto = Callable[[FloatArray, FloatArray], None]
+
+
+def _run_held(cpu: int | None, run: Callable[[ForwardInto], None], forward_into: ForwardInto) -> None:
+    """``run(forward_into)`` on the helper thread, held to ``cpu`` (and left there: the thread is netkit's)."""
     global _helper_cpu
     if cpu is not None and cpu != _helper_cpu:
         os.sched_setaffinity(0, {cpu})
         _helper_cpu = cpu
-    run(network)
+    run(forward_into)
 
 
 _helper_cpu: int | None = None  # the CPU the helper thread is held to
 
 
-def _forward_into(network: Network, rows: int) -> Callable[[FloatArray, FloatArray], None]:
-    """How ``network`` writes its outputs for a chunk of at most ``rows`` rows into the result: a stack of
-    dense layers in fewer passes (:mod:`netkit.model.dense_inference`; built once per network, its parameters
-    read again on every call), any other network layer by layer."""
+def _stack(network: Network, rows: int) -> DenseStack | None:
+    """``network``'s dense stack (:mod:`netkit.model.dense_inference`; built on first use, its parameters read
+    again on every call), or None for a network that is not one."""
     if network in _stacks:
         stack = _stacks[network]
         if stack is not None:
             stack.refresh(rows)
-    else:
-        stack = _stacks[network] = dense_stack(network, chunk_rows(network))
-    if stack is not None:
-        return stack.forward_into
+        return stack
+    stack = _stacks[network] = dense_stack(network, chunk_rows(network))
+    return stack
 
+
+def _helper_forward(network: Network, stack: DenseStack | None) -> ForwardInto | None:
+    """How the helper thread computes chunks: a dense stack of its own over the same prepared parameters, or
+    a twin of the network (its own layers, this one's parameters copied in); None when the layers cannot be
+    rebuilt from their config."""
+    if stack is None:
+        twin = network._predict_twin()
+        return None if twin is None else _layer_by_layer(twin)
+    helpers = _helper_stacks.get(network)
+    if helpers is None:
+        twin = network._predict_twin(with_parameters=False)  # only its activations are used
+        if twin is None:
+            return None
+        helpers = _helper_stacks[network] = stack.for_another_thread(twin)
+    return helpers.forward_into
+
+
+def _layer_by_layer(network: Network) -> ForwardInto:
     def forward_into(x: FloatArray, out: FloatArray) -> None:
         out[...] = network.forward(x)
 

@@ -223,14 +223,12 @@ class Network:
         """Outputs for any number of rows, in chunks; a new array. Rows outside [0, 1] (raw 0..255 pixels)
         raise an :class:`~netkit.errors.InputRangeWarning` unless ``warn_range`` is false."""
         rows = self.check_input(x)
-        if warn_range:
-            warn_outside_unit_range(rows)
-        return predict_in_chunks(self, rows)
+        return predict_in_chunks(self, rows, warn_outside_unit_range if warn_range else None)
 
-    def _predict_twin(self) -> Network | None:
+    def _predict_twin(self, with_parameters: bool = True) -> Network | None:
         """A network like this one with its own layers (for a second predicting thread), holding this one's
-        current parameters; None when its layers cannot be rebuilt from their config (plugins given as
-        unregistered instances)."""
+        current parameters unless ``with_parameters`` is false; None when its layers cannot be rebuilt from
+        their config (plugins given as unregistered instances)."""
         twin = self._twin
         if twin is None:
             try:
@@ -239,7 +237,8 @@ class Network:
                 return None
             twin = Network(self.input_shape, layers, self.loss, registry=self.registry, dtype=self.dtype.type)
             self._twin = twin
-        np.copyto(twin.parameters, self.parameters)
+        if with_parameters:
+            np.copyto(twin.parameters, self.parameters)
         return twin
 
     def predict(self, x: np.ndarray[Any, Any]) -> LabelArray:
