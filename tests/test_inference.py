@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pytest
 
+from netkit.errors import InputRangeWarning
 from netkit.model.network import Network
 
 SEED_NET = ["dense:units=16", "dense:units=16", "dense:units=10,activation=softmax"]
@@ -67,3 +68,18 @@ def test_a_process_held_to_one_cpu_predicts_on_it() -> None:
     finally:
         os.sched_setaffinity(0, allowed)
     np.testing.assert_allclose(outputs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_a_warning_raised_as_an_error_stops_both_threads_cleanly() -> None:
+    """Raw 0..255 pixels with warnings as errors: the range check raises while the helper thread has started;
+    the next prediction works and the caller's CPU set is its own again."""
+    model = Network(784, SEED_NET, rng=np.random.default_rng(5))
+    allowed = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(InputRangeWarning):
+            model.predict_proba(_images() * 255)
+        outputs = model.predict_proba(_images())
+    assert outputs.shape == (ROWS, 10)
+    if allowed is not None:
+        assert os.sched_getaffinity(0) == allowed

@@ -78,10 +78,16 @@ def predict_in_chunks(network: Network, x: FloatArray, check: Callable[[FloatArr
             our_cpu, helper_cpu = two_cpus()
             with held_to(our_cpu):
                 helped = _helper().submit(_run_held, helper_cpu, run, helpers)
-                if check is not None:
-                    check(x)
-                run(ours)
-                helped.result()
+                try:
+                    if check is not None:
+                        check(x)
+                    run(ours)
+                except BaseException:
+                    for _ in starts:  # leave the helper no chunks (a warning raised as an error, say)
+                        pass
+                    raise
+                finally:
+                    helped.result()
     return result
 
 
