@@ -87,13 +87,15 @@ def usable_cpus() -> int:
 
 
 def two_cpus() -> tuple[int | None, int | None]:
-    """Two CPUs of the calling thread's set, one for it and one for a helper thread; (None, None) where a
-    thread cannot be held to a CPU (not Linux) or the set has fewer than two.
+    """The calling thread's two CPUs, one for it and one for a helper thread, when its CPU set holds exactly
+    two; (None, None) otherwise, and where a thread cannot be held to a CPU (not Linux).
 
-    Two threads that compute side by side want a CPU each: left to itself, the scheduler often wakes both on
-    one CPU and takes milliseconds to move one away, so that they take turns (bench/README.md, "Inference")."""
+    Two threads that compute side by side want a CPU each: on a two-CPU machine the scheduler often wakes both
+    on one CPU after an idle spell and takes milliseconds to move one away, so that they take turns
+    (bench/README.md, "Inference"). With more CPUs the threads are left to the scheduler: holding them to
+    fixed ones would pile every process that predicts at once onto the same two."""
     allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_setaffinity") else []
-    return (allowed[0], allowed[1]) if len(allowed) >= 2 else (None, None)
+    return (allowed[0], allowed[1]) if len(allowed) == 2 else (None, None)
 
 
 @contextlib.contextmanager

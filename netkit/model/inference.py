@@ -59,10 +59,11 @@ def predict_in_chunks(network: Network, x: FloatArray, check: Callable[[FloatArr
             forward_into(x[start : start + size], result[start : start + size])
 
     # Two chunks or more with enough work and two CPUs: a helper thread takes chunks too, with layers and
-    # buffers of its own, each thread on a CPU of its own and BLAS on one thread. NumPy releases the GIL in
-    # products and ufuncs, so the activations run in parallel as well as the products, and a thread that
-    # other processes delay only takes fewer chunks, where a BLAS thread team waits for its slowest member
-    # at every product (bench/README.md, "Inference"). Otherwise the thread rule weighs the whole call.
+    # buffers of its own, each thread on a CPU of its own (held there on a two-CPU machine) and BLAS on one
+    # thread. NumPy releases the GIL in products and ufuncs, so the activations run in parallel as well as
+    # the products, and a thread that other processes delay only takes fewer chunks, where a BLAS thread team
+    # waits for its slowest member at every product (bench/README.md, "Inference"). Otherwise the thread
+    # rule weighs the whole call.
     work = rows * network.parameter_count
     stack = _stack(network, size)
     ours = _layer_by_layer(network) if stack is None else stack.forward_into
