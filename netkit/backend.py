@@ -67,7 +67,7 @@ def _blas_libraries() -> tuple[Any, ...]:
 @contextlib.contextmanager
 def _one_blas_thread() -> Iterator[None]:
     """BLAS on one thread, each library's own count restored afterwards (threadpoolctl's ``limit`` does the
-    same with bookkeeping that takes three times as long: 15 against 4 µs, a fifth of a one-row prediction)."""
+    same with bookkeeping that takes 15 µs a call against 4, a sixth of a one-row prediction)."""
     libraries = _blas_libraries()
     counts = [library.get_num_threads() for library in libraries]
     for library in libraries:

@@ -30,10 +30,12 @@ _ZERO = np.array(0.0, dtype=np.float32)
 # exp(-80) is 1.8e-35; below about -87 float32 results turn subnormal, which makes exp and every later
 # operation on them several times slower. Shifted logits are floored here; ...
 _EXP_FLOOR = np.array(-80.0, dtype=np.float32)
-_UNSHIFTED_UP_TO = 80.0
 # ... and a row whose maximum lies more than 40 below the batch maximum (row sum below e^-40) is recomputed
 # with its own maximum, so the floor only touches probabilities below e^-40 (4e-18) of their row's largest.
 _SMALLEST_ROW_SUM = float(np.exp(-40.0))
+# Softmax over z known to lie within +-bound needs neither shift nor floor when bound + ln(classes) is at most
+# this: every e^z and each row's sum then stay within [e^-80, e^80], normal float32 numbers.
+_UNSHIFTED_UP_TO = 80.0
 # Softmax over at most this many classes keeps each row's sum in every column (see ``Softmax._buffers``);
 # beyond it the ones-matrix product costs more than dividing by a column (bench/README.md).
 REPEATED_ROW_VALUES_UP_TO = 16
@@ -77,7 +79,7 @@ class Sigmoid(textbook.Sigmoid, _Elementwise):
     """Logistic sigmoid, the original network's activation: a = 1 / (1 + e^-z), da/dz = a (1 - a).
 
     Fast twin of ``textbook.Sigmoid``: four in-place ufunc calls on 0-d constants, and a - a^2 in scratch;
-    three from -z, which inference gets by negating the layer's weights and bias.
+    three from -z, which inference computes as -b - x W in the pass that would add the bias.
     """
 
     from_negated = True
@@ -199,6 +201,8 @@ class Softmax(textbook.Softmax, _Elementwise):
     row sums as one BLAS product with a ones matrix, exponents floored so that no subnormal float appears.
     """
 
+    bounded_form = True
+
     _row_values: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _row_max: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
     _ones: FloatArray = attrs.field(default=_NO_BUFFER, init=False, repr=False, eq=False)
@@ -232,11 +236,8 @@ class Softmax(textbook.Softmax, _Elementwise):
             dot(out, ones, row_sums)
         return np.divide(out, row_sums, out)
 
-    bounded_form = True
-
     def forward_bounded_into(self, z: FloatArray, out: FloatArray, bound: float) -> FloatArray:
-        # When every e^z and each row's sum of them stay within [e^-80, e^80], normal float32 numbers, the
-        # shift and the floor have nothing to do: softmax(z) = e^z / sum_j e^z_j as it stands.
+        # The shift and the floor have nothing to do (see _UNSHIFTED_UP_TO): e^z / sum_j e^z_j as it stands.
         if bound + math.log(z.shape[1]) > _UNSHIFTED_UP_TO:
             return self.forward_into(z, out)
         row_sums, ones = self._buffers(z)

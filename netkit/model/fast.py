@@ -73,7 +73,8 @@ class FastActivation(Fast):
     """An activation's fast form: the same function and derivative written into ``out``."""
 
     # True for an activation computed in fewer passes from -z than from z (the sigmoid, 1 / (1 + e^-z)):
-    # inference then negates a dense layer's weights and bias once and calls ``forward_from_negated_into``.
+    # inference then computes -z = -b - x W in the pass that would add the bias, and calls
+    # ``forward_from_negated_into``.
     from_negated: ClassVar[bool] = False
     # The largest |a| this activation gives, when that is finite (the sigmoid's and tanh's 1); with it,
     # inference bounds the next dense layer's z and calls that layer's ``forward_bounded_into``, if it has
