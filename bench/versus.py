@@ -11,7 +11,8 @@ A case's turn is one training epoch; ``predict``'s turn is ``PREDICT_CALLS`` cal
 ``../base`` is any checkout with its own ``.venv`` (e.g. ``git worktree add ../base HEAD~1`` and a
 ``pip install -e .`` there); then both checkouts train in worker processes of their own, each importing
 its own netkit (``--with-torch`` adds PyTorch's turn). The sides take turns, so that a busy spell on a shared
-machine hits both alike; the ratio of the two minima is stable to about 1%, where separate runs drift
+machine hits both alike; the ratio of the two minima is stable to a few percent (seed-b32 against a checkout
+with the same training code, 2026-12-06: 1.046 in 7 turns, then 0.990 in 11), where separate runs drift
 several percent. ``--clock cpu`` times the training thread's CPU time instead of the wall clock: on a busy
 machine it leaves out the time the thread waits to be scheduled (and the batch helper thread's work).
 """
