@@ -55,28 +55,11 @@ def single_threaded(work: int) -> bool:
 def blas_threads(work: int) -> AbstractContextManager[Any]:
     """A context that runs BLAS on one thread for small work (see :data:`SINGLE_THREAD_BELOW`), as is otherwise."""
     if single_threaded(work):
-        return _one_blas_thread()
+        # threadpoolctl, not the library controllers' own setters: with OpenBLAS's pthreads layer only one
+        # thread may set the pool's size at a time, and ``limit`` hands that right back when it is done (the
+        # setters alone keep it, and other threads' limits then silently do nothing).
+        return _blas_controller().limit(limits=1, user_api="blas")  # type: ignore[no-any-return]
     return nullcontext()
-
-
-@functools.cache
-def _blas_libraries() -> tuple[Any, ...]:
-    return tuple(library for library in _blas_controller().lib_controllers if library.user_api == "blas")
-
-
-@contextlib.contextmanager
-def _one_blas_thread() -> Iterator[None]:
-    """BLAS on one thread, each library's own count restored afterwards (threadpoolctl's ``limit`` does the
-    same with bookkeeping that takes 15 µs a call against 4, a sixth of a one-row prediction)."""
-    libraries = _blas_libraries()
-    counts = [library.get_num_threads() for library in libraries]
-    for library in libraries:
-        library.set_num_threads(1)
-    try:
-        yield
-    finally:
-        for library, count in zip(libraries, counts, strict=True):
-            library.set_num_threads(count)
 
 
 def usable_cpus() -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -91,3 +92,18 @@ def test_a_warning_raised_as_an_error_stops_both_threads_cleanly() -> None:
     assert outputs.shape == (ROWS, 10)
     if allowed is not None:
         assert os.sched_getaffinity(0) == allowed
+
+
+def test_threads_predicting_with_one_model_get_their_own_answers() -> None:
+    """A threaded server's request threads may share a model: each call's outputs are its own rows'."""
+    model = Network(784, SEED_NET, rng=np.random.default_rng(6))
+    inputs = [
+        np.random.default_rng(seed).uniform(0, 1, (rows, 784)).astype(np.float32)
+        for seed, rows in ((10, 3_000), (11, 1), (12, 2_500), (13, 40))
+    ]
+    expected = [model.predict_proba(x) for x in inputs]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(5):
+            answers = list(pool.map(model.predict_proba, inputs))
+            for got, want in zip(answers, expected, strict=True):
+                np.testing.assert_array_equal(got, want)

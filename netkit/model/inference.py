@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import threading
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +33,9 @@ CHUNK_BYTES = 16 * 2**20
 _stacks: weakref.WeakKeyDictionary[Network, DenseStack | None] = weakref.WeakKeyDictionary()
 # The helper thread's stack for each network that is one.
 _helper_stacks: weakref.WeakKeyDictionary[Network, DenseStack] = weakref.WeakKeyDictionary()
+# One lock per network: two threads predicting with one model take turns.
+_locks: weakref.WeakKeyDictionary[Network, threading.Lock] = weakref.WeakKeyDictionary()
+_locks_lock = threading.Lock()
 
 
 @functools.cache
@@ -65,46 +69,69 @@ def predict_in_chunks(network: Network, x: FloatArray, check: Callable[[FloatArr
     # waits for its slowest member at every product (bench/README.md, "Inference"). Otherwise the thread
     # rule weighs the whole call.
     work = rows * network.parameter_count
-    stack = _stack(network, size)
-    ours = _layer_by_layer(network) if stack is None else stack.forward_into
-    helpers = None
-    if rows > size and not single_threaded(work) and usable_cpus() >= 2:
-        helpers = _helper_forward(network, stack)
+    with _lock_of(network):  # the layers' and stacks' buffers serve one call at a time
+        stack = _stack(network, size)
+        ours = _layer_by_layer(network) if stack is None else stack.forward_into
+        helpers = None
+        if rows > size and not single_threaded(work) and usable_cpus() >= 2:
+            helpers = _helper_forward(network, stack)
+
+        def our_share() -> None:
+            if check is not None:
+                check(x)  # while the helper thread starts
+            run(ours)
+
+        def stop() -> None:  # leave the helper no chunks (after a warning raised as an error, say)
+            for _ in starts:
+                pass
+
+        _in_threads(our_share, None if helpers is None else functools.partial(run, helpers), work, stop)
+    return result
+
+
+Share = Callable[[], None]  # one thread's part of a prediction
+
+
+def _in_threads(ours: Share, helpers: Share | None, work: int, stop: Share) -> None:
+    """``ours()`` on the calling thread and ``helpers()``, if given, on the helper thread at the same time, BLAS
+    on one thread each (without a helper, on the thread rule for ``work``); ``stop()`` after an error in ours."""
     with blas_threads(0 if helpers is not None else work):
         if helpers is None:
-            if check is not None:
-                check(x)
-            run(ours)
-        else:
-            our_cpu, helper_cpu = two_cpus()
-            with held_to(our_cpu):
-                helped = _helper().submit(_run_held, helper_cpu, run, helpers)
-                try:
-                    if check is not None:
-                        check(x)
-                    run(ours)
-                except BaseException:
-                    for _ in starts:  # leave the helper no chunks (a warning raised as an error, say)
-                        pass
-                    raise
-                finally:
-                    helped.result()
-    return result
+            ours()
+            return
+        our_cpu, helper_cpu = two_cpus()
+        with held_to(our_cpu):
+            helped = _helper().submit(_run_held, helper_cpu, helpers)
+            try:
+                ours()
+            except BaseException:
+                stop()
+                raise
+            finally:
+                helped.result()
 
 
 ForwardInto = Callable[[FloatArray, FloatArray], None]
 
 
-def _run_held(cpu: int | None, run: Callable[[ForwardInto], None], forward_into: ForwardInto) -> None:
-    """``run(forward_into)`` on the helper thread, held to ``cpu`` (and left there: the thread is netkit's)."""
+def _run_held(cpu: int | None, share: Share) -> None:
+    """``share()`` on the helper thread, held to ``cpu`` (and left there: the thread is netkit's own)."""
     global _helper_cpu
     if cpu is not None and cpu != _helper_cpu:
         os.sched_setaffinity(0, {cpu})
         _helper_cpu = cpu
-    run(forward_into)
+    share()
 
 
 _helper_cpu: int | None = None  # the CPU the helper thread is held to
+
+
+def _lock_of(network: Network) -> threading.Lock:
+    lock = _locks.get(network)
+    if lock is None:
+        with _locks_lock:
+            lock = _locks.setdefault(network, threading.Lock())
+    return lock
 
 
 def _stack(network: Network, rows: int) -> DenseStack | None:
