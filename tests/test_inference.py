@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import warnings
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -14,6 +16,17 @@ from netkit.model.network import Network
 
 SEED_NET = ["dense:units=16", "dense:units=16", "dense:units=10,activation=softmax"]
 ROWS = 3_000  # three chunks and enough work for a second thread
+
+
+@contextlib.contextmanager
+def _cpu_set(cpus: set[int]) -> Iterator[None]:
+    """The calling thread restricted to ``cpus`` while the block runs."""
+    allowed = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cpus)
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, allowed)
 
 
 def _images(rows: int = ROWS) -> np.ndarray:
@@ -52,30 +65,22 @@ def test_predictions_follow_parameters_changed_in_place() -> None:
 def test_the_callers_cpu_set_is_restored() -> None:
     """On two CPUs the two predicting threads are each held to one for the call; the caller's set comes
     back, and the outputs are those of one chunk alone."""
-    allowed = os.sched_getaffinity(0)
     model = Network(784, SEED_NET, rng=np.random.default_rng(3))
     expected = model.predict_proba(_images()[:1_000])
-    given = set(sorted(allowed)[:2])
-    os.sched_setaffinity(0, given)
-    try:
+    given = set(sorted(os.sched_getaffinity(0))[:2])
+    with _cpu_set(given):
         both = model.predict_proba(_images())
         assert os.sched_getaffinity(0) == given
-    finally:
-        os.sched_setaffinity(0, allowed)
     np.testing.assert_allclose(both[:1_000], expected, rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="thread CPU sets are a Linux feature")
 def test_a_process_held_to_one_cpu_predicts_on_it() -> None:
     model = Network(784, SEED_NET, rng=np.random.default_rng(4))
-    allowed = os.sched_getaffinity(0)
-    one = {min(allowed)}
-    os.sched_setaffinity(0, one)
-    try:
+    one = {min(os.sched_getaffinity(0))}
+    with _cpu_set(one):
         outputs = model.predict_proba(_images())
         assert os.sched_getaffinity(0) == one
-    finally:
-        os.sched_setaffinity(0, allowed)
     np.testing.assert_allclose(outputs.sum(axis=1), 1.0, rtol=1e-5)
 
 
