@@ -70,7 +70,9 @@ class Dense(textbook.Dense, FastLayer):
     def transposed_parameters(self) -> frozenset[str]:
         return frozenset({"weight"}) if self.units >= TRANSPOSED_WEIGHT_FROM_UNITS else frozenset()
 
-    def dense_parts(self) -> DenseParts:
+    def dense_parts(self) -> DenseParts | None:
+        if type(self) is not Dense:  # a subclass may compute something else: it says so itself
+            return None
         return DenseParts(self.parameters["weight"], self.parameters["bias"], self.activation)
 
     def bind(self, parameters: dict[str, FloatArray], gradients: dict[str, FloatArray]) -> None:

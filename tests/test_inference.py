@@ -13,6 +13,8 @@ import pytest
 
 from netkit.errors import InputRangeWarning
 from netkit.model.network import Network
+from netkit.plugins import layers
+from netkit.types import FloatArray
 
 SEED_NET = ["dense:units=16", "dense:units=16", "dense:units=10,activation=softmax"]
 ROWS = 3_000  # three chunks and enough work for a second thread
@@ -112,3 +114,17 @@ def test_threads_predicting_with_one_model_get_their_own_answers() -> None:
             answers = list(pool.map(model.predict_proba, inputs))
             for got, want in zip(answers, expected, strict=True):
                 np.testing.assert_array_equal(got, want)
+
+
+def test_a_subclass_of_the_fast_dense_layer_predicts_through_its_own_forward() -> None:
+    """Prediction computes a stack of netkit's own dense layers in passes of its own; a subclass that changes
+    the maths is not taken for one."""
+
+    class Halved(layers.Dense):
+        def fast_forward(self, x: FloatArray, training: bool) -> FloatArray:
+            return super().fast_forward(x, training) * 0.5
+
+    model = Network(784, [Halved(units=16), Halved(units=10, activation="softmax")], rng=np.random.default_rng(7))
+    images = _images()
+    np.testing.assert_allclose(model.predict_proba(images), model.forward(images).copy(), rtol=1e-6)
+    assert not np.allclose(model.predict_proba(images).sum(axis=1), 1.0)  # halved softmax rows sum to 0.5
