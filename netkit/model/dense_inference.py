@@ -160,8 +160,7 @@ def dense_stack(network: Network, rows: int) -> DenseStack | None:
     for layer in network.layers:
         if isinstance(layer, Flatten):
             continue  # rows are flat from the first step on
-        parts = layer.dense_parts() if isinstance(layer, FastLayer) else None
-        if parts is None or not isinstance(layer, FastLayer):
+        if not isinstance(layer, FastLayer) or (parts := layer.dense_parts()) is None:
             return None
         prepared.append(Prepared.of(layer, rows, bound))
         activation = parts.activation
