@@ -1,6 +1,6 @@
 """The Python API's model: ``netkit.Sequential`` trains itself with ``fit``, as in Keras.
 
-It is a :class:`netkit.model.network.Sequential` (so every tool that takes a model takes it) that also owns its
+It is a :class:`netkit.model.network.Network` (so every tool that takes a model takes it) that also owns its
 training run: the optimiser and its state, the shuffling generator and the history, built with the same
 run semantics as ``netkit train`` (:mod:`netkit.training.run`). So ``nk.Sequential(..., seed=0)`` trained on the
 same rows with the same options gives exactly the weights ``netkit train --seed 0`` gives, and a model
