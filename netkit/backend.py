@@ -52,8 +52,19 @@ def single_threaded(work: int) -> bool:
     return work < SINGLE_THREAD_BELOW
 
 
-def blas_threads(work: int) -> AbstractContextManager[Any]:
-    """A context that runs BLAS on one thread for small work (see :data:`SINGLE_THREAD_BELOW`), as is otherwise."""
+# BLAS runs a product of fewer multiply-adds than this on one thread by itself (OpenBLAS: 65,536 times its
+# GEMM_MULTITHREAD_THRESHOLD, 4 by default; none split up to 600,000 in bench/README.md, "Hot-path choices").
+BLAS_SPLITS_FROM = 262_144
+
+
+def blas_threads(work: int, largest_product: int | None = None) -> AbstractContextManager[Any]:
+    """A context that runs BLAS on one thread for small work (see :data:`SINGLE_THREAD_BELOW`), as is otherwise.
+
+    A caller that knows its largest product's multiply-adds passes them: below :data:`BLAS_SPLITS_FROM` the
+    library keeps every product on one thread anyway, and the limit would only cost its 20-25 µs (a third of a
+    one-row prediction)."""
+    if largest_product is not None and largest_product < BLAS_SPLITS_FROM:
+        return nullcontext()
     if single_threaded(work):
         # threadpoolctl, not the library controllers' own setters: with OpenBLAS's pthreads layer only one
         # thread may set the pool's size at a time, and ``limit`` hands that right back when it is done (the

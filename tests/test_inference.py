@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_limits
 
 from netkit.errors import InputRangeWarning
 from netkit.model.network import Network
@@ -128,3 +129,24 @@ def test_a_subclass_of_the_fast_dense_layer_predicts_through_its_own_forward() -
     images = _images()
     np.testing.assert_allclose(model.predict_proba(images), model.forward(images).copy(), rtol=1e-6)
     assert not np.allclose(model.predict_proba(images).sum(axis=1), 1.0)  # halved softmax rows sum to 0.5
+
+
+@pytest.mark.parametrize("rows", [1, ROWS])
+def test_a_network_of_flattens_alone_predicts_its_flattened_rows(rows: int) -> None:
+    """No dense layer to compute: the prediction is the rows as the flatten lays them out."""
+    model = Network((28, 28), ["flatten"], "mse", np.random.default_rng(0))
+    images = _images(rows).reshape(rows, 28, 28)
+    np.testing.assert_array_equal(model.predict_proba(images), images.reshape(rows, 784))
+
+
+@pytest.mark.parametrize("rows", [1, 20, 21, 400])
+def test_small_predictions_equal_one_blas_thread_products(rows: int) -> None:
+    """Below the size at which BLAS splits a product, predict_proba leaves BLAS's thread count as it is; the
+    outputs still equal those of one BLAS thread at every size around the line. From 64 rows two BLAS threads
+    change the last bits, so 400 rows fails if the line is drawn too high."""
+    model = Network(784, SEED_NET, rng=np.random.default_rng(3))
+    images = _images(rows)
+    with threadpool_limits(limits=1, user_api="blas"):
+        expected = model.predict_proba(images)
+    with threadpool_limits(limits=2, user_api="blas"):
+        np.testing.assert_array_equal(model.predict_proba(images), expected)

@@ -133,6 +133,7 @@ class DenseStack:
 
     rows: int
     steps: tuple[_Step, ...]
+    widest_row: int  # the most multiply-adds one row costs in a layer's product
 
     def refresh(self, rows: int) -> None:
         """Read the layers' parameters again, for chunks of at most ``rows`` rows (at most :attr:`rows`)."""
@@ -142,7 +143,7 @@ class DenseStack:
     def for_another_thread(self, twin: Network) -> DenseStack:
         """A stack over the same prepared parameters with buffers of its own and ``twin``'s activations (a
         network built like this one: an activation may keep scratch arrays, so threads cannot share one)."""
-        return DenseStack(self.rows, _steps([step.prepared for step in self.steps], twin.layers))
+        return DenseStack(self.rows, _steps([step.prepared for step in self.steps], twin.layers), self.widest_row)
 
     def forward_into(self, x: FloatArray, out: FloatArray) -> None:
         """The network's outputs for the rows ``x`` (at most :attr:`rows`), written into ``out``."""
@@ -154,7 +155,7 @@ class DenseStack:
 
 def dense_stack(network: Network, rows: int) -> DenseStack | None:
     """``network`` as a :class:`DenseStack` for chunks of at most ``rows`` rows, or None when one of its layers
-    is neither dense nor a flatten."""
+    is neither dense nor a flatten, or none is dense."""
     prepared = []
     bound = None  # nothing is known of the network's inputs
     for layer in network.layers:
@@ -165,7 +166,10 @@ def dense_stack(network: Network, rows: int) -> DenseStack | None:
         prepared.append(Prepared.of(layer, rows, bound))
         activation = parts.activation
         bound = activation.output_bound if isinstance(activation, FastActivation) else None
-    return DenseStack(rows, _steps(prepared, network.layers))
+    if not prepared:
+        return None  # flattens alone: their own forward reshapes the rows
+    widest_row = max(one.weight.size for one in prepared)
+    return DenseStack(rows, _steps(prepared, network.layers), widest_row)
 
 
 def _steps(prepared: Sequence[Prepared], layers: Sequence[Any]) -> tuple[_Step, ...]:

@@ -85,17 +85,19 @@ def predict_in_chunks(network: Network, x: FloatArray, check: Callable[[FloatArr
             for _ in starts:
                 pass
 
-        _in_threads(our_share, None if helpers is None else functools.partial(run, helpers), work, stop)
+        largest = None if stack is None else min(rows, size) * stack.widest_row  # a dense net's largest product
+        _in_threads(our_share, None if helpers is None else functools.partial(run, helpers), work, stop, largest)
     return result
 
 
 Share = Callable[[], None]  # one thread's part of a prediction
 
 
-def _in_threads(ours: Share, helpers: Share | None, work: int, stop: Share) -> None:
+def _in_threads(ours: Share, helpers: Share | None, work: int, stop: Share, largest: int | None = None) -> None:
     """``ours()`` on the calling thread and ``helpers()``, if given, on the helper thread at the same time, BLAS
-    on one thread each (without a helper, on the thread rule for ``work``); ``stop()`` after an error in ours."""
-    with blas_threads(0 if helpers is not None else work):
+    on one thread each (without a helper, on the thread rule for ``work`` and a chunk's ``largest`` product, in
+    multiply-adds, when known); ``stop()`` after an error in ours."""
+    with blas_threads(0) if helpers is not None else blas_threads(work, largest):
         if helpers is None:
             ours()
             return
