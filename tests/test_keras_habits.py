@@ -1,5 +1,5 @@
 """What Keras users type works: a model without an input size, validation_split, History.history, training
-accuracy, ``loss, accuracy = model.evaluate(...)`` and ``model.save(path)``."""
+accuracy, ``loss, accuracy = model.evaluate(...)``, ``model.save(path)`` and ``verbose``."""
 
 from __future__ import annotations
 
@@ -113,3 +113,38 @@ def test_model_save_writes_what_netkit_load_reads(tmp_path: Path, name: str) -> 
     again = nk.load(tmp_path / name)
     np.testing.assert_array_equal(again.predict_proba(images), model.predict_proba(images))
     assert again.history.history == model.history.history
+
+
+@pytest.mark.parametrize(("verbose", "bar"), [(0, False), (1, True), (2, True), ("auto", False)])
+def test_fit_takes_keras_verbose_for_its_progress_bar(
+    verbose: int | str, bar: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """0 is silent, 1 and 2 draw the bar, "auto" draws it only where someone watches (not pytest's capture)."""
+    images, labels = halves()
+    _model().fit(images, labels, epochs=2, verbose=verbose)
+    printed = capsys.readouterr().out
+    assert ("epoch 2/2 [" in printed) is bar
+
+
+def test_predict_and_evaluate_take_keras_verbose_and_print_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    images, labels = halves()
+    model = _model()
+    model.fit(images, labels, epochs=1, progress=False)
+    np.testing.assert_array_equal(model.predict(images, verbose=0), model.predict(images))
+    assert tuple(model.evaluate(images, labels, verbose=1)) == tuple(model.evaluate(images, labels))
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("verbose", [3, -1, "loud", 1.0, True])
+def test_verbose_outside_keras_values_is_a_one_line_error(verbose: object) -> None:
+    images, labels = halves()
+    with pytest.raises(ConfigError, match=r"verbose must be 0, 1, 2 or 'auto'.*Received: verbose="):
+        _model().fit(images, labels, verbose=verbose)
+    with pytest.raises(ConfigError, match="Received: verbose="):
+        _model().predict(images, verbose=verbose)
+
+
+def test_verbose_and_progress_together_are_refused() -> None:
+    images, labels = halves()
+    with pytest.raises(ConfigError, match="progress and verbose say the same thing"):
+        _model().fit(images, labels, verbose=1, progress=True)

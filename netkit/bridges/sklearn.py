@@ -38,8 +38,9 @@ except ImportError as exc:  # an optional extra: say how to get it
     ) from exc
 
 from netkit.errors import ConfigError, InputRangeWarning, PluginError
+from netkit.model.arguments import whole_number
 from netkit.model.layer import Layer, shape_of
-from netkit.model.sequential import Sequential, whole_number
+from netkit.model.sequential import Sequential
 from netkit.model.specs import dense_stack
 from netkit.protocols import Optimizer
 from netkit.registry import active_registry

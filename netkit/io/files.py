@@ -11,8 +11,9 @@ import numpy as np
 
 from netkit.io import ModelFile, load_model, save_model
 from netkit.io.modelfile import copy_history
+from netkit.model.arguments import whole_number
 from netkit.model.network import Network
-from netkit.model.sequential import Sequential, whole_number
+from netkit.model.sequential import Sequential
 from netkit.pretrained import DEFAULT_SHIPPED, shipped_model_path
 from netkit.training.recipe import attach
 

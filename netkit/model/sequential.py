@@ -20,6 +20,7 @@ from netkit.data.dataset import are_values, checked_targets
 from netkit.errors import ConfigError, DatasetError
 from netkit.io import model_format
 from netkit.model import network as core
+from netkit.model.arguments import sample_shape, shows_progress, whole_number
 from netkit.model.assembly import config_input_shape, config_layers
 from netkit.model.evaluation import evaluate
 from netkit.model.sequential_state import restore, state_of
@@ -50,20 +51,6 @@ if TYPE_CHECKING:
 
 # How fit's own arguments are named in messages (netkit train names its flags instead).
 FIT_ARGUMENTS = {"optimizer": "optimizer", "learning_rate": "learning_rate", "batch_size": "batch_size"}
-
-
-def sample_shape(rows: Any) -> tuple[int, ...]:
-    """One sample's shape in ``rows``: flat features, a one-channel image, or channels and an image."""
-    shape = np.shape(rows)
-    if len(shape) < 2 or 0 in shape[1:]:
-        raise ConfigError(f"expected rows of samples (n, features) or images (n, height, width), got shape {shape}")
-    return (1, *shape[1:]) if len(shape) == 3 else tuple(int(size) for size in shape[1:])
-
-
-def whole_number(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ConfigError(f"{name} must be a whole number of at least {minimum}. Received: {name}={value!r}")
-    return int(value)
 
 
 class Sequential(core.Network):
@@ -175,6 +162,7 @@ class Sequential(core.Network):
         validation_split: float | None = None,
         callbacks: Sequence[Callback] = (),
         progress: bool | None = None,
+        verbose: int | str | None = None,
         checkpoint: str | Path | None = None,
         schedule: str | Mapping[str, Any] | None = None,
         augment: str | Sequence[Any] | None = None,
@@ -188,7 +176,8 @@ class Sequential(core.Network):
         picks) and the ``validation`` rows held out (a fraction below 1, or a count; ``validation_split`` is
         Keras' name for the fraction, though netkit holds out seeded random rows where Keras takes the last
         ones); later fits continue the same run and refuse settings that differ.
-        ``progress`` draws a bar (default: only in a terminal or a notebook); ``checkpoint`` saves the run to
+        ``progress`` draws a bar (default: only in a terminal or a notebook; Keras' ``verbose=0`` or ``1`` says
+        the same); ``checkpoint`` saves the run to
         that file after every epoch. ``schedule`` (``"cosine"``, ``"exponential:decay=0.7"``, ...) and
         ``augment`` (``"shift:pixels=2,rotate:degrees=10"``) are chosen by the first fit too, as ``netkit train
         --schedule/--augment`` would (a cosine spans this fit's ``epochs``). ``keep="best"`` (or a
@@ -197,6 +186,7 @@ class Sequential(core.Network):
         keeps the last epoch. Returns this fit's epochs; :attr:`history` holds them all.
         """
         epochs = whole_number(epochs, "epochs", 1)
+        progress = shows_progress(verbose, progress)
         if validation_split is not None:
             if validation is not None:
                 raise ConfigError("validation and validation_split say the same thing: give one of them")
@@ -249,8 +239,10 @@ class Sequential(core.Network):
             kind = "float values" if self.training.get("targets") == "values" else "class labels"
             raise ConfigError(f"this model was fitted on {kind}; fit continues that run, so it needs {kind} again")
 
-    def predict(self, x: np.ndarray[Any, Any]) -> Any:
-        """The most likely class of each row; for a model fitted on float values, its outputs (rows of values)."""
+    def predict(self, x: np.ndarray[Any, Any], *, verbose: int | str | None = None) -> Any:
+        """The most likely class of each row; for a model fitted on float values, its outputs (rows of values).
+        ``verbose`` is taken as Keras takes it; netkit draws nothing while it predicts."""
+        shows_progress(verbose, None)
         if self.training.get("targets") == "values":
             return self.predict_proba(x)
         return super().predict(x)
@@ -345,10 +337,14 @@ class Sequential(core.Network):
         """Pickled (or deep-copied) as its config, arrays and run, so the layers' views are rebuilt on load."""
         return _restore, (state_of(self),)
 
-    def evaluate(self, images: np.ndarray[Any, Any], labels: np.ndarray[Any, Any]) -> Any:
+    def evaluate(
+        self, images: np.ndarray[Any, Any], labels: np.ndarray[Any, Any], *, verbose: int | str | None = None
+    ) -> Any:
         """Accuracy, loss, confusion matrix, per-class precision and recall on labelled rows (an
         :class:`~netkit.Evaluation`, which unpacks as Keras' ``loss, accuracy = model.evaluate(x, y)``); for
-        float values, the loss, mean absolute error and R² (a :class:`RegressionEvaluation`)."""
+        float values, the loss, mean absolute error and R² (a :class:`RegressionEvaluation`). ``verbose`` is
+        taken as Keras takes it; netkit draws nothing while it scores."""
+        shows_progress(verbose, None)
         return evaluate(self, images, labels)
 
     def save(self, path: str | Path, *, format: str | None = None) -> Path:
