@@ -8,7 +8,8 @@ On the seed net and the 10,000 MNIST test images, in turns (three calls a side, 
 - **first-layer products**: x @ W1 chunk by chunk, alone;
 - **bare NumPy loop**: the whole prediction as a flat loop of the fifteen NumPy calls a 1,000-row chunk
   needs (the three products, the biases, the sigmoids from -z, the softmax with its row sums), no netkit
-  code around them: what any NumPy prediction of this net must spend, Python's call overhead included;
+  code around them: what any NumPy prediction of this net must spend, Python's call overhead included
+  (checked first to give ``predict_proba``'s outputs, to 1e-6);
 - **netkit predict_proba**: the same arithmetic through the dense stack, with the input checks, the
   parameters read again, the result allocated, the helper thread woken;
 - **PyTorch predict**: ``softmax(net(x))`` under ``inference_mode`` on its default threads, in a worker process
@@ -56,8 +57,9 @@ def on_two_threads(share: Share) -> Callable[[], None]:
     return call
 
 
-def bare_loops(model: Network, x: np.ndarray[Any, Any]) -> tuple[Share, Share]:
-    """The first layer's products alone, and the whole prediction, as flat loops of NumPy calls."""
+def bare_loops(model: Network, x: np.ndarray[Any, Any]) -> tuple[Share, Share, np.ndarray[Any, Any]]:
+    """The first layer's products alone, and the whole prediction, as flat loops of NumPy calls (the latter
+    writing into the array returned third)."""
     (w1, b1), (w2, b2), (w3, b3) = [(views["weight"], views["bias"]) for views in model.parameter_views]
     one = np.float32(1)
     minus_b1, minus_b2 = np.tile(-b1, (CHUNK, 1)), np.tile(-b2, (CHUNK, 1))
@@ -90,7 +92,7 @@ def bare_loops(model: Network, x: np.ndarray[Any, Any]) -> tuple[Share, Share]:
             np.matmul(out, ones, sums)
             np.divide(out, sums, out)
 
-    return products, whole
+    return products, whole, result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -101,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = resolve_data_dir(args.data_dir)
     x, case = load_mnist(data_dir).test_images, case_named("seed-b32")
     model = build_model(case)
-    products, whole = bare_loops(model, x)
+    products, whole, outputs = bare_loops(model, x)
+    whole(iter(range(0, ROWS, CHUNK)), 0)  # the bare loop must compute what predict_proba does
+    np.testing.assert_allclose(outputs, model.predict_proba(x), rtol=0, atol=1e-6)
     ours = {"first-layer products": on_two_threads(products), "bare NumPy loop": on_two_threads(whole)}
     sides: dict[str, Callable[[], object]] = {**ours, "netkit predict_proba": lambda: model.predict_proba(x)}
     seconds: dict[str, list[float]] = {name: [] for name in [*sides, "PyTorch predict"]}
