@@ -177,13 +177,13 @@ class Sequential(core.Network):
         Keras' name for the fraction, though netkit holds out seeded random rows where Keras takes the last
         ones); later fits continue the same run and refuse settings that differ.
         ``progress`` draws a bar (default: only in a terminal or a notebook; Keras' ``verbose=0`` or ``1`` says
-        the same); ``checkpoint`` saves the run to
-        that file after every epoch. ``schedule`` (``"cosine"``, ``"exponential:decay=0.7"``, ...) and
-        ``augment`` (``"shift:pixels=2,rotate:degrees=10"``) are chosen by the first fit too, as ``netkit train
-        --schedule/--augment`` would (a cosine spans this fit's ``epochs``). ``keep="best"`` (or a
-        ``patience``: stop after that many epochs without a validation loss lower by ``min_delta``) leaves the
-        model at the epoch with the lowest validation loss, as ``netkit train --keep best`` does; the default
-        keeps the last epoch. Returns this fit's epochs; :attr:`history` holds them all.
+        the same); ``checkpoint`` saves the run to that file after every epoch. ``schedule`` (``"cosine"``,
+        ``"exponential:decay=0.7"``, ...) and ``augment`` (``"shift:pixels=2,rotate:degrees=10"``) are chosen by
+        the first fit too, as ``netkit train --schedule/--augment`` would (a cosine spans this fit's
+        ``epochs``). ``keep="best"`` (or a ``patience``: stop after that many epochs without a validation loss
+        lower by ``min_delta``) leaves the model at the epoch with the lowest validation loss, as ``netkit train
+        --keep best`` does; the default keeps the last epoch. Returns this fit's epochs; :attr:`history` holds
+        them all.
         """
         epochs = whole_number(epochs, "epochs", 1)
         progress = shows_progress(verbose, progress)
